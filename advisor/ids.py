@@ -1,0 +1,76 @@
+"""The one parser/formatter of canonical model ids (`namespace:name`)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from advisor.errors import UnknownNameError
+
+# Namespaces in preference order: a model known to timm or open_clip is named there.
+NAMESPACES = (
+    "timm",  # timm `arch.tag` (includes torchvision weights as `*.tv_in1k`)
+    "open_clip",  # open_clip `Arch.pretrained`
+    "torchvision",  # torchvision weights with no timm twin: `arch.WEIGHTS_ENUM`
+    "hf",  # a Hugging Face hub id
+    "quba",  # QUBA code identifier with no public loader we map to
+    "testbed",  # imagenet-testbed model name with no loader we map to
+    "mvh",  # model-vs-human registry name
+    "robustbench",  # RobustBench ImageNet model name
+    "bvg",  # biases_vs_generalization custom model
+    "vlm",  # vlm_shapebias model
+    "study",  # the Beyond-INet study's own label
+)
+
+
+def make_id(namespace: str, name: str) -> str:
+    """Format a canonical id; the namespace must be one we know."""
+    if namespace not in NAMESPACES:
+        raise ValueError(f"unknown id namespace {namespace!r}")
+    name = name.strip()
+    if not name:
+        raise ValueError("empty model name")
+    return f"{namespace}:{name}"
+
+
+def split_id(model_id: str) -> tuple[str, str]:
+    """Split `namespace:name`; raises ValueError for a malformed id."""
+    ns, sep, name = model_id.partition(":")
+    if not sep or ns not in NAMESPACES or not name:
+        raise ValueError(f"malformed model id {model_id!r} (expected namespace:name)")
+    return ns, name
+
+
+def suggest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
+    """Close matches for a mistyped name, comparing with and without namespaces."""
+    cands = list(candidates)
+    lowered = {c.lower(): c for c in cands}
+    bare = {}
+    for c in cands:
+        bare.setdefault(c.split(":", 1)[-1].lower(), c)
+    q = name.lower()
+    hits = difflib.get_close_matches(q, list(lowered), n=n, cutoff=0.6)
+    hits += difflib.get_close_matches(q.split(":", 1)[-1], list(bare), n=n, cutoff=0.6)
+    out: list[str] = []
+    for h in hits:
+        full = lowered.get(h) or bare.get(h)
+        if full and full not in out:
+            out.append(full)
+    if len(out) < n:  # substring matches help for short queries like "convnext_base"
+        for c in cands:
+            if q in c.lower() and c not in out:
+                out.append(c)
+            if len(out) >= n:
+                break
+    return out[:n]
+
+
+def resolve_id(name: str, known: Iterable[str], kind: str = "model id") -> str:
+    """Return `name` if known (also accepting a bare name that is unique), else raise with suggestions."""
+    known_set = set(known)
+    if name in known_set:
+        return name
+    bare_hits = [k for k in known_set if k.split(":", 1)[-1] == name]
+    if len(bare_hits) == 1:
+        return bare_hits[0]
+    raise UnknownNameError(kind, name, suggest(name, sorted(known_set)))

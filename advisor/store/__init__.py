@@ -1,0 +1,1 @@
+"""Property store: published scores with provenance, in DuckDB."""

@@ -1,0 +1,144 @@
+"""`advisor build`: curated sources -> precomputed/advisor.duckdb (idempotent, offline)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from advisor import __version__
+from advisor.errors import SourceFileError, StoreError
+from advisor.store.properties import PROPERTIES, get_property
+from advisor.store.sources import INGESTERS, get_ingester
+from advisor.store.sources.base import MODEL_COLUMNS, BuildContext, Collector, Resolver, read_csv
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SOURCES = PROJECT_ROOT / "precomputed" / "sources"
+DEFAULT_DB = PROJECT_ROOT / "precomputed" / "advisor.duckdb"
+SCHEMA = Path(__file__).with_name("schema.sql")
+
+# Whose metadata wins when several sources describe one model (first non-null wins).
+META_PRIORITY = ("study", "timm", "open_clip", "quba", "clip_benchmark", "robustbench", "imagenet_testbed",
+                 "shape_bias", "imagenetx")
+
+# Two sources disagree when |a - b| exceeds this, by unit.
+TOLERANCE = {"%": 0.5, "fraction": 0.01, "ratio": 0.02, "unitless": 0.001, "M": 0.5, "GMACs": 0.1,
+             "GFLOPs": 0.2, "img/s": float("inf")}
+
+
+def make_context(sources_dir: Path = DEFAULT_SOURCES) -> BuildContext:
+    """The shared context: curated aliases and the names timm and open_clip publish."""
+    curated_dir = sources_dir / "curated"
+    frames = [read_csv(p, ["source_id", "name_in_source", "model_id", "confidence"], dtype=str,
+                       keep_default_na=False)
+              for p in sorted(curated_dir.glob("aliases_*.csv"))]
+    curated = (pd.concat(frames, ignore_index=True) if frames
+               else pd.DataFrame(columns=["source_id", "name_in_source", "model_id", "confidence"]))
+    dup = curated[curated.duplicated(["source_id", "name_in_source"], keep=False)]
+    if len(dup):
+        raise SourceFileError(curated_dir, f"curated alias listed twice: {dup.iloc[0].to_dict()}")
+    timm = read_csv(sources_dir / "timm" / "results-imagenet.csv", ["model"])
+    oc = read_csv(sources_dir / "open_clip" / "openclip_results.csv", ["name", "pretrained"])
+    oc_names = (oc["name"].astype(str) + "." + oc["pretrained"].astype(str)).tolist()
+    return BuildContext(sources_dir, Resolver(curated, timm["model"].astype(str), oc_names))
+
+
+def sources_fingerprint(sources_dir: Path = DEFAULT_SOURCES) -> str:
+    """Hash of every source file and of the build code, so a stale store is detected."""
+    h = hashlib.sha256(__version__.encode())
+    code_dir = Path(__file__).parent
+    files = sorted(p for p in sources_dir.rglob("*") if p.is_file())
+    files += sorted(code_dir.rglob("*.py")) + [SCHEMA]
+    for p in files:
+        h.update(str(p.relative_to(p.parents[len(p.parts) - len(PROJECT_ROOT.parts) - 1])).encode()
+                 if PROJECT_ROOT in p.parents else p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def collect(ctx: BuildContext, ingesters: tuple[str, ...] = INGESTERS) -> Collector:
+    out = Collector()
+    for name in ingesters:
+        out.current = name
+        get_ingester(name)(ctx, out)
+    return out
+
+
+def _merge_models(out: Collector, score_models: set[str]) -> pd.DataFrame:
+    rows = pd.DataFrame(out.models)
+    if rows.empty:
+        rows = pd.DataFrame(columns=["model_id", "source_id", "ingester", *MODEL_COLUMNS])
+    for c in MODEL_COLUMNS:
+        if c not in rows:
+            rows[c] = None
+    rank = {s: i for i, s in enumerate(META_PRIORITY)}
+    rows["_prio"] = rows["ingester"].map(lambda s: rank.get(s, 99))
+    rows = rows.sort_values(["model_id", "_prio"], kind="stable")
+    merged = rows.groupby("model_id", sort=True)[list(MODEL_COLUMNS)].first()
+    merged["meta_source_id"] = rows.groupby("model_id", sort=True)["source_id"].first()
+    missing = sorted(score_models - set(merged.index))
+    if missing:
+        raise StoreError(f"scores for models without metadata, e.g. {missing[:5]}")
+    merged = merged.reset_index()
+    merged["display_name"] = merged["display_name"].fillna(merged["model_id"].str.split(":", n=1).str[1])
+    return merged
+
+
+def _conflicts(scores: pd.DataFrame) -> pd.DataFrame:
+    cols = ["model_id", "property_id", "item", "source_a", "value_a", "source_b", "value_b", "abs_diff",
+            "tolerance"]
+    s = scores[["model_id", "property_id", "item", "source_id", "value"]]
+    multi = s[s.duplicated(["model_id", "property_id", "item"], keep=False)]
+    if multi.empty:
+        return pd.DataFrame(columns=cols)
+    pairs = multi.merge(multi, on=["model_id", "property_id", "item"], suffixes=("_a", "_b"))
+    pairs = pairs[pairs["source_id_a"] < pairs["source_id_b"]].copy()
+    pairs["abs_diff"] = (pairs["value_a"] - pairs["value_b"]).abs()
+    pairs["tolerance"] = pairs["property_id"].map(lambda p: TOLERANCE.get(get_property(p).unit, 0.0))
+    bad = pairs[pairs["abs_diff"] > pairs["tolerance"]]
+    bad = bad.rename(columns={"source_id_a": "source_a", "source_id_b": "source_b"})
+    return bad[cols].reset_index(drop=True)
+
+
+def build_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES) -> dict[str, int]:
+    """Build the store from scratch into a temp file, then atomically replace `db_path`."""
+    t0 = time.perf_counter()
+    ctx = make_context(sources_dir)
+    out = collect(ctx)
+    scores = pd.DataFrame(out.scores)
+    dups = scores.duplicated(["model_id", "property_id", "item", "source_id"], keep=False)
+    if dups.any():
+        ex = scores[dups].head(2).to_dict("records")
+        raise StoreError(f"a source gives one (model, property, item) twice: {ex}")
+    models = _merge_models(out, set(scores["model_id"]))
+    aliases = pd.DataFrame(out.aliases).drop_duplicates(["source_id", "name_in_source", "model_id"])
+    sources = pd.DataFrame([asdict(s) for s in out.sources.values()])
+    props = pd.DataFrame([asdict(p) for p in PROPERTIES])
+    conflicts = _conflicts(scores)
+    info = pd.DataFrame({"key": ["fingerprint", "version", "built_at"],
+                         "value": [sources_fingerprint(sources_dir), __version__,
+                                   time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())]})
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(db_path.name + f".{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute(SCHEMA.read_text())
+        for table, df in (("sources", sources), ("properties", props), ("models", models),
+                          ("scores", scores), ("aliases", aliases), ("conflicts", conflicts),
+                          ("build_info", info)):
+            cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            con.register("df_in", df[cols])
+            con.execute(f"INSERT INTO {table} SELECT * FROM df_in")
+            con.unregister("df_in")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(tmp, db_path)
+    return {"models": len(models), "scores": len(scores), "sources": len(sources), "aliases": len(aliases),
+            "conflicts": len(conflicts), "seconds": round(time.perf_counter() - t0, 2)}

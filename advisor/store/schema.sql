@@ -1,0 +1,67 @@
+-- Vision Advisor property store. Every column is documented in precomputed/README.md.
+CREATE TABLE sources (
+    source_id      VARCHAR PRIMARY KEY,
+    title          VARCHAR NOT NULL,
+    citation       VARCHAR NOT NULL,
+    repo           VARCHAR NOT NULL,
+    file           VARCHAR NOT NULL,
+    "commit"       VARCHAR NOT NULL,
+    licence        VARCHAR NOT NULL,
+    non_commercial BOOLEAN NOT NULL
+);
+CREATE TABLE properties (
+    property_id      VARCHAR PRIMARY KEY,
+    need             VARCHAR NOT NULL,
+    label            VARCHAR NOT NULL,
+    unit             VARCHAR NOT NULL,
+    higher_is_better BOOLEAN NOT NULL,
+    description      VARCHAR NOT NULL,
+    reference        VARCHAR NOT NULL
+);
+CREATE TABLE models (
+    model_id        VARCHAR PRIMARY KEY,
+    display_name    VARCHAR NOT NULL,
+    family          VARCHAR,
+    arch_type       VARCHAR,
+    paradigm        VARCHAR,
+    pretrain_data   VARCHAR,
+    finetune_data   VARCHAR,
+    params_m        DOUBLE,
+    gmacs           DOUBLE,
+    img_size        INTEGER,
+    loader          VARCHAR,
+    load_name       VARCHAR,
+    weights_licence VARCHAR,
+    derived_from    VARCHAR,
+    meta_source_id  VARCHAR
+);
+CREATE TABLE scores (
+    model_id    VARCHAR NOT NULL,
+    property_id VARCHAR NOT NULL,
+    item        VARCHAR NOT NULL,
+    value       DOUBLE NOT NULL,
+    source_id   VARCHAR NOT NULL,
+    "precision" VARCHAR NOT NULL,
+    note        VARCHAR NOT NULL
+);
+CREATE TABLE aliases (
+    source_id      VARCHAR NOT NULL,
+    name_in_source VARCHAR NOT NULL,
+    model_id       VARCHAR NOT NULL,
+    confidence     VARCHAR NOT NULL
+);
+CREATE TABLE conflicts (
+    model_id    VARCHAR NOT NULL,
+    property_id VARCHAR NOT NULL,
+    item        VARCHAR NOT NULL,
+    source_a    VARCHAR NOT NULL,
+    value_a     DOUBLE NOT NULL,
+    source_b    VARCHAR NOT NULL,
+    value_b     DOUBLE NOT NULL,
+    abs_diff    DOUBLE NOT NULL,
+    tolerance   DOUBLE NOT NULL
+);
+CREATE TABLE build_info (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
