@@ -52,12 +52,12 @@ def sources_fingerprint(sources_dir: Path = DEFAULT_SOURCES) -> str:
     """Hash of every source file and of the build code, so a stale store is detected."""
     h = hashlib.sha256(__version__.encode())
     code_dir = Path(__file__).parent
-    files = sorted(p for p in sources_dir.rglob("*") if p.is_file())
-    files += sorted(code_dir.rglob("*.py")) + [SCHEMA]
-    for p in files:
-        h.update(str(p.relative_to(p.parents[len(p.parts) - len(PROJECT_ROOT.parts) - 1])).encode()
-                 if PROJECT_ROOT in p.parents else p.name.encode())
-        h.update(p.read_bytes())
+    for base in (sources_dir, code_dir):
+        pattern = "*" if base is sources_dir else "*.py"
+        for p in sorted(q for q in base.rglob(pattern) if q.is_file() and "__pycache__" not in q.parts):
+            h.update(p.relative_to(base).as_posix().encode())
+            h.update(p.read_bytes())
+    h.update(SCHEMA.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -69,6 +69,9 @@ PROPERTIES: tuple[Property, ...] = (
        "Vishniakov et al. 2024"),
     _P("invariance_resolution_top1", "invariance", "Top-1 at test resolution", "%", True,
        "ImageNet top-1 at the test resolution in item (224 = identity).", "Vishniakov et al. 2024"),
+    _P("measured_invariance", "invariance", "Invariance measured here", "fraction", True,
+       "Invariance score measured by this tool's live probes on the user's own images (session only, "
+       "never stored); item names the transform family.", "Vision Advisor live probes"),
     # transfer
     _P("vtab_linear_probe_top1", "transfer", "VTAB linear probe top-1", "%", True,
        "Linear-probe top-1 on VTAB tasks; item names the task or group mean.", "Zhai et al. 2019"),

@@ -1,0 +1,133 @@
+"""`advisor` command line: every feature without the UI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from advisor.errors import AdvisorError
+from advisor.store.build import DEFAULT_DB, DEFAULT_SOURCES
+
+
+def _store(args: argparse.Namespace):
+    from advisor.store.store import PropertyStore
+
+    return PropertyStore(Path(args.db), Path(args.sources))
+
+
+def _print_table(df: pd.DataFrame, limit: int | None = None) -> None:
+    with pd.option_context("display.max_rows", limit or len(df) + 1, "display.max_columns", 20,
+                           "display.width", 200, "display.max_colwidth", 60):
+        print(df.to_string(index=False) if len(df) else "(none)")
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from advisor.store.build import build_store
+
+    stats = build_store(Path(args.db), Path(args.sources))
+    print(json.dumps(stats) if args.json else
+          "built {db}: {models} models, {scores} scores, {sources} sources, {aliases} aliases, "
+          "{conflicts} conflicts in {seconds} s".format(db=args.db, **stats))
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    df = _store(args).models(search=args.search, paradigm=args.paradigm)
+    if args.json:
+        print(df.to_json(orient="records", indent=1))
+        return 0
+    cols = ["model_id", "arch_type", "paradigm", "params_m", "n_properties", "n_scores"]
+    _print_table(df[cols], args.limit)
+    print(f"{len(df)} models")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = _store(args)
+    model = store.model(args.model_id)
+    mid = model["model_id"]
+    scores = store.scores([mid])
+    if args.json:
+        out = {"model": {k: (None if pd.isna(v) else v) for k, v in model.items()},
+               "scores": json.loads(scores.to_json(orient="records")),
+               "aliases": json.loads(store.aliases(mid).to_json(orient="records")),
+               "conflicts": json.loads(store.conflicts(mid).to_json(orient="records"))}
+        print(json.dumps(out, indent=1))
+        return 0
+    print(f"{mid}  ({model['display_name']})")
+    for k in ("arch_type", "paradigm", "pretrain_data", "finetune_data", "params_m", "gmacs", "img_size",
+              "loader", "load_name"):
+        if not pd.isna(model.get(k)):
+            print(f"  {k}: {model[k]}")
+    cols = ["property_id", "item", "value", "unit", "source_id", "licence", "precision"]
+    _print_table(scores[cols])
+    conf = store.conflicts(mid)
+    if len(conf):
+        print("\nconflicting sources:")
+        _print_table(conf)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="advisor", description="Pick a pretrained vision model by more than "
+                                "ImageNet accuracy.")
+    p.add_argument("--db", default=str(DEFAULT_DB), help="DuckDB store (built on first use)")
+    p.add_argument("--sources", default=str(DEFAULT_SOURCES), help="curated sources folder")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="build the property store from the curated sources")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_build)
+
+    m = sub.add_parser("models", help="list models")
+    m.add_argument("--search", help="text in id, name or any source alias")
+    m.add_argument("--paradigm", help="e.g. supervised, clip, self-supervised, adversarial")
+    m.add_argument("--limit", type=int, default=None, help="rows to print (table output)")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_models)
+
+    s = sub.add_parser("show", help="every score of one model, with source, licence and precision")
+    s.add_argument("model_id")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_show)
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return p
+
+
+# Feature modules append `register(subparsers)` functions here (rank, probe, report).
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; user errors print a message and return their exit code, never a traceback."""
+    _load_extras()
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except AdvisorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+
+
+def _load_extras() -> None:
+    import importlib
+
+    for mod in ("advisor.ranking.cli", "advisor.probes.cli", "advisor.report.cli"):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

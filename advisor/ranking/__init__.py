@@ -1,0 +1,1 @@
+"""Ranking engine: needs + weights + hard limits -> ranked models with reasons (pure Python)."""

@@ -1,0 +1,88 @@
+"""The ranking's input: model metadata plus need-tagged feature rows, prepared once per store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from advisor.ranking.needs import NEEDS
+from advisor.store.properties import PROPERTIES
+
+MODEL_COLS = ["model_id", "display_name", "arch_type", "paradigm", "params_m", "gmacs", "img_size", "loader",
+              "load_name", "pretrain_data"]
+FEATURE_COLS = ["model_id", "need", "property_id", "item", "source_id", "value", "hib", "non_commercial",
+                "precision"]
+
+
+@dataclass(frozen=True)
+class RankingData:
+    models: pd.DataFrame  # one row per model (MODEL_COLS + throughput_cpu/gpu)
+    features: pd.DataFrame  # FEATURE_COLS; value already relative where the need asks for it
+    scores: pd.DataFrame  # raw long scores (for QUBA mode, Pareto and reports)
+
+    @classmethod
+    def from_frames(cls, models: pd.DataFrame, scores: pd.DataFrame,
+                    non_commercial_sources: set[str] | frozenset[str] = frozenset()) -> RankingData:
+        """Prepare from a `models` table and long `scores` (model_id, property_id, item, value, source_id)."""
+        scores = scores.copy()
+        for col, default in (("item", ""), ("precision", "exact")):
+            if col not in scores:
+                scores[col] = default
+        scores["non_commercial"] = scores["source_id"].isin(non_commercial_sources)
+        models = models.copy()
+        for c in MODEL_COLS:
+            if c not in models:
+                models[c] = None
+        models = models[MODEL_COLS].drop_duplicates("model_id").reset_index(drop=True)
+        for prop in ("throughput_cpu", "throughput_gpu"):
+            best = scores[scores["property_id"] == prop].groupby("model_id")["value"].max()
+            models[prop] = models["model_id"].map(best)
+        return cls(models, build_features(scores), scores)
+
+    @classmethod
+    def from_store(cls, store) -> RankingData:  # store: advisor.store.store.PropertyStore
+        src = store.sources()
+        nc = set(src.loc[src["non_commercial"].astype(bool), "source_id"])
+        raw = store.query("SELECT model_id, property_id, item, value, source_id, \"precision\" FROM scores")
+        return cls.from_frames(store.models(), raw, nc)
+
+    def with_extra_scores(self, extra: pd.DataFrame) -> RankingData:
+        """Add session scores (e.g. invariance measured here) without touching the store."""
+        if extra is None or extra.empty:
+            return self
+        extra = extra.copy()
+        extra["non_commercial"] = False
+        for col, default in (("item", ""), ("precision", "measured here")):
+            if col not in extra:
+                extra[col] = default
+        scores = pd.concat([self.scores, extra[self.scores.columns]], ignore_index=True)
+        return RankingData(self.models, build_features(scores), scores)
+
+
+def build_features(scores: pd.DataFrame) -> pd.DataFrame:
+    """Expand scores into one row per (need, feature) they serve, with direction and relative values."""
+    hib = {p.property_id: p.higher_is_better for p in PROPERTIES}
+    clean = scores[(scores["property_id"] == "imagenet_top1") & (scores["item"] == "")]
+    clean = clean.set_index(["model_id", "source_id"])["value"]
+    clean = clean[~clean.index.duplicated()]
+    frames = []
+    for need in NEEDS:
+        for f in need.features:
+            rows = scores[scores["property_id"] == f.property_id]
+            if rows.empty:
+                continue
+            rows = rows[rows["item"].map(f.keeps)]
+            if rows.empty:
+                continue
+            rows = rows.assign(need=need.name, hib=hib[f.property_id] != f.flip)
+            if f.relative_to_clean:
+                key = pd.MultiIndex.from_frame(rows[["model_id", "source_id"]])
+                base = clean.reindex(key).to_numpy()
+                rows = rows.assign(value=rows["value"].to_numpy() / base)
+                rows = rows[np.isfinite(rows["value"])]
+            frames.append(rows)
+    if not frames:
+        return pd.DataFrame(columns=FEATURE_COLS)
+    return pd.concat(frames, ignore_index=True)[FEATURE_COLS]

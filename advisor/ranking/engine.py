@@ -1,0 +1,222 @@
+"""Needs + weights + hard limits -> ranked models with coverage, contributions and stability."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from advisor.errors import InvalidRequestError
+from advisor.ranking.data import RankingData
+from advisor.ranking.needs import EXCLUSIVE, get_need
+from advisor.ranking.normalize import normalize
+
+PRIOR = 0.5  # a missing need counts as the median candidate: neither rewarded nor punished
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Hard filters; a model whose value is unknown for an active limit is excluded (and counted)."""
+
+    max_params_m: float | None = None
+    max_gmacs: float | None = None
+    min_throughput_cpu: float | None = None
+    min_throughput_gpu: float | None = None
+    paradigms: tuple[str, ...] = ()
+    arch_types: tuple[str, ...] = ()
+    max_img_size: int | None = None
+    exclude_non_commercial: bool = False
+    only_model_ids: tuple[str, ...] = ()  # restrict the candidate set (e.g. the study's four)
+    probe_ready_ids: frozenset[str] | None = None  # only models that can be loaded for live probing
+
+
+@dataclass(frozen=True)
+class RankRequest:
+    weights: Mapping[str, float]
+    limits: Limits = field(default_factory=Limits)
+    normalization: str = "percentile"
+    min_coverage: float = 0.0
+    top_k: int = 5
+    draws: int = 1000
+    concentration: float = 50.0  # Dirichlet concentration: higher = smaller perturbations
+    seed: int = 0
+    stable_share: float = 0.6  # a top pick is stable if it stays first in at least this share of draws
+    mode: str = "advisor"  # or "quba": reproduce the QUBA score
+
+
+@dataclass(frozen=True)
+class Ranking:
+    table: pd.DataFrame  # model_id, rank, score, score_covered, coverage, top1_share, topk_share, stable, ...
+    contributions: pd.DataFrame  # model_id, need, weight, need_score, contribution, has_data
+    need_scores: pd.DataFrame  # models x needs (NaN = no data), in rank order
+    request: RankRequest
+    n_candidates: int
+    notes: tuple[str, ...] = ()
+
+
+def validate_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """Known needs, finite non-negative weights, at least one positive, no contradictory pair."""
+    out: dict[str, float] = {}
+    for name, w in weights.items():
+        get_need(name)
+        w = float(w)
+        if not np.isfinite(w) or w < 0:
+            raise InvalidRequestError(f"weight for '{name}' must be a non-negative number, got {w}")
+        if w > 0:
+            out[name] = w
+    if not out:
+        raise InvalidRequestError("all weights are zero: give at least one need a positive weight")
+    for a, b in EXCLUSIVE:
+        if a in out and b in out:
+            raise InvalidRequestError(f"'{a}' and '{b}' pull in opposite directions: weight only one")
+    return out
+
+
+def apply_limits(models: pd.DataFrame, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
+    """Rows that pass every hard limit, plus notes on what was excluded and why."""
+    keep = pd.Series(True, index=models.index)
+    notes: list[str] = []
+
+    def cap(col: str, bound: float | None, upper: bool, label: str) -> None:
+        nonlocal keep
+        if bound is None:
+            return
+        v = pd.to_numeric(models[col], errors="coerce")
+        unknown = v.isna() & keep
+        ok = (v <= bound) if upper else (v >= bound)
+        if unknown.any():
+            notes.append(f"{int(unknown.sum())} models without {label} data excluded by the {label} limit")
+        keep &= ok.fillna(False)
+
+    cap("params_m", limits.max_params_m, True, "parameter")
+    cap("gmacs", limits.max_gmacs, True, "GMACs")
+    cap("throughput_cpu", limits.min_throughput_cpu, False, "CPU throughput")
+    cap("throughput_gpu", limits.min_throughput_gpu, False, "GPU throughput")
+    cap("img_size", limits.max_img_size, True, "input size")
+    if limits.paradigms:
+        keep &= models["paradigm"].isin(limits.paradigms)
+    if limits.arch_types:
+        keep &= models["arch_type"].isin(limits.arch_types)
+    if limits.only_model_ids:
+        keep &= models["model_id"].isin(limits.only_model_ids)
+    if limits.probe_ready_ids is not None:
+        keep &= models["model_id"].isin(limits.probe_ready_ids)
+    return models[keep], notes
+
+
+def need_score_matrix(data: RankingData, candidates: pd.Index, needs: list[str], limits: Limits,
+                      method: str) -> pd.DataFrame:
+    """Models x needs in [0, 1]; NaN where a model has no data for a need.
+
+    For each (need, property, item) every model contributes one value, from the source that covers
+    the most candidates among those that have it; values are normalised only within one source.
+    """
+    f = data.features
+    f = f[f["need"].isin(needs) & f["model_id"].isin(candidates)]
+    if limits.exclude_non_commercial:
+        f = f[~f["non_commercial"]]
+    if f.empty:
+        return pd.DataFrame(np.nan, index=candidates, columns=needs)
+    key = ["need", "property_id", "item"]
+    cov = f.groupby([*key, "source_id"])["model_id"].transform("size")
+    f = f.assign(_cov=cov).sort_values(["_cov", "source_id"], ascending=[False, True], kind="stable")
+    f = f.drop_duplicates(["model_id", *key])
+    grp = f["need"] + "\x1f" + f["property_id"] + "\x1f" + f["item"] + "\x1f" + f["source_id"]
+    f = f.assign(norm=normalize(f["value"], grp, f["hib"], method))
+    prop = f.groupby(["model_id", "need", "property_id"], sort=False)["norm"].mean()
+    need = prop.groupby(level=["model_id", "need"], sort=False).mean().unstack("need")
+    return need.reindex(index=candidates, columns=needs)
+
+
+def combine(s: np.ndarray, w: np.ndarray, prior: float = PRIOR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores for weight rows `w` (draws x needs): (score, score over covered needs, coverage)."""
+    has = ~np.isnan(s)
+    s0 = np.where(has, s, 0.0)
+    total = w.sum(axis=-1)
+    covered_w = has.astype(float) @ w.T
+    num = s0 @ w.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        covered = num / covered_w
+    coverage = covered_w / total
+    score = (num + prior * (total - covered_w)) / total
+    return score, covered, coverage
+
+
+def stability(s: np.ndarray, weights: np.ndarray, request: RankRequest) -> tuple[np.ndarray, np.ndarray]:
+    """Share of Dirichlet weight draws in which each model is first / in the top k."""
+    n = s.shape[0]
+    if n == 0 or request.draws <= 0:
+        return np.zeros(n), np.zeros(n)
+    rng = np.random.default_rng(request.seed)
+    alpha = weights / weights.sum() * request.concentration
+    k = min(request.top_k, n)
+    top1 = np.zeros(n)
+    topk = np.zeros(n)
+    chunk = max(1, min(request.draws, 4_000_000 // max(n, 1)))
+    done = 0
+    while done < request.draws:
+        m = min(chunk, request.draws - done)
+        w = rng.dirichlet(alpha, size=m) * weights.sum()
+        sc = combine(s, w)[0]
+        top1 += np.bincount(np.argmax(sc, axis=0), minlength=n)
+        if k < n:
+            idx = np.argpartition(-sc, k - 1, axis=0)[:k]
+            topk += np.bincount(idx.ravel(), minlength=n)
+        else:
+            topk += m
+        done += m
+    return top1 / request.draws, topk / request.draws
+
+
+def rank(data: RankingData, request: RankRequest) -> Ranking:
+    """Rank the candidates that pass the limits; see RankRequest for the knobs."""
+    if request.mode == "quba":
+        from advisor.ranking.quba import rank_quba
+
+        return rank_quba(data, request)
+    weights = validate_weights(request.weights)
+    if not 0.0 <= request.min_coverage <= 1.0:
+        raise InvalidRequestError(f"min coverage must be between 0 and 1, got {request.min_coverage}")
+    cand, notes = apply_limits(data.models, request.limits)
+    if cand.empty:
+        raise InvalidRequestError("no model passes the hard limits; relax a limit. " + "; ".join(notes))
+    needs = list(weights)
+    w = np.array([weights[n] for n in needs])
+    s_df = need_score_matrix(data, pd.Index(cand["model_id"]), needs, request.limits, request.normalization)
+    score, covered, coverage = combine(s_df.to_numpy(), w[None, :])
+    table = cand.assign(score=score[:, 0], score_covered=covered[:, 0], coverage=coverage[:, 0])
+    table = table[table["coverage"] > 0]
+    dropped = 0
+    if request.min_coverage > 0:
+        before = len(table)
+        table = table[table["coverage"] >= request.min_coverage - 1e-12]
+        dropped = before - len(table)
+    if table.empty:
+        raise InvalidRequestError("no candidate has data for the weighted needs at the required coverage "
+                                  f"({len(cand)} passed the limits; lower --min-coverage or change the needs)")
+    if dropped:
+        notes.append(f"{dropped} models below the minimum coverage {request.min_coverage:.0%} left out")
+    return _finish(table, s_df, w, needs, request, notes, len(cand))
+
+
+def _finish(table: pd.DataFrame, s_df: pd.DataFrame, w: np.ndarray, needs: list[str], request: RankRequest,
+            notes: list[str], n_candidates: int) -> Ranking:
+    table = table.assign(_s=table["score"].round(12)).sort_values(
+        ["_s", "coverage", "model_id"], ascending=[False, False, True], kind="stable")
+    table["rank"] = table["_s"].rank(method="min", ascending=False).astype(int)
+    table = table.drop(columns="_s").reset_index(drop=True)
+    s_ranked = s_df.reindex(table["model_id"])
+    top1, topk = stability(s_ranked.to_numpy(), w, request)
+    table["top1_share"] = top1
+    table["topk_share"] = topk
+    table["stable"] = top1 >= request.stable_share
+    pct = s_ranked.rank(pct=True, ascending=True)
+    long = s_ranked.reset_index().melt(id_vars="model_id", var_name="need", value_name="need_score")
+    long["need_percentile"] = pct.reset_index().melt(id_vars="model_id", value_name="p")["p"].to_numpy()
+    wmap = dict(zip(needs, w, strict=True))
+    long["weight"] = long["need"].map(wmap)
+    long["has_data"] = long["need_score"].notna()
+    long["contribution"] = long["weight"] * long["need_score"].fillna(PRIOR) / w.sum()
+    return Ranking(table, long, s_ranked, request, n_candidates, tuple(notes))

@@ -1,0 +1,96 @@
+"""Declarative registry of user needs and the store properties that serve them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from advisor.errors import UnknownNameError
+from advisor.ids import suggest
+
+# Summary items (means over other items) are left out so nothing is counted twice.
+SUMMARY_ITEMS = ("average", "average-7-shifts", "mean", "mean_all_19", "mean_natural", "mean_specialized",
+                 "mean_structured", "vtab-mean", "average_7_shifts")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One property serving a need, optionally restricted to some items."""
+
+    property_id: str
+    items: tuple[str, ...] | None = None  # None: every item except summaries
+    exclude: tuple[str, ...] = ()
+    flip: bool = False  # reverse the property's direction (texture-leaning)
+    relative_to_clean: bool = False  # divide by the same source's ImageNet top-1 (effective robustness)
+
+    def keeps(self, item: str) -> bool:
+        if self.items is not None:
+            return item in self.items
+        return item not in SUMMARY_ITEMS and item not in self.exclude
+
+
+@dataclass(frozen=True)
+class Need:
+    name: str
+    label: str
+    help: str
+    features: tuple[Feature, ...]
+    reference: str = ""
+
+
+_F = Feature
+IDENTITY = ("1", "1.0", "0", "224")
+NEEDS: tuple[Need, ...] = (
+    Need("accuracy", "ImageNet accuracy", "Top-1 on ImageNet val (and ReaL labels): matters when your data "
+         "looks like ImageNet.", (_F("imagenet_top1", items=("",)), _F("imagenet_real_top1", items=("",))),
+         "timm results; QUBA; the study"),
+    Need("natural_shift", "Robustness to natural distribution shift",
+         "Accuracy kept on shifted test sets (ImageNet-V2/A/R/Sketch, ObjectNet, ...) relative to clean "
+         "accuracy (effective robustness), and QUBA's OOD ratio.",
+         (_F("shift_top1", exclude=("imagenet-real", "real"), relative_to_clean=True),
+          _F("ood_robustness_ratio")), "Taori et al. 2020; Hesse et al. 2025"),
+    Need("corruption", "Robustness to corruptions", "ImageNet-C / 3DCC accuracy and QUBA's corruption ratio.",
+         (_F("imagenet_c_top1", items=("",)), _F("imagenet_c_mce", items=("",)), _F("imagenet_3dcc_top1"),
+          _F("corruption_robustness_ratio")), "Hendrycks & Dietterich 2019"),
+    Need("adversarial", "Adversarial robustness", "Accuracy under PGD / AutoAttack and QUBA's adversarial ratio.",
+         (_F("adversarial_robustness_ratio"), _F("pgd_top1"), _F("autoattack_top1")), "Croce et al. 2021"),
+    Need("calibration", "Calibrated confidences", "Low expected calibration error: the confidence can be "
+         "trusted as a probability.", (_F("calibration_error"), _F("ece_15bin")), "Guo et al. 2017"),
+    Need("invariance", "Invariance to scale, shift and resolution",
+         "Accuracy kept when zooming in, shifting the crop or changing test resolution (identity excluded); "
+         "includes scores measured here by live probes.",
+         (_F("invariance_scale_top1", exclude=IDENTITY), _F("invariance_shift_top1", exclude=IDENTITY),
+          _F("invariance_resolution_top1", exclude=IDENTITY), _F("measured_invariance")),
+         "Vishniakov et al. 2024"),
+    Need("transfer", "Transferability", "Linear-probe accuracy on VTAB and other downstream sets, and "
+         "zero-shot accuracy on them for CLIP models.",
+         (_F("vtab_linear_probe_top1"), _F("linear_probe_top1"), _F("zero_shot_top1")), "Zhai et al. 2019"),
+    Need("mistakes", "Few systematic mistakes (ImageNet-X)", "Low ImageNet-X error ratios: errors do not pile "
+         "up on factors such as pose, texture or occlusion.", (_F("imagenet_x_error_ratio"),),
+         "Idrissi et al. 2023"),
+    Need("shape_bias", "Shape-leaning decisions", "High shape bias on cue-conflict images (human-like).",
+         (_F("shape_bias", items=("",)),), "Geirhos et al. 2019"),
+    Need("texture_bias", "Texture-leaning decisions", "Low shape bias: decisions lean on texture.",
+         (_F("shape_bias", items=("",), flip=True),), "Geirhos et al. 2019"),
+    Need("synthetic", "Accuracy on synthetic data", "Top-1 on PUG-ImageNet's photorealistic renders.",
+         (_F("pug_imagenet_top1"),), "Bordes et al. 2023"),
+    Need("class_balance", "Class balance", "Even accuracy and confidence across classes (QUBA).",
+         (_F("class_balance"),), "Hesse et al. 2025"),
+    Need("object_focus", "Object focus", "Decisions rest on the object, not the background (QUBA).",
+         (_F("object_focus"),), "Hesse et al. 2025"),
+    Need("efficiency", "Efficiency", "Few parameters and GMACs, high measured throughput.",
+         (_F("params_m", items=("",)), _F("gmacs"), _F("gflops"), _F("throughput_gpu"), _F("throughput_cpu")),
+         "timm benchmark files"),
+)
+EXCLUSIVE = (("shape_bias", "texture_bias"),)
+
+
+def list_needs() -> tuple[Need, ...]:
+    return NEEDS
+
+
+def get_need(name: str) -> Need:
+    """Look up a need; unknown names raise with suggestions."""
+    for n in NEEDS:
+        if n.name == name:
+            return n
+    raise UnknownNameError("need", name, suggest(name, [n.name for n in NEEDS]))

@@ -1,0 +1,76 @@
+"""QUBA mode: the QUBA score of Hesse et al. 2025, reproduced with its fixed constants.
+
+score = sum_d w_d * (x_d - mu_d) / sigma_d / sum_d |w_d|, with mu, sigma and the signed default weights
+from quba/quba_normalization.csv (as `computeQUBA` in the QUBA project page). Only QUBA's own
+published values are used, and only models with all nine dimensions get a score (the site shows NaN).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from advisor.errors import InvalidRequestError
+from advisor.ranking.data import RankingData
+from advisor.store.build import DEFAULT_SOURCES
+
+# QUBA dimension -> (store property, need it maps to, factor from store units back to QUBA units)
+DIMENSIONS = {
+    "Accuracy": ("imagenet_top1", "accuracy", 0.01),
+    "Adversarial Robustness": ("adversarial_robustness_ratio", "adversarial", 1.0),
+    "Corruption Robustness": ("corruption_robustness_ratio", "corruption", 1.0),
+    "OOD Robustness": ("ood_robustness_ratio", "natural_shift", 1.0),
+    "Calibration Error": ("calibration_error", "calibration", 1.0),
+    "Class Balance": ("class_balance", "class_balance", 1.0),
+    "Object Focus": ("object_focus", "object_focus", 1.0),
+    "Shape Bias": ("shape_bias", "shape_bias", 1.0),
+    "Parameters": ("params_m", "efficiency", 1.0),
+}
+
+
+@lru_cache(maxsize=4)
+def quba_constants(path: Path = DEFAULT_SOURCES / "quba" / "quba_normalization.csv") -> pd.DataFrame:
+    """mean, std and signed default weight per QUBA dimension, indexed by need."""
+    df = pd.read_csv(path).set_index("dimension")
+    rows = []
+    for dim, (prop, need, factor) in DIMENSIONS.items():
+        r = df.loc[dim]
+        rows.append({"need": need, "dimension": dim, "property_id": prop, "factor": factor,
+                     "mean": float(r["mean"]), "std": float(r["std"]), "weight": float(r["default_weight_signed"])})
+    return pd.DataFrame(rows).set_index("need")
+
+
+def quba_source_ids(data: RankingData) -> list[str]:
+    return sorted(s for s in data.scores["source_id"].unique() if str(s).startswith("quba"))
+
+
+def rank_quba(data: RankingData, request):  # -> Ranking (import cycle avoided)
+    from advisor.ranking.engine import _finish, apply_limits
+
+    const = quba_constants()
+    cand, notes = apply_limits(data.models, request.limits)
+    src = quba_source_ids(data)
+    sc = data.scores[data.scores["source_id"].isin(src) & (data.scores["item"] == "")
+                     & data.scores["model_id"].isin(cand["model_id"])]
+    sc = sc[sc["property_id"].isin(const["property_id"])]
+    wide = sc.pivot_table(index="model_id", columns="property_id", values="value", aggfunc="first")
+    z = pd.DataFrame(index=wide.index)
+    for need, c in const.iterrows():
+        col = wide[c["property_id"]] if c["property_id"] in wide else pd.Series(np.nan, index=wide.index)
+        z[need] = (col * c["factor"] - c["mean"]) / c["std"]
+    complete = z.notna().all(axis=1)
+    if (~complete).any():
+        notes.append(f"{int((~complete).sum())} QUBA models lack a dimension and get no QUBA score")
+    z = z[complete]
+    if z.empty:
+        raise InvalidRequestError("no candidate has all nine QUBA dimensions; QUBA mode needs QUBA's own data")
+    w = const["weight"].to_numpy()
+    score = z.to_numpy() @ w / np.abs(w).sum()
+    z = z * np.sign(w)  # signed z with |w| gives the same score and keeps "higher is better" per need
+    table = cand.set_index("model_id").loc[z.index].reset_index()
+    table = table.assign(score=score, score_covered=score, coverage=1.0)
+    notes.append("QUBA mode: fixed QUBA constants and default weights; user weights are ignored")
+    return _finish(table, z, np.abs(w), list(z.columns), request, notes, len(cand))
