@@ -1,0 +1,82 @@
+"""Plain-language reasons: why a model ranks where it does, and why A over B."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from advisor.ranking.engine import Ranking
+from advisor.ranking.needs import get_need
+
+STRONG, WEAK = 0.9, 0.3  # need percentile among candidates
+
+
+def _label(need: str) -> str:
+    return get_need(need).label.lower()
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def explain_model(ranking: Ranking, model_id: str) -> str:
+    """One sentence: strengths among the needs weighted most, weaknesses, missing data, stability."""
+    row = ranking.table.loc[ranking.table["model_id"] == model_id].iloc[0]
+    c = ranking.contributions[ranking.contributions["model_id"] == model_id].sort_values("weight", ascending=False)
+    top_w = c["weight"].max()
+    strong = c[c["has_data"] & (c["need_percentile"] >= STRONG)]
+    weak = c[c["has_data"] & (c["need_percentile"] <= WEAK)]
+    missing = c[~c["has_data"]]
+    parts = [f"Ranked {_ordinal(int(row['rank']))} of {len(ranking.table)} (score {row['score']:.2f})"]
+    if len(strong):
+        heavy = strong[strong["weight"] >= 0.5 * top_w]
+        names = _join([_label(n) for n in (heavy if len(heavy) else strong)["need"]])
+        who = ", which you weighted most," if len(heavy) else ","
+        verb = "is" if len(heavy if len(heavy) else strong) == 1 else "are"
+        n = len(ranking.table)
+        share = 1 - (heavy if len(heavy) else strong)["need_percentile"].min() + 1 / n
+        parts.append(f" because {names}{who} {verb} in the top {math.ceil(100 * share - 1e-9)}% of candidates")
+    elif len(c[c["has_data"]]):
+        best = c[c["has_data"]].sort_values("contribution", ascending=False).iloc[0]
+        parts.append(f"; its largest contribution is {_label(best['need'])}")
+    text = "".join(parts)
+    if len(weak):
+        text += f"; weak on {_join([_label(n) for n in weak['need']])}"
+    if len(missing):
+        text += f"; no data for {_join([_label(n) for n in missing['need']])} (counted as average)"
+    text += f". Data covers {row['coverage']:.0%} of the weight you set"
+    if ranking.request.draws > 0:
+        stable = "stable" if row["stable"] else "NOT stable"
+        text += f"; first in {row['top1_share']:.0%} of perturbed weightings ({stable})"
+    return text + "."
+
+
+def head_to_head(ranking: Ranking, a: str, b: str) -> tuple[str, pd.DataFrame]:
+    """Why A over B: per-need contribution differences, largest first."""
+    c = ranking.contributions
+    ca = c[c["model_id"] == a].set_index("need")
+    cb = c[c["model_id"] == b].set_index("need")
+    diff = pd.DataFrame({"weight": ca["weight"], a: ca["contribution"], b: cb["contribution"],
+                         "a_has_data": ca["has_data"], "b_has_data": cb["has_data"]})
+    diff["difference"] = diff[a] - diff[b]
+    diff = diff.sort_values("difference", ascending=False)
+    ta = ranking.table.set_index("model_id")
+    gap = ta.loc[a, "score"] - ta.loc[b, "score"]
+    pro = [_label(n) for n, d in diff["difference"].items() if d > 1e-9][:3]
+    con = [_label(n) for n, d in diff["difference"][::-1].items() if d < -1e-9][:3]
+    text = f"{a} leads {b} by {gap:.3f}"
+    if pro:
+        text += f", mainly on {_join(pro)}"
+    if con:
+        text += f"; {b} is better on {_join(con)}"
+    return text + ".", diff.reset_index()
+
+
+def explain_top(ranking: Ranking, n: int = 3) -> dict[str, str]:
+    return {m: explain_model(ranking, m) for m in ranking.table["model_id"].head(n)}

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from advisor.errors import InvalidRequestError, UnknownNameError
+from advisor.ranking.engine import Limits, RankRequest, rank
+from advisor.ranking.explain import explain_model, head_to_head
+from advisor.ranking.needs import list_needs
+from advisor.ranking.pareto import pareto_front
+
+
+def order(r):
+    return r.table["model_id"].tolist()
+
+
+def test_direction_lower_ece_is_better(small):
+    r = rank(small, RankRequest({"calibration": 1.0}, draws=0))
+    assert order(r)[:3] == ["timm:c", "timm:b", "timm:a"]
+
+
+def test_direction_higher_accuracy_is_better_within_source(small):
+    r = rank(small, RankRequest({"accuracy": 1.0}, limits=Limits(only_model_ids=("timm:a", "timm:b", "timm:c"))))
+    assert order(r) == ["timm:a", "timm:b", "timm:c"]
+
+
+def test_sources_are_normalised_separately(small):
+    # timm:d's 99 % comes from another source: alone there it is the median (0.5), not the best.
+    r = rank(small, RankRequest({"accuracy": 1.0}, draws=0))
+    d = r.table.set_index("model_id").loc["timm:d"]
+    assert d["score"] == pytest.approx(0.5)
+    assert order(r)[0] == "timm:a"
+
+
+def test_missing_data_does_not_win(make_data):
+    rows = [(f"timm:full{i}", "imagenet_top1", "", 80 + i, "s") for i in range(5)]
+    rows += [(f"timm:full{i}", "ece_15bin", "x", 0.05 - 0.005 * i, "s") for i in range(5)]
+    rows += [(f"timm:full{i}", "shape_bias", "", 0.3 + 0.01 * i, "s") for i in range(5)]
+    rows += [("timm:thin", "imagenet_top1", "", 99.0, "s")]  # best accuracy, nothing else
+    data = make_data(rows)
+    r = rank(data, RankRequest({"accuracy": 1, "calibration": 1, "shape_bias": 1}, draws=0))
+    t = r.table.set_index("model_id")
+    assert order(r)[0] == "timm:full4"
+    assert t.loc["timm:thin", "coverage"] == pytest.approx(1 / 3)
+    assert t.loc["timm:thin", "score_covered"] > t.loc["timm:full4", "score_covered"]  # renormalised alone
+    assert t.loc["timm:thin", "score"] < t.loc["timm:full4", "score"]
+    r2 = rank(data, RankRequest({"accuracy": 1, "calibration": 1, "shape_bias": 1}, min_coverage=0.9, draws=0))
+    assert "timm:thin" not in order(r2)
+
+
+def test_contributions_sum_to_score(small):
+    r = rank(small, RankRequest({"accuracy": 2.0, "calibration": 1.0}))
+    s = r.contributions.groupby("model_id")["contribution"].sum()
+    t = r.table.set_index("model_id")["score"]
+    assert np.allclose(s.loc[t.index], t)
+
+
+def test_limits_that_exclude_everything(small):
+    with pytest.raises(InvalidRequestError, match="no model passes"):
+        rank(small, RankRequest({"accuracy": 1.0}, limits=Limits(max_params_m=1)))
+
+
+def test_limits_filter(small):
+    r = rank(small, RankRequest({"accuracy": 1.0}, limits=Limits(max_params_m=15, paradigms=("supervised",))))
+    assert set(order(r)) == {"timm:c", "timm:d"}
+
+
+def test_unknown_need_suggests(small):
+    with pytest.raises(UnknownNameError) as e:
+        rank(small, RankRequest({"calibraton": 1.0}))
+    assert "calibration" in e.value.suggestions
+
+
+@pytest.mark.parametrize("weights", [{"accuracy": 0.0}, {"accuracy": 0.0, "calibration": 0.0},
+                                     {"accuracy": -1.0}, {"accuracy": float("nan")}])
+def test_zero_or_negative_weights(small, weights):
+    with pytest.raises(InvalidRequestError):
+        rank(small, RankRequest(weights))
+
+
+def test_contradictory_needs(small):
+    with pytest.raises(InvalidRequestError, match="opposite"):
+        rank(small, RankRequest({"shape_bias": 1.0, "texture_bias": 1.0}))
+
+
+def test_ties_are_deterministic_and_share_rank(make_data):
+    rows = [("timm:z", "imagenet_top1", "", 80.0, "s"), ("timm:y", "imagenet_top1", "", 80.0, "s"),
+            ("timm:x", "imagenet_top1", "", 70.0, "s")]
+    r = rank(make_data(rows), RankRequest({"accuracy": 1.0}))
+    assert order(r) == ["timm:y", "timm:z", "timm:x"]
+    assert r.table["rank"].tolist() == [1, 1, 3]
+
+
+def test_stability_deterministic_with_seed(small):
+    req = RankRequest({"accuracy": 1.0, "calibration": 1.0}, seed=7)
+    a, b = rank(small, req), rank(small, req)
+    assert a.table["top1_share"].tolist() == b.table["top1_share"].tolist()
+    assert a.table["top1_share"].sum() == pytest.approx(1.0)
+    assert (a.table["topk_share"] >= a.table["top1_share"]).all()
+
+
+def test_stability_flags_a_knife_edge_pick(make_data):
+    # two models trade places as the weights move: neither should be called stable
+    rows = [("timm:p", "imagenet_top1", "", 90, "s"), ("timm:q", "imagenet_top1", "", 80, "s"),
+            ("timm:p", "ece_15bin", "x", 0.09, "s"), ("timm:q", "ece_15bin", "x", 0.01, "s")]
+    r = rank(make_data(rows), RankRequest({"accuracy": 1.0, "calibration": 1.0}, concentration=5))
+    assert not r.table["stable"].iloc[0]
+    r2 = rank(make_data(rows), RankRequest({"accuracy": 10.0, "calibration": 0.1}))
+    assert r2.table["stable"].iloc[0]
+
+
+def test_zscore_option_orders_like_percentile_for_monotone_data(small):
+    ids = ("timm:a", "timm:b", "timm:c")
+    r = rank(small, RankRequest({"accuracy": 1.0}, normalization="zscore", limits=Limits(only_model_ids=ids)))
+    assert order(r) == ["timm:a", "timm:b", "timm:c"]
+
+
+def test_exclude_non_commercial_drops_that_data(make_data):
+    rows = [("timm:a", "imagenet_x_error_ratio", "pose", 1.0, "nc"), ("timm:b", "imagenet_x_error_ratio", "pose",
+                                                                        2.0, "nc"),
+            ("timm:a", "imagenet_top1", "", 70, "ok"), ("timm:b", "imagenet_top1", "", 80, "ok")]
+    data = make_data(rows, nc={"nc"})
+    r = rank(data, RankRequest({"mistakes": 1.0, "accuracy": 0.1}))
+    assert order(r)[0] == "timm:a"
+    r2 = rank(data, RankRequest({"mistakes": 1.0, "accuracy": 0.1}, limits=Limits(exclude_non_commercial=True)))
+    assert order(r2)[0] == "timm:b"
+    assert r2.table["coverage"].max() == pytest.approx(0.1 / 1.1)
+
+
+def test_explanations_mention_strengths_and_missing(small):
+    r = rank(small, RankRequest({"accuracy": 1.0, "calibration": 3.0}))
+    text = explain_model(r, r.table["model_id"].iloc[0])
+    assert "calibrated confidences" in text and "weighted most" in text
+    d = explain_model(r, "timm:d")
+    assert "no data for calibrated confidences" in d
+    txt, diff = head_to_head(r, "timm:c", "timm:a")
+    assert txt.startswith("timm:c leads timm:a") and "calibrated" in txt
+    assert diff["difference"].iloc[0] > 0
+
+
+def test_every_need_can_be_ranked_alone(make_data):
+    # one synthetic score per property each need uses: every need yields a ranking
+    for need in list_needs():
+        f = need.features[0]
+        item = f.items[0] if f.items else "x"
+        rows = [("timm:m1", f.property_id, item, 1.0, "s"), ("timm:m2", f.property_id, item, 2.0, "s")]
+        if f.relative_to_clean:
+            rows += [("timm:m1", "imagenet_top1", "", 50.0, "s"), ("timm:m2", "imagenet_top1", "", 50.0, "s")]
+        r = rank(make_data(rows), RankRequest({need.name: 1.0}, draws=10))
+        assert len(r.table) == 2, need.name
+
+
+def test_pareto_front(make_data):
+    rows = [("timm:a", "imagenet_top1", "", 80, "s"), ("timm:a", "params_m", "", 10, "s"),
+            ("timm:b", "imagenet_top1", "", 85, "s"), ("timm:b", "params_m", "", 50, "s"),
+            ("timm:c", "imagenet_top1", "", 79, "s"), ("timm:c", "params_m", "", 60, "s")]
+    df = pareto_front(make_data(rows), ("imagenet_top1", ""), ("params_m", ""))
+    front = set(df.loc[df["on_front"], "model_id"])
+    assert front == {"timm:a", "timm:b"}
