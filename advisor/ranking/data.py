@@ -39,7 +39,7 @@ class RankingData:
         for prop in ("throughput_cpu", "throughput_gpu"):
             best = scores[scores["property_id"] == prop].groupby("model_id")["value"].max()
             models[prop] = models["model_id"].map(best)
-        return cls(models, build_features(scores), scores)
+        return cls(models, encode(build_features(scores), models), scores)
 
     @classmethod
     def from_store(cls, store) -> RankingData:  # store: advisor.store.store.PropertyStore
@@ -58,7 +58,7 @@ class RankingData:
             if col not in extra:
                 extra[col] = default
         scores = pd.concat([self.scores, extra[self.scores.columns]], ignore_index=True)
-        return RankingData(self.models, build_features(scores), scores)
+        return RankingData(self.models, encode(build_features(scores), self.models), scores)
 
 
 def build_features(scores: pd.DataFrame) -> pd.DataFrame:
@@ -86,3 +86,18 @@ def build_features(scores: pd.DataFrame) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=FEATURE_COLS)
     return pd.concat(frames, ignore_index=True)[FEATURE_COLS]
+
+
+def encode(f: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
+    """Integer codes the engine works on: model position, normalisation group, item key, property."""
+    pos = pd.Series(np.arange(len(models)), index=models["model_id"])
+    f = f.assign(mi=f["model_id"].map(pos))
+    f = f[f["mi"].notna()].reset_index(drop=True)
+    f["mi"] = f["mi"].astype(np.int64)
+    f["need"] = f["need"].astype("category")
+    f["gi"] = f.groupby(["need", "property_id", "item", "source_id"], observed=True, sort=False).ngroup()
+    f["ki"] = f.groupby(["need", "property_id", "item"], observed=True, sort=False).ngroup()
+    f["pi"] = f.groupby(["need", "property_id"], observed=True, sort=False).ngroup()
+    f["src_rank"] = f["source_id"].rank(method="dense").astype(np.int64)
+    f["signed"] = np.where(f["hib"].astype(bool), f["value"], -f["value"])
+    return f

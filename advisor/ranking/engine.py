@@ -106,28 +106,42 @@ def apply_limits(models: pd.DataFrame, limits: Limits) -> tuple[pd.DataFrame, li
     return models[keep], notes
 
 
-def need_score_matrix(data: RankingData, candidates: pd.Index, needs: list[str], limits: Limits,
+def need_score_matrix(data: RankingData, candidates: pd.DataFrame, needs: list[str], limits: Limits,
                       method: str) -> pd.DataFrame:
-    """Models x needs in [0, 1]; NaN where a model has no data for a need.
+    """Candidates x needs in [0, 1]; NaN where a model has no data for a need.
 
     For each (need, property, item) every model contributes one value, from the source that covers
     the most candidates among those that have it; values are normalised only within one source.
+    Works on the integer codes of `RankingData.features` so a full-store ranking stays fast.
     """
     f = data.features
-    f = f[f["need"].isin(needs) & f["model_id"].isin(candidates)]
+    cand_pos = candidates.index.to_numpy()
+    in_cand = np.zeros(len(data.models), dtype=bool)
+    in_cand[cand_pos] = True
+    sel = in_cand[f["mi"].to_numpy()] & f["need"].isin(needs).to_numpy()
     if limits.exclude_non_commercial:
-        f = f[~f["non_commercial"]]
-    if f.empty:
-        return pd.DataFrame(np.nan, index=candidates, columns=needs)
-    key = ["need", "property_id", "item"]
-    cov = f.groupby([*key, "source_id"])["model_id"].transform("size")
-    f = f.assign(_cov=cov).sort_values(["_cov", "source_id"], ascending=[False, True], kind="stable")
-    f = f.drop_duplicates(["model_id", *key])
-    grp = f["need"] + "\x1f" + f["property_id"] + "\x1f" + f["item"] + "\x1f" + f["source_id"]
-    f = f.assign(norm=normalize(f["value"], grp, f["hib"], method))
-    prop = f.groupby(["model_id", "need", "property_id"], sort=False)["norm"].mean()
-    need = prop.groupby(level=["model_id", "need"], sort=False).mean().unstack("need")
-    return need.reindex(index=candidates, columns=needs)
+        sel &= ~f["non_commercial"].to_numpy(dtype=bool)
+    out = np.full((len(data.models), len(needs)), np.nan)
+    if sel.any():
+        mi, gi, ki = (f[c].to_numpy()[sel] for c in ("mi", "gi", "ki"))
+        cov = np.bincount(gi)[gi]
+        order = np.lexsort((f["src_rank"].to_numpy()[sel], -cov, ki, mi))
+        mk = mi[order] * (ki.max() + 1) + ki[order]
+        keep = np.flatnonzero(sel)[order[np.r_[True, mk[1:] != mk[:-1]]]]
+        norm = normalize(f["signed"].to_numpy()[keep], f["gi"].to_numpy()[keep], method)
+        col = pd.Categorical(f["need"].to_numpy()[keep], categories=needs).codes
+        m = f["mi"].to_numpy()[keep]
+        prop_key = m * (f["pi"].max() + 1) + f["pi"].to_numpy()[keep]
+        _, inv = np.unique(prop_key, return_inverse=True)
+        prop_mean = np.bincount(inv, norm) / np.bincount(inv)
+        first = np.unique(inv, return_index=True)[1]
+        pm, pc = m[first], col[first]
+        nk = pm * len(needs) + pc
+        un, inv2 = np.unique(nk, return_inverse=True)
+        need_mean = np.bincount(inv2, prop_mean) / np.bincount(inv2)
+        out[un // len(needs), un % len(needs)] = need_mean
+    return pd.DataFrame(out[cand_pos], index=pd.Index(candidates["model_id"].to_numpy(), name="model_id"),
+                        columns=needs)
 
 
 def combine(s: np.ndarray, w: np.ndarray, prior: float = PRIOR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -154,16 +168,17 @@ def stability(s: np.ndarray, weights: np.ndarray, request: RankRequest) -> tuple
     k = min(request.top_k, n)
     top1 = np.zeros(n)
     topk = np.zeros(n)
+    has = ~np.isnan(s)
+    # score = (A @ w + prior * sum(w)) / sum(w): per draw a constant shift and scale, so ranks follow A @ w
+    a = np.where(has, s, 0.0) - PRIOR * has
     chunk = max(1, min(request.draws, 4_000_000 // max(n, 1)))
     done = 0
     while done < request.draws:
         m = min(chunk, request.draws - done)
-        w = rng.dirichlet(alpha, size=m) * weights.sum()
-        sc = combine(s, w)[0]
-        top1 += np.bincount(np.argmax(sc, axis=0), minlength=n)
+        sc = np.ascontiguousarray(rng.dirichlet(alpha, size=m) @ a.T)  # draws x models
+        top1 += np.bincount(np.argmax(sc, axis=1), minlength=n)
         if k < n:
-            idx = np.argpartition(-sc, k - 1, axis=0)[:k]
-            topk += np.bincount(idx.ravel(), minlength=n)
+            topk += np.bincount(np.argpartition(-sc, k - 1, axis=1)[:, :k].ravel(), minlength=n)
         else:
             topk += m
         done += m
@@ -184,7 +199,7 @@ def rank(data: RankingData, request: RankRequest) -> Ranking:
         raise InvalidRequestError("no model passes the hard limits; relax a limit. " + "; ".join(notes))
     needs = list(weights)
     w = np.array([weights[n] for n in needs])
-    s_df = need_score_matrix(data, pd.Index(cand["model_id"]), needs, request.limits, request.normalization)
+    s_df = need_score_matrix(data, cand, needs, request.limits, request.normalization)
     score, covered, coverage = combine(s_df.to_numpy(), w[None, :])
     table = cand.assign(score=score[:, 0], score_covered=covered[:, 0], coverage=coverage[:, 0])
     table = table[table["coverage"] > 0]
@@ -213,10 +228,12 @@ def _finish(table: pd.DataFrame, s_df: pd.DataFrame, w: np.ndarray, needs: list[
     table["topk_share"] = topk
     table["stable"] = top1 >= request.stable_share
     pct = s_ranked.rank(pct=True, ascending=True)
-    long = s_ranked.reset_index().melt(id_vars="model_id", var_name="need", value_name="need_score")
-    long["need_percentile"] = pct.reset_index().melt(id_vars="model_id", value_name="p")["p"].to_numpy()
-    wmap = dict(zip(needs, w, strict=True))
-    long["weight"] = long["need"].map(wmap)
+    n_m, n_n = s_ranked.shape
+    long = pd.DataFrame({"model_id": np.repeat(s_ranked.index.to_numpy(), n_n),
+                         "need": np.tile(np.array(needs, dtype=object), n_m),
+                         "need_score": s_ranked.to_numpy().ravel(),
+                         "need_percentile": pct.to_numpy().ravel(),
+                         "weight": np.tile(w, n_m)})
     long["has_data"] = long["need_score"].notna()
     long["contribution"] = long["weight"] * long["need_score"].fillna(PRIOR) / w.sum()
     return Ranking(table, long, s_ranked, request, n_candidates, tuple(notes))

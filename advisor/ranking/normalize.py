@@ -8,23 +8,20 @@ import pandas as pd
 METHODS = ("percentile", "zscore")
 
 
-def normalize(values: pd.Series, groups: pd.Series | list, higher_is_better: pd.Series,
-              method: str = "percentile") -> pd.Series:
-    """Normalise `values` within each group, higher = better after direction is applied.
+def normalize(signed: np.ndarray, groups: np.ndarray, method: str = "percentile") -> np.ndarray:
+    """Normalise direction-applied values within each group (integer codes); higher = better.
 
     percentile: mid-rank percentile in (0, 1) (a lone model gets 0.5, ties share a rank);
     zscore: standard score mapped through the normal CDF to (0, 1) so it averages like a percentile.
     """
-    signed = values.where(higher_is_better.astype(bool), -values)
-    g = signed.groupby(groups, sort=False)
+    v = pd.Series(signed)
+    g = v.groupby(groups, sort=False)
     if method == "percentile":
-        n = g.transform("count")
-        return (g.rank(method="average") - 0.5) / n
+        return ((g.rank(method="average") - 0.5) / g.transform("count")).to_numpy()
     if method == "zscore":
-        mean = g.transform("mean")
         std = g.transform("std", ddof=0).replace(0.0, np.nan)
-        z = ((signed - mean) / std).fillna(0.0).clip(-6, 6)
-        return pd.Series(0.5 * (1.0 + _erf(z.to_numpy() / np.sqrt(2.0))), index=values.index)
+        z = ((v - g.transform("mean")) / std).fillna(0.0).clip(-6, 6).to_numpy()
+        return 0.5 * (1.0 + _erf(z / np.sqrt(2.0)))
     raise ValueError(f"unknown normalisation {method!r}; choose one of {METHODS}")
 
 
