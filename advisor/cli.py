@@ -96,18 +96,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_show)
 
-    for register in EXTRA_COMMANDS:
-        register(sub)
+    for mod in FEATURE_CLIS:
+        register = _feature_register(mod)
+        if register is not None:
+            register(sub)
     return p
 
 
-# Feature modules append `register(subparsers)` functions here (rank, probe, report).
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+# Feature modules with a `register(subparsers)` function (imported lazily, so `--help` stays fast).
+FEATURE_CLIS = ("advisor.ranking.cli", "advisor.report.cli", "advisor.probes.cli")
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # kept for old imports; unused
+
+
+def _feature_register(mod: str) -> Callable[[argparse._SubParsersAction], None] | None:
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(mod), "register", None)
+    except ModuleNotFoundError as exc:
+        if exc.name != mod:
+            raise
+        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; user errors print a message and return their exit code, never a traceback."""
-    _load_extras()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
@@ -116,17 +129,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         return 0
-
-
-def _load_extras() -> None:
-    import importlib
-
-    for mod in ("advisor.ranking.cli", "advisor.probes.cli", "advisor.report.cli"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
 
 
 if __name__ == "__main__":

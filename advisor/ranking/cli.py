@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from advisor.cli import EXTRA_COMMANDS
 from advisor.errors import InvalidRequestError
 from advisor.ranking.engine import Limits, Ranking, RankRequest, rank
 from advisor.ranking.explain import explain_top, head_to_head
@@ -136,5 +135,3 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_rank)
 
-
-EXTRA_COMMANDS.append(register)

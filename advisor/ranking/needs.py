@@ -61,9 +61,12 @@ NEEDS: tuple[Need, ...] = (
          (_F("invariance_scale_top1", exclude=IDENTITY), _F("invariance_shift_top1", exclude=IDENTITY),
           _F("invariance_resolution_top1", exclude=IDENTITY), _F("measured_invariance")),
          "Vishniakov et al. 2024"),
-    Need("transfer", "Transferability", "Linear-probe accuracy on VTAB and other downstream sets, and "
-         "zero-shot accuracy on them for CLIP models.",
-         (_F("vtab_linear_probe_top1"), _F("linear_probe_top1"), _F("zero_shot_top1")), "Zhai et al. 2019"),
+    Need("transfer", "Transferability", "Linear-probe accuracy on VTAB and other downstream sets: how well "
+         "the features serve a new task when a head is trained on your data.",
+         (_F("vtab_linear_probe_top1"), _F("linear_probe_top1")), "Zhai et al. 2019"),
+    Need("zero_shot", "Zero-shot transfer", "Zero-shot accuracy of image-text models on downstream sets "
+         "(VTAB-like, WILDS, fairness sets): useful with no labelled data of your own.",
+         (_F("zero_shot_top1"),), "OpenCLIP results; CLIP_benchmark"),
     Need("mistakes", "Few systematic mistakes (ImageNet-X)", "Low ImageNet-X error ratios: errors do not pile "
          "up on factors such as pose, texture or occlusion.", (_F("imagenet_x_error_ratio"),),
          "Idrissi et al. 2023"),

@@ -77,7 +77,7 @@ PROPERTIES: tuple[Property, ...] = (
        "Linear-probe top-1 on VTAB tasks; item names the task or group mean.", "Zhai et al. 2019"),
     _P("linear_probe_top1", "transfer", "Linear probe top-1", "%", True,
        "Full-data linear-probe top-1 (CLIP_benchmark); item names the data set.", "LAION CLIP_benchmark"),
-    _P("zero_shot_top1", "transfer", "Zero-shot top-1", "%", True,
+    _P("zero_shot_top1", "zero_shot", "Zero-shot top-1", "%", True,
        "Zero-shot classification top-1 / score on a downstream data set (item).", "OpenCLIP results"),
     # mistakes
     _P("imagenet_x_error_ratio", "mistakes", "ImageNet-X error ratio", "ratio", False,
