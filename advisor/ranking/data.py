@@ -12,6 +12,8 @@ from advisor.store.properties import PROPERTIES
 
 MODEL_COLS = ["model_id", "display_name", "arch_type", "paradigm", "params_m", "gmacs", "img_size", "loader",
               "load_name", "pretrain_data"]
+# Below this clean top-1 (%) a shifted/clean ratio is noise (an untrained net scores ~1.0): left out.
+MIN_CLEAN_TOP1_FOR_RATIO = 25.0
 FEATURE_COLS = ["model_id", "need", "property_id", "item", "source_id", "value", "hib", "non_commercial",
                 "precision"]
 
@@ -65,7 +67,7 @@ def build_features(scores: pd.DataFrame) -> pd.DataFrame:
     """Expand scores into one row per (need, feature) they serve, with direction and relative values."""
     hib = {p.property_id: p.higher_is_better for p in PROPERTIES}
     clean = scores[(scores["property_id"] == "imagenet_top1") & (scores["item"] == "")]
-    clean = clean.set_index(["model_id", "source_id"])["value"]
+    clean = clean[clean["value"] >= MIN_CLEAN_TOP1_FOR_RATIO].set_index(["model_id", "source_id"])["value"]
     clean = clean[~clean.index.duplicated()]
     frames = []
     for need in NEEDS:

@@ -13,7 +13,8 @@ STRONG, WEAK = 0.9, 0.3  # need percentile among candidates
 
 
 def _label(need: str) -> str:
-    return get_need(need).label.lower()
+    label = get_need(need).label
+    return label if label[:2].isupper() or label.startswith("ImageNet") else label[0].lower() + label[1:]
 
 
 def _join(words: list[str]) -> str:
@@ -37,7 +38,7 @@ def explain_model(ranking: Ranking, model_id: str) -> str:
     if len(strong):
         heavy = strong[strong["weight"] >= 0.5 * top_w]
         names = _join([_label(n) for n in (heavy if len(heavy) else strong)["need"]])
-        who = ", which you weighted most," if len(heavy) else ","
+        who = ", which you weighted most," if len(heavy) else ""
         verb = "is" if len(heavy if len(heavy) else strong) == 1 else "are"
         n = len(ranking.table)
         share = 1 - (heavy if len(heavy) else strong)["need_percentile"].min() + 1 / n

@@ -157,3 +157,13 @@ def test_pareto_front(make_data):
     df = pareto_front(make_data(rows), ("imagenet_top1", ""), ("params_m", ""))
     front = set(df.loc[df["on_front"], "model_id"])
     assert front == {"timm:a", "timm:b"}
+
+
+def test_effective_robustness_ignores_near_chance_models(make_data):
+    # an untrained net keeps "100 %" of its 0.1 % accuracy: that ratio must not count as robustness
+    rows = [("timm:good", "imagenet_top1", "", 80.0, "s"), ("timm:good", "shift_top1", "imagenet-r", 60.0, "s"),
+            ("timm:ok", "imagenet_top1", "", 80.0, "s"), ("timm:ok", "shift_top1", "imagenet-r", 40.0, "s"),
+            ("timm:untrained", "imagenet_top1", "", 0.1, "s"), ("timm:untrained", "shift_top1", "imagenet-r", 0.1, "s")]
+    r = rank(make_data(rows), RankRequest({"natural_shift": 1.0}, draws=0))
+    assert "timm:untrained" not in r.table["model_id"].tolist()
+    assert r.table["model_id"].iloc[0] == "timm:good"
