@@ -20,6 +20,7 @@ NAMESPACES = (
     "bvg",  # biases_vs_generalization custom model
     "vlm",  # vlm_shapebias model
     "study",  # the Beyond-INet study's own label
+    "imagenetx",  # ImageNet-X base model with no loader we map to
 )
 
 
