@@ -1,0 +1,165 @@
+"""build_report: a ranking session (store or data + request, probe results, images, note) -> Report."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from advisor import __version__
+from advisor.errors import InvalidRequestError
+from advisor.ranking.cli import ranking_to_records
+from advisor.ranking.data import RankingData
+from advisor.ranking.engine import Ranking, RankRequest, apply_limits, rank
+from advisor.ranking.explain import explain_top, head_to_head
+from advisor.ranking.needs import get_need
+from advisor.report.charts import probe_charts, tradeoff_charts
+from advisor.report.model import Report, ReportImage, ReportTable, _plain, limits_to_dict
+from advisor.report.probes import probe_tables
+from advisor.report.render import thumbnail
+
+MAX_PROBE_BYTES = 50 * 1024 * 1024
+N_REASONS = 3
+
+
+def _sources_used(data: RankingData, ranking: Ranking) -> dict[str, list[str]]:
+    """source_id -> what it was used for, following the engine's one-source-per-feature choice."""
+    req = ranking.request
+    used: dict[str, set[str]] = {}
+    cand, _ = apply_limits(data.models, req.limits)
+    ids = set(cand["model_id"])
+    if req.mode == "quba":
+        from advisor.ranking.quba import quba_source_ids
+
+        for s in quba_source_ids(data):
+            if data.scores.loc[data.scores["source_id"] == s, "model_id"].isin(ids).any():
+                used.setdefault(s, set()).add("QUBA score")
+    else:
+        f = data.features
+        f = f[f["need"].isin(list(ranking.need_scores.columns)) & f["model_id"].isin(ids)]
+        if req.limits.exclude_non_commercial:
+            f = f[~f["non_commercial"].astype(bool)]
+        key = ["need", "property_id", "item"]
+        cov = f.groupby([*key, "source_id"])["model_id"].transform("size")
+        f = f.assign(_cov=cov).sort_values(["_cov", "source_id"], ascending=[False, True], kind="stable")
+        f = f.drop_duplicates(["model_id", *key])
+        for s, need in f[["source_id", "need"]].drop_duplicates().itertuples(index=False):
+            used.setdefault(s, set()).add(get_need(need).label)
+    for prop, bound in (("throughput_cpu", req.limits.min_throughput_cpu),
+                        ("throughput_gpu", req.limits.min_throughput_gpu)):
+        if bound is not None:
+            rows = data.scores[(data.scores["property_id"] == prop) & data.scores["model_id"].isin(ids)]
+            for s in rows["source_id"].unique():
+                used.setdefault(s, set()).add(f"limit: {prop.replace('_', ' ')}")
+    return {s: sorted(v) for s, v in sorted(used.items())}
+
+
+def _source_rows(store: Any, data: RankingData, used: dict[str, list[str]]) -> tuple[dict, ...]:
+    known = store.sources().set_index("source_id") if store is not None else pd.DataFrame()
+    nc_data = set(data.scores.loc[data.scores["non_commercial"].astype(bool), "source_id"])
+    rows = []
+    for sid, what in used.items():
+        if sid in known.index:
+            r = known.loc[sid]
+            rows.append({"source_id": sid, "title": str(r["title"]), "citation": str(r["citation"]),
+                         "repo": str(r["repo"]), "file": str(r["file"]), "commit": str(r["commit"]),
+                         "licence": str(r["licence"]), "non_commercial": bool(r["non_commercial"]), "used_for": what})
+        else:
+            rows.append({"source_id": sid, "title": sid, "citation": "", "repo": "", "file": "", "commit": "",
+                         "licence": "not recorded", "non_commercial": sid in nc_data, "used_for": what})
+    return tuple(rows)
+
+
+def load_probe_results(value: Any) -> Any:
+    """Probe results as a JSON value: a dict/list as is, JSON text, a path to a JSON file, or an object
+    with `to_json()` (advisor.probes.ProbeResult)."""
+    if value is None:
+        return None
+    if hasattr(value, "to_json") and not isinstance(value, (str, bytes, Path, Mapping, list)):
+        value = value.to_json()
+    if isinstance(value, Path):
+        if value.stat().st_size > MAX_PROBE_BYTES:
+            raise InvalidRequestError(f"probe results file {value} is larger than {MAX_PROBE_BYTES // 2**20} MiB")
+        value = value.read_bytes()
+    if isinstance(value, (str, bytes)):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise InvalidRequestError(f"probe results are not valid JSON: {exc}") from None
+    if not isinstance(value, (Mapping, list)):
+        raise InvalidRequestError("probe results must be a JSON object or list")
+    return _clean(value)
+
+
+def _clean(v: Any) -> Any:
+    """Non-finite numbers become None (JSON has no NaN); containers are copied."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, Mapping):
+        return {str(k): _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    return v
+
+
+def build_report(store_or_data: Any, request: RankRequest | None = None, probe_results: Any = None,
+                 notes: str = "", images: Mapping[str, bytes] | list[tuple[str, bytes]] | None = None, *,
+                 ranking: Ranking | None = None, title: str = "Vision model recommendation",
+                 created_at: str | None = None, with_charts: bool = True) -> Report:
+    """Rank (or reuse the session's `ranking`) and gather everything the report shows.
+
+    `store_or_data` is a PropertyStore (licences and data build hash come from it) or RankingData
+    (licences then read 'not recorded'). `images` maps user file names (untrusted text) to bytes.
+    """
+    store = store_or_data if hasattr(store_or_data, "build_info") else None
+    data = RankingData.from_store(store) if store is not None else store_or_data
+    if not isinstance(data, RankingData):
+        raise TypeError("build_report needs a PropertyStore or RankingData")
+    if ranking is None:
+        if request is None:
+            raise InvalidRequestError("build_report needs a request or a ranking")
+        ranking = rank(data, request)
+    request = ranking.request
+    top = ranking.table.head(request.top_k)
+    meta = ranking.table.set_index("model_id")
+    shortlist = []
+    for rec in ranking_to_records(ranking, request.top_k):
+        m = meta.loc[rec["model_id"]]
+        extra = {k: (None if pd.isna(m.get(k)) else str(m.get(k))) for k in ("display_name", "arch_type", "paradigm")}
+        shortlist.append({**rec, **extra})
+    total = sum(float(w) for w in request.weights.values() if w > 0)
+    needs = tuple({"name": n, "label": get_need(n).label, "weight": float(w), "share": float(w) / total}
+                  for n, w in request.weights.items() if w > 0) if request.mode != "quba" else \
+        tuple({"name": n, "label": get_need(n).label, "weight": float(w), "share": None}
+              for n, w in ranking.contributions.drop_duplicates("need")[["need", "weight"]].itertuples(index=False))
+    h2h = None
+    if len(top) > 1:
+        a, b = top["model_id"].iloc[:2]
+        text, df = head_to_head(ranking, a, b)
+        df = df.rename(columns={a: "contribution_a", b: "contribution_b"})
+        h2h = {"a": a, "b": b, "text": text, "columns": list(df.columns),
+               "rows": [[_plain(v.item() if hasattr(v, "item") else v) for v in r]
+                        for r in df.itertuples(index=False)]}
+    info = store.build_info() if store is not None else {}
+    raw_probe = load_probe_results(probe_results)
+    ptables: tuple[ReportTable, ...] = probe_tables(raw_probe) if raw_probe is not None else ()
+    charts = tradeoff_charts(ranking) if with_charts else ()
+    if with_charts and ptables:
+        charts += probe_charts(ptables)
+    pairs = list(images.items()) if isinstance(images, Mapping) else list(images or [])
+    imgs = tuple(ReportImage(str(name), *thumbnail(blob)) for name, blob in pairs)
+    used = _sources_used(data, ranking)
+    return Report(
+        title=title, created_at=created_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        tool_version=__version__,
+        data_build={k: str(info[k]) for k in ("fingerprint", "built_at", "version") if k in info},
+        request=request, needs=needs, limits=limits_to_dict(request.limits, active_only=True),
+        n_candidates=int(ranking.n_candidates), n_ranked=len(ranking.table), ranking_notes=tuple(ranking.notes),
+        shortlist=tuple(shortlist), reasons=explain_top(ranking, min(N_REASONS, len(top))), head_to_head=h2h,
+        charts=charts, probe_results=raw_probe, probe_tables=ptables, images=imgs,
+        sources=_source_rows(store, data, used), notes=str(notes or ""))

@@ -1,0 +1,104 @@
+"""What every format shows, as plain strings and rows (formatting lives here, escaping in each format)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from advisor.errors import UnknownNameError
+from advisor.ranking.needs import get_need
+from advisor.report.model import Report, ReportTable
+
+MAX_TABLE_ROWS = 60
+LIMIT_LABELS = {"max_params_m": "max parameters (M)", "max_gmacs": "max GMACs",
+                "min_throughput_cpu": "min CPU throughput (img/s)", "min_throughput_gpu": "min GPU throughput (img/s)",
+                "paradigms": "paradigms", "arch_types": "architecture types", "max_img_size": "max input size (px)",
+                "exclude_non_commercial": "exclude non-commercial data", "only_model_ids": "only these models",
+                "probe_ready_ids": "only models loadable for live probes"}
+
+
+def fmt(v: Any, digits: int = 3) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.{digits}g}" if abs(v) >= 1000 or (v != 0 and abs(v) < 1e-3) else f"{v:.{digits}f}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(str(x) for x in v)
+    return str(v)
+
+
+def pct(v: Any) -> str:
+    return "–" if v is None else f"{float(v):.0%}"
+
+
+def header_line(r: Report) -> str:
+    b = r.data_build
+    build = (f"data build {b.get('fingerprint', 'unknown')}" + (f" (built {b['built_at']})" if "built_at" in b else "")
+             if b else "data build not recorded (fixture data)")
+    return f"Created {r.created_at} with vision-advisor {r.tool_version}; {build}; mode {r.request.mode}."
+
+
+def needs_table(r: Report) -> tuple[list[str], list[list[str]]]:
+    return ["need", "weight", "share of weight"], [[n["label"], fmt(n["weight"], 2), pct(n["share"])] for n in r.needs]
+
+
+def limits_lines(r: Report) -> list[str]:
+    return [f"{LIMIT_LABELS.get(k, k)}: {fmt(v)}" for k, v in r.limits.items()]
+
+
+def settings_line(r: Report) -> str:
+    q = r.request
+    return (f"normalisation {q.normalization}; minimum coverage {q.min_coverage:.0%}; stability from {q.draws} "
+            f"Dirichlet weight draws (concentration {q.concentration:g}, seed {q.seed}), top-k with k = {q.top_k}")
+
+
+def shortlist_table(r: Report) -> tuple[list[str], list[list[str]]]:
+    cols = ["rank", "model", "score", "coverage", "first in", f"in top {r.request.top_k}", "stable", "params (M)",
+            "paradigm"]
+    rows = [[str(m["rank"]), str(m["model_id"]), fmt(m["score"]), pct(m["coverage"]),
+             pct(m["stability"]["top1_share"]), pct(m["stability"]["topk_share"]),
+             "yes" if m["stability"]["stable"] else "NO", fmt(m["params_m"], 1), fmt(m.get("paradigm"))]
+            for m in r.shortlist]
+    return cols, rows
+
+
+def h2h_table(r: Report) -> tuple[list[str], list[list[str]]]:
+    h = r.head_to_head or {}
+    cols = list(h.get("columns", []))
+    show = {"need": "need", "weight": "weight", "contribution_a": f"{h.get('a')}", "contribution_b": f"{h.get('b')}",
+            "difference": "difference"}
+    idx = [cols.index(c) for c in show if c in cols]
+    rows = [[_need_label(row[i]) if cols[i] == "need" else fmt(row[i]) for i in idx] for row in h.get("rows", [])]
+    return [show[cols[i]] for i in idx], rows
+
+
+def _need_label(name: object) -> str:
+    try:
+        return get_need(str(name)).label
+    except UnknownNameError:  # e.g. a QUBA dimension
+        return str(name)
+
+
+def table_rows(t: ReportTable) -> tuple[list[str], list[list[str]], int]:
+    """Columns, formatted rows (capped) and how many rows were left out."""
+    rows = [[fmt(v) if not isinstance(v, (dict, list)) else json.dumps(v) for v in row]
+            for row in t.rows[:MAX_TABLE_ROWS]]
+    return list(t.columns), rows, max(0, len(t.rows) - MAX_TABLE_ROWS)
+
+
+def sources_table(r: Report) -> tuple[list[str], list[list[str]]]:
+    cols = ["source", "title", "licence", "non-commercial", "used for", "repository / file @ commit"]
+    rows = []
+    for s in r.sources:
+        where = " / ".join(x for x in (s.get("repo"), s.get("file")) if x)
+        if s.get("commit"):
+            where += f" @ {s['commit'][:12]}"
+        rows.append([s["source_id"], s["title"], s["licence"], "NON-COMMERCIAL" if s["non_commercial"] else "no",
+                     ", ".join(s["used_for"]), where])
+    return cols, rows
+
+
+def has_non_commercial(r: Report) -> bool:
+    return any(s["non_commercial"] for s in r.sources)

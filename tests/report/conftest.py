@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import io
+
+import duckdb
+import pandas as pd
+import pytest
+from PIL import Image
+
+from advisor.ranking.engine import RankRequest
+from advisor.store.build import SCHEMA
+
+EVIL = "<img src=x onerror=alert(1)>.png"
+MODELS = {  # model_id: (params_m, paradigm, arch_type, top1, ece, shift/imagenet-r)
+    "timm:a": (80.0, "supervised", "CNN", 85.0, 0.08, 60.0),
+    "timm:b": (20.0, "clip", "Transformer", 82.0, 0.03, 70.0),
+    "timm:c": (5.0, "supervised", "CNN", 78.0, 0.01, 40.0),
+    "timm:d": (10.0, "self-supervised", "hybrid", 80.0, None, 50.0),
+}
+
+
+def _rows() -> list[tuple]:
+    rows = []
+    for m, (_, _, _, top1, ece, shift) in MODELS.items():
+        rows.append((m, "imagenet_top1", "", top1, "src_acc"))
+        if ece is not None:
+            rows.append((m, "ece_15bin", "imagenet", ece, "src_cal"))
+        rows.append((m, "shift_top1", "imagenet-r", shift, "src_nc"))
+        rows.append((m, "imagenet_top1", "", top1, "src_nc"))
+    return rows
+
+
+def build_store_db(path) -> None:
+    """A tiny store from schema + seeded rows (no ingester involved)."""
+    con = duckdb.connect(str(path))
+    con.execute(SCHEMA.read_text())
+    for sid, lic, nc in (("src_acc", "Apache-2.0", False), ("src_cal", "MIT", False), ("src_nc", "CC BY-NC 4.0", True),
+                         ("src_unused", "MIT", False)):
+        con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [sid, f"Title of {sid}", "cite", f"github.com/x/{sid}", "data.csv", "0123456789abcdef", lic, nc])
+    from advisor.store.properties import PROPERTIES
+    for p in PROPERTIES:
+        con.execute("INSERT INTO properties VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [p.property_id, p.need, p.label, p.unit, p.higher_is_better, p.description, p.reference])
+    for m, (params, par, arch, *_rest) in MODELS.items():
+        con.execute("INSERT INTO models (model_id, display_name, arch_type, paradigm, params_m) VALUES (?, ?, ?, ?, ?)",
+                    [m, m.split(":")[1].upper(), arch, par, params])
+    for m, p, i, v, s in _rows():
+        con.execute("INSERT INTO scores VALUES (?, ?, ?, ?, ?, 'exact', '')", [m, p, i, v, s])
+    for k, v in (("fingerprint", "feedc0ffee123456"), ("version", "0.1.0"), ("built_at", "2026-01-02T03:04:05Z")):
+        con.execute("INSERT INTO build_info VALUES (?, ?)", [k, v])
+    con.execute("CHECKPOINT")
+    con.close()
+
+
+@pytest.fixture
+def tiny_store(tmp_path):
+    from advisor.store.store import PropertyStore
+
+    db = tmp_path / "tiny.duckdb"
+    build_store_db(db)
+    s = PropertyStore(db, tmp_path / "no_sources", auto_build=False)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def data():
+    from advisor.ranking.data import RankingData
+
+    scores = pd.DataFrame(_rows(), columns=["model_id", "property_id", "item", "value", "source_id"])
+    meta = pd.DataFrame([{"model_id": m, "params_m": v[0], "paradigm": v[1], "arch_type": v[2]}
+                         for m, v in MODELS.items()])
+    return RankingData.from_frames(meta, scores, {"src_nc"})
+
+
+@pytest.fixture
+def request_():
+    return RankRequest(weights={"accuracy": 1.0, "calibration": 0.5, "natural_shift": 0.5}, top_k=3, draws=200)
+
+
+def png_bytes(color=(200, 30, 30), size=(64, 48)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+PROBE = {
+    "model_ids": ["timm:a", "timm:b"],
+    "variants": [{"model_id": m, "image": EVIL, "family": fam, "magnitude": mag, "top1_agreement": ta,
+                  "prob_kept": pk, "kl": kl, "cosine": cs}
+                 for m, base in (("timm:a", 1.0), ("timm:b", 0.9))
+                 for fam in ("scale", "shift")
+                 for mag, ta, pk, kl, cs in ((1.0, 1.0 * base, 1.0, 0.0, 1.0), (2.0, 0.5 * base, 0.6, 0.3, 0.9),
+                                             (3.0, 0.25 * base, 0.3, float("nan"), 0.8))],
+    "summary": {"columns": ["model_id", "family", "mean_top1_agreement"],
+                "data": [["timm:a", "scale", 0.58], ["timm:b", "scale", 0.52]]},
+}
+
+
+FIXED_TIME = "2026-01-01T00:00:00Z"
+
+
+@pytest.fixture
+def evil() -> str:
+    return EVIL
+
+
+@pytest.fixture
+def probe() -> dict:
+    return PROBE
+
+
+@pytest.fixture
+def report(tiny_store, request_):
+    """A fixed session: tiny store, three needs, probe results, a hostile image name and a note."""
+    from advisor.report.build import build_report
+
+    return build_report(tiny_store, request_, probe_results=PROBE, notes="Shortlist for **team** <b>vision</b>",
+                        images={EVIL: png_bytes(), "broken.png": b"not an image"}, created_at=FIXED_TIME)
