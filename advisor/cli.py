@@ -105,7 +105,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Feature modules with a `register(subparsers)` function (imported lazily, so `--help` stays fast).
 FEATURE_CLIS = ("advisor.ranking.cli", "advisor.report.cli", "advisor.probes.cli")
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # kept for old imports; unused
 
 
 def _feature_register(mod: str) -> Callable[[argparse._SubParsersAction], None] | None:
