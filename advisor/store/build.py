@@ -31,6 +31,21 @@ TOLERANCE = {"%": 0.5, "fraction": 0.01, "ratio": 0.02, "unitless": 0.001, "M": 
              "GFLOPs": 0.2, "img/s": float("inf")}
 
 
+# One spelling for data-set labels across sources (timm tag words -> names QUBA and the study use).
+DATA_LABELS = {"in1k": "ImageNet-1k", "in21k": "ImageNet-21k", "in22k": "ImageNet-22k", "in12k": "ImageNet-12k",
+               "laion2b": "LAION-2B", "laion400m": "LAION-400M", "laion5b": "LAION-5B", "openai": "OpenAI WIT",
+               "ig1b": "Instagram-1B", "ig3.6b": "Instagram-3.6B", "webli": "WebLI", "jft300m": "JFT-300M",
+               "yfcc100m": "YFCC-100M", "yfcc15m": "YFCC-15M", "cc12m": "CC12M", "mscoco": "MS-COCO",
+               "datacomp1b": "DataComp-1B", "dfn2b": "DFN-2B", "dfn5b": "DFN-5B"}
+
+
+def data_label(value: object) -> object:
+    """Readable data-set label; unknown words are kept as the source wrote them."""
+    if not isinstance(value, str):
+        return value
+    return " + ".join(DATA_LABELS.get(part.strip(), part.strip()) for part in value.split("+"))
+
+
 def make_context(sources_dir: Path = DEFAULT_SOURCES) -> BuildContext:
     """The shared context: curated aliases and the names timm and open_clip publish."""
     curated_dir = sources_dir / "curated"
@@ -84,6 +99,8 @@ def _merge_models(out: Collector, score_models: set[str]) -> pd.DataFrame:
     missing = sorted(score_models - set(merged.index))
     if missing:
         raise StoreError(f"scores for models without metadata, e.g. {missing[:5]}")
+    for col in ("pretrain_data", "finetune_data"):
+        merged[col] = merged[col].map(data_label)
     merged = merged.reset_index()
     merged["display_name"] = merged["display_name"].fillna(merged["model_id"].str.split(":", n=1).str[1])
     return merged
