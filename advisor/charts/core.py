@@ -1,0 +1,106 @@
+"""Ranking charts: per-need contribution bars, the two-property scatter with its Pareto front."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from advisor.errors import UnknownNameError
+from advisor.ranking.engine import Ranking
+from advisor.ranking.needs import get_need
+
+PARADIGM_ORDER = ("supervised", "clip", "self-supervised", "semi-supervised", "adversarial")
+
+
+def need_label(need: str) -> str:
+    """The user-facing label of a need (falls back to the name for QUBA dimensions and the like)."""
+    try:
+        return get_need(need).label
+    except UnknownNameError:  # QUBA dimensions and the like still get a readable label
+        return need.replace("_", " ")
+
+
+def _short(model_id: str, width: int = 46) -> str:
+    return model_id if len(model_id) <= width else model_id[: width - 1] + "…"
+
+
+def contribution_chart(ranking: Ranking, top: int = 10) -> alt.Chart:
+    """Stacked horizontal bars: how much each need adds to each top model's score (rank order)."""
+    order = ranking.table["model_id"].head(top).tolist()
+    c = ranking.contributions[ranking.contributions["model_id"].isin(order)].copy()
+    c["need_label"] = c["need"].map(need_label)
+    c["data"] = c["has_data"].map({True: "measured", False: "no data (counted as average)"})
+    c["label"] = c["model_id"].map(_short)
+    labels = [_short(m) for m in order]
+    bars = alt.Chart(c).mark_bar().encode(
+        y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=360)),
+        x=alt.X("sum(contribution):Q", title="score (sum of weighted need scores)",
+                scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("need_label:N", title="need", legend=alt.Legend(orient="right", labelLimit=260)),
+        opacity=alt.Opacity("data:N", title="data", scale=alt.Scale(
+            domain=["measured", "no data (counted as average)"], range=[1.0, 0.35]),
+            legend=alt.Legend(orient="right", labelLimit=260)),
+        order=alt.Order("weight:Q", sort="descending"),
+        tooltip=[alt.Tooltip("model_id:N", title="model"), alt.Tooltip("need_label:N", title="need"),
+                 alt.Tooltip("weight:Q", format=".2f"), alt.Tooltip("need_score:Q", format=".2f",
+                                                                    title="need score (0-1)"),
+                 alt.Tooltip("contribution:Q", format=".3f"), alt.Tooltip("data:N")],
+    )
+    # Streamlit fits the whole chart (axes, legends) into `height`; leave room for the x axis and its title.
+    return bars.properties(height=max(200, 30 * len(order) + 70))
+
+
+def scatter_chart(df: pd.DataFrame, x_label: str, y_label: str, log_x: bool = False,
+                  log_y: bool = False) -> alt.LayerChart:
+    """Two properties over models; Pareto-front models ringed and joined by a line.
+
+    `df` is `advisor.ranking.pareto.pareto_front` output (model_id, value_x, value_y, on_front, source_id_x/y,
+    precision_x/y), optionally with paradigm and arch_type columns. Axes fit the data (no forced zero);
+    non-positive values are left off a log axis, since a log scale cannot place them.
+    """
+    d = df.copy()
+    for col in ("paradigm", "arch_type", "source_id_x", "source_id_y", "precision_x", "precision_y"):
+        if col not in d:
+            d[col] = "unknown"
+        d[col] = d[col].fillna("unknown").astype(str)
+    if log_x:
+        d = d[d["value_x"] > 0]
+    if log_y:
+        d = d[d["value_y"] > 0]
+    xs = alt.Scale(type="log" if log_x else "linear", zero=False, nice=not log_x, padding=12)
+    ys = alt.Scale(type="log" if log_y else "linear", zero=False, nice=not log_y, padding=12)
+    x = alt.X("value_x:Q", title=x_label, scale=xs)
+    y = alt.Y("value_y:Q", title=y_label, scale=ys)
+    tips = [alt.Tooltip("model_id:N", title="model"), alt.Tooltip("paradigm:N"), alt.Tooltip("arch_type:N",
+            title="architecture"), alt.Tooltip("value_x:Q", title=x_label, format=".4g"),
+            alt.Tooltip("source_id_x:N", title="x source"), alt.Tooltip("precision_x:N", title="x precision"),
+            alt.Tooltip("value_y:Q", title=y_label, format=".4g"), alt.Tooltip("source_id_y:N", title="y source"),
+            alt.Tooltip("precision_y:N", title="y precision"), alt.Tooltip("on_front:N", title="Pareto front")]
+    points = alt.Chart(d).mark_point(filled=True, size=55, opacity=0.7).encode(
+        x=x, y=y, tooltip=tips,
+        color=alt.Color("paradigm:N", title="paradigm", legend=alt.Legend(orient="right")),
+        shape=alt.Shape("arch_type:N", title="architecture", legend=alt.Legend(orient="right")),
+    )
+    front = d[d["on_front"].astype(bool)].sort_values("value_x")
+    line = alt.Chart(front).mark_line(color="#d62728", strokeWidth=1.5).encode(x=x, y=y, order="value_x:Q")
+    rings = alt.Chart(front).mark_point(size=160, color="#d62728", strokeWidth=2).encode(x=x, y=y, tooltip=tips)
+    return alt.layer(line, points, rings).properties(height=460).interactive()
+
+
+def compare_need_chart(df: pd.DataFrame) -> alt.Chart:
+    """Grouped bars of need scores (0-1 among candidates) for a few models.
+
+    `df`: model_id, need, need_score (NaN = no data; drawn as a missing bar, never as zero).
+    """
+    d = df.dropna(subset=["need_score"]).copy()
+    d["need_label"] = d["need"].map(need_label)
+    return alt.Chart(d).mark_bar().encode(
+        x=alt.X("need_label:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220)),
+        xOffset=alt.XOffset("model_id:N"),
+        y=alt.Y("need_score:Q", title="need score (0 worst – 1 best)",
+                scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("model_id:N", title="model", legend=alt.Legend(orient="top", direction="vertical",
+                                                                         labelLimit=400)),
+        tooltip=[alt.Tooltip("model_id:N", title="model"), alt.Tooltip("need_label:N", title="need"),
+                 alt.Tooltip("need_score:Q", format=".2f")],
+    ).properties(height=560)

@@ -1,0 +1,1 @@
+"""The Streamlit UI: the only package that imports streamlit (besides app.py)."""

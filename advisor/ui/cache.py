@@ -1,0 +1,95 @@
+"""Every cache the UI uses, in one place (tests clear them with `clear_caches`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from advisor.ranking.data import RankingData
+from advisor.ranking.engine import Limits, Ranking, RankRequest, rank
+from advisor.ranking.needs import EXCLUSIVE, list_needs
+from advisor.store.build import DEFAULT_DB
+from advisor.store.store import PropertyStore
+
+DB_ENV = "VISION_ADVISOR_DB"  # point the app at another store (tests, benchmarks)
+
+
+def db_path() -> Path:
+    return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+@st.cache_resource(show_spinner="Opening the property store…")
+def get_store(path: str | None = None) -> PropertyStore:
+    """The store (built on first use for the default path; a store named by the env var is used as is)."""
+    p = Path(path) if path else db_path()
+    return PropertyStore(p, auto_build=p == DEFAULT_DB)
+
+
+@st.cache_resource(show_spinner="Preparing the ranking data…")
+def get_data(path: str | None = None) -> RankingData:
+    return RankingData.from_store(get_store(path))
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def cached_rank(request: RankRequest, path: str | None = None) -> Ranking:
+    """Rank once per distinct request; reruns that only touch other widgets cost nothing."""
+    return rank(get_data(path), request)
+
+
+@st.cache_data(show_spinner=False)
+def model_table(path: str | None = None) -> pd.DataFrame:
+    return get_store(path).models()
+
+
+@st.cache_data(show_spinner=False)
+def study_model_ids(path: str | None = None) -> list[str]:
+    """The study's models (aliases from a `study*` source), in a stable order."""
+    df = get_store(path).query("SELECT DISTINCT model_id FROM aliases WHERE source_id LIKE 'study%' "
+                               "ORDER BY model_id")
+    return df["model_id"].tolist()
+
+
+@st.cache_data(show_spinner=False)
+def probe_ready_ids(path: str | None = None) -> frozenset[str]:
+    """Models this tool knows how to build live (timm or open_clip loader and a load name)."""
+    m = model_table(path)
+    ok = m["loader"].isin(["timm", "open_clip"]) & m["load_name"].notna()
+    return frozenset(m.loc[ok, "model_id"])
+
+
+@st.cache_data(show_spinner=False)
+def licence_model_ids(licences: tuple[str, ...], path: str | None = None) -> tuple[str, ...]:
+    """Models whose weights licence is one of `licences` ((): no filter)."""
+    if not licences:
+        return ()
+    m = model_table(path)
+    return tuple(sorted(m.loc[m["weights_licence"].isin(licences), "model_id"]))
+
+
+@st.cache_data(show_spinner=False)
+def property_items(path: str | None = None) -> pd.DataFrame:
+    """property_id, item, n_models: what the Explore page can plot."""
+    return get_store(path).query("SELECT property_id, item, count(DISTINCT model_id) AS n_models FROM scores "
+                                 "GROUP BY property_id, item ORDER BY property_id, item")
+
+
+@st.cache_data(show_spinner=False)
+def model_scores(model_ids: tuple[str, ...], path: str | None = None) -> pd.DataFrame:
+    return get_store(path).scores(list(model_ids))
+
+
+@st.cache_data(show_spinner=False)
+def reference_need_scores(path: str | None = None) -> pd.DataFrame:
+    """Every need's 0-1 score for every model, among all models, no limits (the Compare page's bars)."""
+    skip = {b for _, b in EXCLUSIVE}
+    weights = {n.name: 1.0 for n in list_needs() if n.name not in skip}
+    r = rank(get_data(path), RankRequest(weights=weights, limits=Limits(), draws=0))
+    return r.contributions[["model_id", "need", "need_score"]]
+
+
+def clear_caches() -> None:
+    st.cache_data.clear()
+    st.cache_resource.clear()

@@ -1,0 +1,169 @@
+"""Widgets and views shared by the pages; pages stay short and only wire these together."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from advisor.errors import AdvisorError
+from advisor.ranking.data import RankingData
+from advisor.ranking.engine import Ranking, RankRequest
+from advisor.ranking.needs import get_need
+from advisor.ranking.pareto import axis_values
+from advisor.ranking.presets import get_preset
+from advisor.ui import cache, state
+
+PAGE_DIR = Path(__file__).parent / "pages"
+THIN_COVERAGE = 0.75  # below this share of the requested weight, a pick is "thinly covered"
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show AdvisorError as a message instead of a traceback."""
+    try:
+        yield
+    except AdvisorError as exc:
+        st.error(str(exc), icon=":material/error:")
+
+
+def fmt_num(v: object, unit: str = "", digits: int = 1) -> str:
+    """A number with its unit, or an en dash when missing."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v):
+        return "–"
+    text = f"{float(v):,.{digits}f}"
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def load_snippet(model: dict) -> str | None:
+    """Python that builds the model with its own library, or None if we know no loader."""
+    loader, name = model.get("loader"), model.get("load_name")
+    if not isinstance(loader, str) or not isinstance(name, str) or not name:
+        return None
+    if loader == "timm":
+        return f'import timm\nmodel = timm.create_model("{name}", pretrained=True)'
+    if loader == "open_clip":
+        arch, sep, tag = name.partition("/") if "/" in name else name.partition(".")
+        if not sep:
+            return None
+        return ("import open_clip\nmodel, _, preprocess = open_clip.create_model_and_transforms(\n"
+                f'    "{arch}", pretrained="{tag}")\ntokenizer = open_clip.get_tokenizer("{arch}")')
+    return None
+
+
+# --- Advisor controls ------------------------------------------------------------------------------
+def _on_preset() -> None:
+    name = st.session_state[state.PRESET]
+    if name != state.CUSTOM:
+        state.apply_preset(st.session_state, name)
+
+
+def preset_picker() -> None:
+    labels = {p: (get_preset(p).label if p != state.CUSTOM else "Custom mix") for p in state.preset_names()}
+    st.selectbox("Start from a preset", state.preset_names(), key=state.PRESET, format_func=labels.get,
+                 on_change=_on_preset, help="Sets the sliders and limits below; then adjust them freely.")
+    # Sliders do not switch the preset to "custom" from a callback: a fast second key press would arrive with
+    # the stale preset value and re-apply the preset. Whether the mix still matches is shown instead.
+    name = st.session_state[state.PRESET]
+    if name == state.CUSTOM:
+        st.caption("Your own mix of weights and limits.")
+    else:
+        edited = state.preset_values(name).items() - {k: st.session_state.get(k) for k in state.WEIGHTS}.items()
+        changed = any(k in state.WEIGHTS for k, _ in edited)
+        st.caption(get_preset(name).rationale + (" *Sliders adjusted since.*" if changed else ""))
+
+
+def need_sliders(disabled: bool = False) -> None:
+    """One slider per need (help text from the registry); shape vs texture as one slider + a choice."""
+    for need in state.SLIDER_NEEDS:
+        n = get_need(need)
+        st.slider(n.label, 0.0, 1.0, step=0.05, key=state.weight_key(need), help=n.help,
+                  disabled=disabled)
+    shape_help = get_need("shape_bias").help + " / " + get_need("texture_bias").help
+    st.slider("Shape or texture bias", 0.0, 1.0, step=0.05, key=state.SHAPE_WEIGHT, disabled=disabled,
+              help=shape_help)
+    st.radio("Prefer decisions that lean on", ["shape", "texture"], key=state.SHAPE_DIR, horizontal=True,
+             disabled=disabled, label_visibility="collapsed")
+
+
+def limit_controls(models: pd.DataFrame) -> None:
+    """Hard limits: a model outside them is not ranked at all."""
+    c1, c2 = st.columns(2)
+    c1.number_input("Max parameters (M)", min_value=0.0, step=5.0, key=state.MAX_PARAMS, placeholder="no limit")
+    c2.number_input("Max GMACs", min_value=0.0, step=1.0, key=state.MAX_GMACS, placeholder="no limit")
+    c1.number_input("Min CPU throughput (img/s)", min_value=0.0, step=10.0, key=state.MIN_TP_CPU,
+                    placeholder="no limit", help="timm's CPU benchmark files")
+    c2.number_input("Min GPU throughput (img/s)", min_value=0.0, step=100.0, key=state.MIN_TP_GPU,
+                    placeholder="no limit", help="timm's GPU benchmark files")
+    paradigms = sorted(models["paradigm"].dropna().unique())
+    st.multiselect("Training paradigm", paradigms, key=state.PARADIGMS, placeholder="any")
+    licences = sorted(models["weights_licence"].dropna().unique())
+    st.multiselect("Weights licence", licences, key=state.LICENCES, placeholder="any")
+    st.checkbox("Ignore non-commercial data (CC BY-NC, e.g. ImageNet-X)", key=state.EXCLUDE_NC)
+    st.checkbox("Only models that can be probed live (timm / open_clip)", key=state.PROBE_READY)
+    st.slider("Minimum data coverage", 0.0, 1.0, step=0.05, key=state.MIN_COVERAGE,
+              help="Share of your weight a model must have data for to be ranked.")
+
+
+def current_request() -> RankRequest:
+    s = st.session_state
+    lic = cache.licence_model_ids(tuple(s.get(state.LICENCES) or ()))
+    ready = cache.probe_ready_ids() if s.get(state.PROBE_READY) else None
+    return state.request_from_state(s, lic, ready)
+
+
+def current_ranking() -> Ranking:
+    """The ranking for the current needs and limits (cached per distinct request); AdvisorError propagates."""
+    return cache.cached_rank(current_request())
+
+
+# --- ranking views ---------------------------------------------------------------------------------
+def ranked_table(ranking: Ranking, data: RankingData, top: int = 25) -> pd.DataFrame:
+    """Display frame: rank, model, score, coverage, stability, size and key numbers."""
+    t = ranking.table.head(top)
+    acc = axis_values(data, "imagenet_top1", "", pd.Index(t["model_id"])).set_index("model_id")["value"]
+    return pd.DataFrame({
+        "rank": t["rank"], "model": t["model_id"], "score": t["score"], "coverage": t["coverage"],
+        "stability": t["top1_share"], "ImageNet top-1": t["model_id"].map(acc), "params": t["params_m"],
+        "GMACs": t["gmacs"], "paradigm": t["paradigm"],
+    })
+
+
+def ranked_table_config() -> dict:
+    return {
+        "rank": st.column_config.NumberColumn("rank", format="%d", width="small"),
+        "model": st.column_config.TextColumn("model", width=300),
+        "score": st.column_config.NumberColumn("score", format="%.3f", help="0 worst – 1 best among candidates"),
+        "coverage": st.column_config.ProgressColumn("coverage", format="percent", min_value=0.0, max_value=1.0,
+                                                    help="share of your weight this model has data for"),
+        "stability": st.column_config.ProgressColumn(
+            "stability", format="percent", min_value=0.0, max_value=1.0,
+            help="share of slightly perturbed weightings in which it stays first"),
+        "ImageNet top-1": st.column_config.NumberColumn(format="%.1f %%"),
+        "params": st.column_config.NumberColumn(format="%.1f M"),
+        "GMACs": st.column_config.NumberColumn(format="%.2f"),
+    }
+
+
+def ranking_notices(ranking: Ranking) -> None:
+    """Warn where the top pick is unstable or thinly covered; pass the engine's notes on."""
+    top = ranking.table.iloc[0]
+    if ranking.request.draws > 0 and not bool(top["stable"]):
+        st.warning(f"The top pick is not stable: it stays first in only {top['top1_share']:.0%} of slightly "
+                   "perturbed weightings. Look at the next few models too.", icon=":material/balance:")
+    if float(top["coverage"]) < THIN_COVERAGE:
+        st.warning(f"The top pick is thinly covered: data exists for only {top['coverage']:.0%} of the weight "
+                   "you set; missing needs count as average.", icon=":material/data_alert:")
+    for note in ranking.notes:
+        st.caption(f"Note: {note}")
+
+
+def page_path(file: str) -> Path:
+    """Path of a page file, as st.switch_page and st.page_link want it."""
+    return PAGE_DIR / file

@@ -1,0 +1,69 @@
+"""Advisor (landing page): needs and limits in, a ranked, explained recommendation out."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from advisor.charts import contribution_chart
+from advisor.errors import AdvisorError
+from advisor.ranking.explain import explain_top
+from advisor.ui import cache, components, state
+
+INTRO = ("Pick a pretrained vision model by more than ImageNet accuracy. Say what matters for your use with "
+         "the sliders; the advisor ranks the {n:,} models in its store on published robustness, calibration, "
+         "transfer, invariance and efficiency data, shows how much of your weighting each model has data for, "
+         "and tells you when the top pick is a close call.")
+
+
+def controls() -> None:
+    components.preset_picker()
+    quba = st.session_state[state.PRESET] == "quba"
+    with st.container():  # keeps the sliders' place in the page fixed whether or not the notice shows
+        if quba:
+            st.info("QUBA mode reproduces QUBA's own score with its fixed weights; the sliders are ignored. "
+                    "Pick another preset to use them.", icon=":material/info:")
+    st.markdown("**What matters for you** (0 = ignore, 1 = most)")
+    components.need_sliders(disabled=quba)
+    with st.expander("Hard limits", icon=":material/filter_alt:"):
+        components.limit_controls(cache.model_table())
+
+
+def results() -> None:
+    try:
+        ranking = components.current_ranking()
+    except AdvisorError as exc:
+        st.warning(str(exc), icon=":material/warning:")
+        return
+    data = cache.get_data()
+    top = ranking.table.iloc[0]
+    st.subheader(f"Top pick: {top['model_id']}")
+    st.caption(f"{len(ranking.table)} models ranked of {ranking.n_candidates} passing the limits · "
+               f"score {top['score']:.3f} · coverage {top['coverage']:.0%} · "
+               f"first in {top['top1_share']:.0%} of perturbed weightings")
+    components.ranking_notices(ranking)
+    frame = components.ranked_table(ranking, data)
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=components.ranked_table_config(),
+                 key="ranked_table")
+    st.markdown("**What each need adds to the score** (top 10)")
+    st.altair_chart(contribution_chart(ranking, top=10), width="stretch")
+    st.markdown("**Why these models**")
+    for mid, text in explain_top(ranking, 3).items():
+        with st.expander(mid, expanded=mid == top["model_id"]):
+            st.write(text)
+            if st.button("Open model card", key=f"card_{mid}"):
+                st.session_state[state.CARD] = mid
+                st.switch_page(str(components.page_path("model_card.py")))
+
+
+def render() -> None:
+    st.title("Vision Advisor")
+    with components.user_errors():
+        st.markdown(INTRO.format(n=len(cache.model_table())))
+    left, right = st.columns([1, 2.3], gap="large")
+    with left, components.user_errors():
+        controls()
+    with right, components.user_errors():
+        results()
+
+
+render()

@@ -1,0 +1,78 @@
+"""Model card: every score for one model with source, licence and precision; how to load it; its rank."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from advisor.errors import AdvisorError
+from advisor.ui import cache, components, state
+
+
+def rank_line(model_id: str) -> str:
+    """Where the model ranks under the needs and limits set on the Advisor page."""
+    try:
+        r = components.current_ranking()
+    except AdvisorError as exc:
+        return f"No ranking under the current settings: {exc}"
+    row = r.table[r.table["model_id"] == model_id]
+    if row.empty:
+        return ("Not ranked under your current needs and limits (excluded by a limit, or no data for the "
+                "needs you weighted).")
+    row = row.iloc[0]
+    return (f"Rank **{int(row['rank'])}** of {len(r.table)} under your current needs · score {row['score']:.3f} · "
+            f"coverage {row['coverage']:.0%}")
+
+
+def render() -> None:
+    st.title("Model card")
+    s = st.session_state
+    ids = cache.model_table()["model_id"].tolist()
+    if not ids:
+        st.info("The store holds no models yet. Run `advisor build`.")
+        return
+    if s.get(state.CARD) not in ids:
+        try:
+            s[state.CARD] = components.current_ranking().table["model_id"].iloc[0]
+        except AdvisorError:
+            s[state.CARD] = ids[0]
+    st.selectbox("Model", ids, key=state.CARD)
+    store = cache.get_store()
+    with components.user_errors():
+        m = store.model(s[state.CARD])
+        mid = m["model_id"]
+        st.subheader(m.get("display_name") or mid)
+        st.markdown(rank_line(mid))
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric("Parameters", components.fmt_num(m.get("params_m"), "M"))
+        c2.metric("GMACs", components.fmt_num(m.get("gmacs"), "", 2))
+        c3.metric("Input size", components.fmt_num(m.get("img_size"), "px", 0))
+        c4.metric("Paradigm", str(m.get("paradigm") or "–"))
+        meta = {"id": mid, "architecture": m.get("arch_type"), "family": m.get("family"),
+                "pretraining data": m.get("pretrain_data"), "fine-tuning data": m.get("finetune_data"),
+                "weights licence": m.get("weights_licence"), "derived from": m.get("derived_from")}
+        st.markdown("  \n".join(f"**{k}:** {'–' if pd.isna(v) else v}" for k, v in meta.items()))
+        st.markdown("**How to load it**")
+        snippet = components.load_snippet(m)
+        if snippet:
+            st.code(snippet, language="python")
+        else:
+            st.caption("No timm or open_clip loader is known for this model; its scores come from published "
+                       "tables only.")
+        scores = store.scores([mid])
+        st.markdown(f"**Every score** ({len(scores)})")
+        cols = {"label": "property", "item": "data set / factor", "value": "value", "unit": "unit",
+                "source_id": "source", "licence": "data licence", "precision": "precision", "note": "note"}
+        st.dataframe(scores[list(cols)].rename(columns=cols), hide_index=True, width="stretch",
+                     column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+        aliases = store.aliases(mid)
+        if len(aliases):
+            with st.expander(f"Names in the sources ({len(aliases)})"):
+                st.dataframe(aliases, hide_index=True, width="stretch")
+        conflicts = store.conflicts(mid)
+        if len(conflicts):
+            with st.expander(f"Sources that disagree ({len(conflicts)})", icon=":material/warning:"):
+                st.dataframe(conflicts, hide_index=True, width="stretch")
+
+
+render()

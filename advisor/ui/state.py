@@ -1,0 +1,205 @@
+"""Widget and session-state keys, their defaults, and the URL query string that mirrors them.
+
+Every persisted key is also a query parameter of the same name, so a copied link reproduces the view.
+Only values that differ from the defaults are written, which keeps links short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+
+from advisor.errors import UnknownNameError
+from advisor.ranking.engine import Limits, RankRequest
+from advisor.ranking.needs import EXCLUSIVE, list_needs
+from advisor.ranking.presets import get_preset, list_presets
+
+# --- keys ---------------------------------------------------------------------------------------
+PRESET = "preset"
+CUSTOM = "custom"
+DEFAULT_PRESET = "imagenet-like"
+SHAPE_WEIGHT = "w_shape_texture"  # one slider for the exclusive shape/texture pair
+SHAPE_DIR = "shape_dir"  # "shape" or "texture"
+MAX_PARAMS = "max_params"
+MAX_GMACS = "max_gmacs"
+MIN_TP_CPU = "min_tp_cpu"
+MIN_TP_GPU = "min_tp_gpu"
+PARADIGMS = "paradigm"
+LICENCES = "licence"  # weights licences to keep
+EXCLUDE_NC = "exclude_nc"  # ignore non-commercial data (ImageNet-X)
+PROBE_READY = "probe_ready"
+MIN_COVERAGE = "min_coverage"
+COMPARE = "compare"
+CARD = "model"
+X_PROP, X_ITEM, Y_PROP, Y_ITEM = "x", "x_item", "y", "y_item"
+LOG_X, LOG_Y = "log_x", "log_y"
+SEARCH = "q"
+EX_PARADIGMS = "ex_paradigm"
+URL_LOADED = "_url_loaded"  # session flag: the query string was read once
+
+# Request knobs shared with the CLI defaults so a preset ranks the same in both.
+TOP_K, DRAWS, SEED = 10, 1000, 0
+SHAPE_PAIR = EXCLUSIVE[0]  # ("shape_bias", "texture_bias")
+SLIDER_NEEDS = tuple(n.name for n in list_needs() if n.name not in SHAPE_PAIR)
+
+
+def weight_key(need: str) -> str:
+    return f"w_{need}"
+
+
+FLOATS = (MAX_PARAMS, MAX_GMACS, MIN_TP_CPU, MIN_TP_GPU)
+LISTS = (PARADIGMS, LICENCES, COMPARE, EX_PARADIGMS)
+BOOLS = (EXCLUDE_NC, PROBE_READY, LOG_X, LOG_Y)
+STRINGS = (PRESET, SHAPE_DIR, CARD, X_PROP, X_ITEM, Y_PROP, Y_ITEM, SEARCH)
+WEIGHTS = (*[weight_key(n) for n in SLIDER_NEEDS], SHAPE_WEIGHT)
+PERSISTED = (*STRINGS, *FLOATS, *LISTS, *BOOLS, *WEIGHTS, MIN_COVERAGE)
+
+# The widget keys each page file owns. Keys of the page about to run are left alone (re-assigning a live
+# widget's key races with its new value); the others are re-assigned so they survive the page switch.
+PAGE_KEYS: dict[str, tuple[str, ...]] = {
+    "advisor.py": (PRESET, SHAPE_DIR, *WEIGHTS, *FLOATS, PARADIGMS, LICENCES, EXCLUDE_NC, PROBE_READY, MIN_COVERAGE),
+    "explore.py": (X_PROP, X_ITEM, Y_PROP, Y_ITEM, LOG_X, LOG_Y, SEARCH, EX_PARADIGMS),
+    "compare.py": (COMPARE,),
+    "model_card.py": (CARD,),
+}
+
+
+def defaults() -> dict[str, object]:
+    """The state of a fresh session (the default preset applied)."""
+    d: dict[str, object] = {k: None for k in (*FLOATS, CARD)}
+    d.update({k: [] for k in LISTS})
+    d.update({k: False for k in BOOLS})
+    d.update({PRESET: DEFAULT_PRESET, SHAPE_DIR: "shape", SEARCH: "", MIN_COVERAGE: 0.0,
+              X_PROP: "params_m", X_ITEM: "", Y_PROP: "imagenet_top1", Y_ITEM: "", LOG_X: True})
+    d.update(preset_values(DEFAULT_PRESET))
+    return d
+
+
+def preset_values(name: str) -> dict[str, object]:
+    """Slider and limit values a preset sets; limits it does not name are cleared."""
+    out: dict[str, object] = {k: 0.0 for k in WEIGHTS}
+    out.update({k: None for k in FLOATS})
+    out[SHAPE_DIR] = "shape"
+    if name == CUSTOM:
+        return {}
+    p = get_preset(name)
+    if p.mode != "advisor":  # QUBA mode ignores the sliders: leave them as they are
+        return {}
+    for need, w in p.weights.items():
+        if need in SHAPE_PAIR:
+            out[SHAPE_WEIGHT] = float(w)
+            out[SHAPE_DIR] = "shape" if need == "shape_bias" else "texture"
+        else:
+            out[weight_key(need)] = float(w)
+    limit_keys = {"max_params_m": MAX_PARAMS, "max_gmacs": MAX_GMACS, "min_throughput_cpu": MIN_TP_CPU,
+                  "min_throughput_gpu": MIN_TP_GPU}
+    for field, value in p.limits.items():
+        if field in limit_keys:
+            out[limit_keys[field]] = float(value)  # type: ignore[arg-type]
+    return out
+
+
+def apply_preset(state: MutableMapping, name: str) -> None:
+    state.update(preset_values(name))
+    state[PRESET] = name
+
+
+def ensure_defaults(state: MutableMapping) -> None:
+    for k, v in defaults().items():
+        if k not in state:
+            state[k] = v
+
+
+def weights_from_state(state: Mapping) -> dict[str, float]:
+    w = {n: float(state.get(weight_key(n)) or 0.0) for n in SLIDER_NEEDS}
+    shape = float(state.get(SHAPE_WEIGHT) or 0.0)
+    w["texture_bias" if state.get(SHAPE_DIR) == "texture" else "shape_bias"] = shape
+    return {k: v for k, v in w.items() if v > 0}
+
+
+def request_from_state(state: Mapping, licence_ids: tuple[str, ...] = (),
+                       probe_ready_ids: frozenset[str] | None = None) -> RankRequest:
+    """The RankRequest the Advisor page's widgets describe (same knobs as `advisor rank`)."""
+    mode = "quba" if state.get(PRESET) == "quba" else "advisor"
+    limits = Limits(max_params_m=state.get(MAX_PARAMS), max_gmacs=state.get(MAX_GMACS),
+                    min_throughput_cpu=state.get(MIN_TP_CPU), min_throughput_gpu=state.get(MIN_TP_GPU),
+                    paradigms=tuple(state.get(PARADIGMS) or ()), exclude_non_commercial=bool(state.get(EXCLUDE_NC)),
+                    only_model_ids=licence_ids,
+                    probe_ready_ids=probe_ready_ids if state.get(PROBE_READY) else None)
+    return RankRequest(weights=weights_from_state(state) if mode == "advisor" else {}, limits=limits,
+                       min_coverage=float(state.get(MIN_COVERAGE) or 0.0), top_k=TOP_K, draws=DRAWS, seed=SEED,
+                       mode=mode)
+
+
+# --- URL ------------------------------------------------------------------------------------------
+def _parse(key: str, values: list[str]) -> object:
+    if key in LISTS:
+        return [v for v in values if v]
+    raw = values[-1] if values else ""
+    if key in BOOLS:
+        return raw.lower() in ("1", "true", "yes", "on")
+    if key in FLOATS or key in WEIGHTS or key == MIN_COVERAGE:
+        return float(raw)
+    return raw
+
+
+def state_from_query(query: Mapping[str, list[str]]) -> dict[str, object]:
+    """Session values from a query string (key -> all its values); bad values are skipped.
+
+    A named preset is applied first, then explicit values override it; weights given without a preset
+    mean a custom mix where unnamed needs weigh zero.
+    """
+    out: dict[str, object] = {}
+    preset = (query.get(PRESET) or [""])[-1]
+    has_weights = any(k in query for k in WEIGHTS)
+    if preset and preset != CUSTOM:
+        try:
+            out.update(preset_values(preset))
+            out[PRESET] = preset
+        except UnknownNameError:  # an unknown preset in a link falls back to the defaults
+            preset = ""
+    if has_weights and (not preset or preset == CUSTOM):
+        out.update({k: 0.0 for k in WEIGHTS})
+        out[PRESET] = CUSTOM
+    for key, values in query.items():
+        if key not in PERSISTED or key == PRESET:
+            continue
+        try:
+            value = _parse(key, list(values))
+        except ValueError:
+            continue
+        if key in WEIGHTS or key == MIN_COVERAGE:
+            value = min(max(float(value), 0.0), 1.0)  # type: ignore[arg-type]
+        out[key] = value
+    return out
+
+
+def query_from_state(state: Mapping) -> dict[str, str | list[str]]:
+    """Query parameters for the non-default part of the state."""
+    base = defaults()
+    preset = state.get(PRESET, DEFAULT_PRESET)
+    if preset != CUSTOM:
+        base.update(preset_values(str(preset)))
+    out: dict[str, str | list[str]] = {}
+    for key in PERSISTED:
+        if key not in state:
+            continue
+        v = state[key]
+        if key in WEIGHTS and preset == CUSTOM:
+            if v:
+                out[key] = f"{float(v):g}"
+            continue
+        if v == base.get(key) or v is None:
+            continue
+        if key in LISTS:
+            out[key] = [str(x) for x in v]
+        elif key in BOOLS:
+            out[key] = "1" if v else "0"
+        elif isinstance(v, float):
+            out[key] = f"{v:g}"
+        else:
+            out[key] = str(v)
+    return out
+
+
+def preset_names() -> list[str]:
+    return [p.name for p in list_presets()] + [CUSTOM]

@@ -1,0 +1,92 @@
+"""A small, hand-seeded property store for UI tests (schema from the package, rows made up here).
+
+The values are synthetic test data, not published scores: they are shaped so that the ranking
+flips when calibration outweighs accuracy, and so that the study's four models carry every detail view.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from advisor.store.build import SCHEMA
+from advisor.store.properties import PROPERTIES
+
+STUDY = ("timm:convnext_base.fb_in22k_ft_in1k", "timm:deit3_base_patch16_224.fb_in22k_ft_in1k",
+         "open_clip:ViT-B-16.laion400m_e31", "open_clip:convnext_base.laion400m_s13b_b51k")
+ACCURATE = "timm:acc_net.a1_in1k"  # best accuracy, worst calibration
+CALIBRATED = "timm:cal_net.a1_in1k"  # best calibration, lower accuracy
+FIGURE = "figure-pixel ±0.3"
+
+# model_id: (paradigm, arch_type, params_m, gmacs, licence, top1, ece)
+MODELS = {
+    ACCURATE: ("supervised", "CNN", 60.0, 12.0, "apache-2.0", 88.0, 0.090),
+    CALIBRATED: ("supervised", "Transformer", 22.0, 4.6, "apache-2.0", 84.0, 0.010),
+    "timm:small_net.a1_in1k": ("supervised", "CNN", 5.0, 0.6, "apache-2.0", 77.0, 0.040),
+    "timm:mid_net.a1_in1k": ("self-supervised", "Transformer", 30.0, 6.0, "cc-by-nc-4.0", 82.0, 0.050),
+    "timm:big_net.a1_in1k": ("semi-supervised", "hybrid", 300.0, 60.0, "apache-2.0", 86.0, 0.060),
+    STUDY[0]: ("supervised", "CNN", 89.0, 15.4, "apache-2.0", 85.5, 0.080),
+    STUDY[1]: ("supervised", "Transformer", 87.0, 17.5, "apache-2.0", 85.0, 0.070),
+    STUDY[2]: ("clip", "vision-language", 87.0, 17.5, "mit", 67.0, 0.045),
+    STUDY[3]: ("clip", "vision-language", 89.0, 15.4, "mit", 66.0, 0.040),
+}
+
+
+def _rows() -> list[tuple]:
+    rows = []
+    for i, (mid, (_, _, params, gmacs, _, top1, ece)) in enumerate(MODELS.items()):
+        rows += [(mid, "imagenet_top1", "", top1, "timm", "exact"), (mid, "params_m", "", params, "timm", "exact"),
+                 (mid, "gmacs", "", gmacs, "timm", "exact"), (mid, "ece_15bin", "imagenet_1k", ece, "paper", "exact"),
+                 (mid, "throughput_cpu", "cpu_bench", 400.0 / (1 + gmacs), "timm", "exact")]
+        if mid in STUDY:
+            k = STUDY.index(mid)
+            clip = k >= 2
+            for j, f in enumerate(("pose", "background", "texture", "color")):
+                rows.append((mid, "imagenet_x_error_ratio", f, 0.8 + 0.1 * j + 0.05 * k, "imagenetx", FIGURE))
+            for j, d in enumerate(("v2", "a", "r", "sketch")):
+                rows.append((mid, "shift_top1", d, 40.0 + 5 * j + (15 if clip else 0) - k, "paper", "exact"))
+            for j, g in enumerate(("mean_natural", "mean_specialized", "mean_structured", "dtd", "eurosat")):
+                rows.append((mid, "vtab_linear_probe_top1", g, 60.0 + 8 * j + k, "paper", "figure-text exact"))
+            for j, f in enumerate(("worlds", "camera_yaw", "object_scale")):
+                rows.append((mid, "pug_imagenet_top1", f, 50.0 + 6 * j - 2 * k, "paper", FIGURE))
+            for prop, grid in (("invariance_scale_top1", ("1", "1.5", "2")),
+                               ("invariance_shift_top1", ("0", "5", "30")),
+                               ("invariance_resolution_top1", ("112", "224", "336"))):
+                for j, item in enumerate(grid):
+                    rows.append((mid, prop, item, top1 - 4 * j * (1 + k / 4), "paper", FIGURE))
+            rows.append((mid, "shape_bias", "", 0.2 + 0.15 * k, "paper", "exact"))
+        elif i % 2 == 0:
+            rows.append((mid, "shape_bias", "", 0.25 + 0.05 * i, "paper", "exact"))
+    return rows
+
+
+def make_store(path: Path) -> Path:
+    """Write the fixture store at `path` and return it."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(SCHEMA.read_text())
+        src = [("timm", "timm results", "timm", "x", "f.csv", "c", "Apache-2.0", False),
+               ("paper", "the study", "study", "x", "f.csv", "c", "CC BY 4.0", False),
+               ("imagenetx", "ImageNet-X", "imagenetx", "x", "f.csv", "c", "CC BY-NC 4.0", True)]
+        con.executemany("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)", src)
+        con.executemany("INSERT INTO properties VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(p.property_id, p.need, p.label, p.unit, p.higher_is_better, p.description, p.reference)
+                         for p in PROPERTIES])
+        for mid, (paradigm, arch, params, gmacs, lic, _, _) in MODELS.items():
+            ns, name = mid.split(":", 1)
+            con.execute("INSERT INTO models VALUES (?, ?, NULL, ?, ?, NULL, NULL, ?, ?, 224, ?, ?, ?, NULL, 'timm')",
+                        [mid, name, arch, paradigm, params, gmacs, ns, name, lic])
+        scores = pd.DataFrame(_rows(), columns=["model_id", "property_id", "item", "value", "source_id", "precision"])
+        scores["note"] = ""
+        con.register("seed", scores)
+        con.execute("INSERT INTO scores SELECT model_id, property_id, item, value, source_id, \"precision\", note "
+                    "FROM seed")
+        con.executemany("INSERT INTO aliases VALUES (?, ?, ?, 'curated')",
+                        [("study", k, m) for k, m in zip(("convnext_sup", "vit_sup", "vit_clip", "convnext_clip"),
+                                                           STUDY, strict=True)])
+        con.execute("INSERT INTO build_info VALUES ('fingerprint', 'fixture')")
+    finally:
+        con.close()
+    return path

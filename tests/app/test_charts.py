@@ -1,0 +1,74 @@
+"""Chart builders: tidy frames in, Vega-Lite specs out (no streamlit needed)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from advisor.charts import DETAIL_VIEWS, contribution_chart, probe_curves, scatter_chart
+from advisor.charts.detail import read_kind
+from advisor.ranking.data import RankingData
+from advisor.ranking.engine import RankRequest, rank
+from advisor.ranking.pareto import pareto_front
+
+
+def _data(spec: dict) -> list[dict]:
+    return next(iter(spec["datasets"].values()))
+
+
+@pytest.fixture
+def data() -> RankingData:
+    rows = [(m, "imagenet_top1", "", v, "s") for m, v in (("timm:a", 80.0), ("timm:b", 70.0), ("timm:c", 75.0))]
+    rows += [(m, "params_m", "", v, "s") for m, v in (("timm:a", 50.0), ("timm:b", 5.0), ("timm:c", 60.0))]
+    rows += [("timm:a", "ece_15bin", "in", 0.05, "s"), ("timm:b", "ece_15bin", "in", 0.01, "s")]
+    scores = pd.DataFrame(rows, columns=["model_id", "property_id", "item", "value", "source_id"])
+    return RankingData.from_frames(pd.DataFrame({"model_id": ["timm:a", "timm:b", "timm:c"]}), scores)
+
+
+def test_contribution_chart_in_rank_order_with_missing_data_marked(data):
+    r = rank(data, RankRequest(weights={"accuracy": 1.0, "calibration": 1.0}, draws=0))
+    spec = contribution_chart(r, top=2).to_dict()
+    rows = _data(spec)
+    assert {row["model_id"] for row in rows} == set(r.table["model_id"].head(2))
+    assert spec["encoding"]["y"]["sort"] == r.table["model_id"].head(2).tolist()
+    full = contribution_chart(r, top=3).to_dict()
+    missing = [row for row in _data(full) if row["model_id"] == "timm:c" and row["need"] == "calibration"]
+    assert missing[0]["data"].startswith("no data")
+
+
+def test_scatter_marks_front_and_drops_non_positive_on_log(data):
+    df = pareto_front(data, ("params_m", ""), ("imagenet_top1", ""))
+    assert set(df.loc[df["on_front"], "model_id"]) == {"timm:a", "timm:b"}
+    spec = scatter_chart(df, "Parameters (M)", "ImageNet top-1 (%)", log_x=True).to_dict()
+    assert spec["layer"][1]["encoding"]["x"]["scale"]["type"] == "log"
+    assert spec["layer"][1]["encoding"]["x"]["title"] == "Parameters (M)"
+    bad = df.assign(value_x=[0.0, *df["value_x"].iloc[1:]])
+    spec = scatter_chart(bad, "x", "y", log_x=True).to_dict()
+    assert all(v["value_x"] > 0 for v in spec["datasets"][spec["layer"][1]["data"]["name"]])
+
+
+@pytest.mark.parametrize("view", DETAIL_VIEWS, ids=lambda v: v.key)
+def test_detail_views_empty_and_figure_read(view):
+    assert view.build(pd.DataFrame(columns=["model_id", "property_id", "item", "value", "precision"])) is None
+    items = {"invariance": ["1", "2"], "shape_bias": [""]}.get(view.key, ["x", "mean_y"])
+    rows = [("timm:a", view.property_ids[0], it, 0.5 + i, "figure-pixel ±0.3", "src") for i, it in enumerate(items)]
+    df = pd.DataFrame(rows, columns=["model_id", "property_id", "item", "value", "precision", "source_id"])
+    spec = view.build(df).to_dict()
+    text = str(spec)
+    assert "figure-read" in text and "figure-pixel ±0.3" in text
+
+
+def test_read_kind():
+    assert read_kind("figure-pixel ±0.02") == "figure-read"
+    assert read_kind("figure-text exact") == "exact"
+    assert read_kind("exact") == "exact"
+
+
+def test_probe_curves_facets_metric_and_family():
+    df = pd.DataFrame({"model_id": ["m"] * 4, "family": ["scale", "scale", "blur", "blur"],
+                       "magnitude": [1.0, 2.0, 0.0, 1.0], "metric": ["top1_agreement"] * 4,
+                       "value": [1.0, 0.8, 1.0, 0.9]})
+    spec = probe_curves(df).to_dict()
+    assert spec["facet"]["column"]["field"] == "family"
+    assert spec["facet"]["row"]["field"] == "metric"
+    assert probe_curves(df.iloc[:0]) is None
