@@ -92,7 +92,7 @@ def main() -> None:
         med = timeit(whole, rep)
         print(f"whole store ({len(data.models)} models, {len(data.features)} feature rows): "
               f"median {med * 1000:.1f} ms with explanations + 1000-draw stability (target < 100 ms)")
-    except Exception as exc:  # noqa: BLE001 - a benchmark reports and goes on
+    except Exception as exc:
         print(f"whole store: skipped ({exc})")
 
     print("\nsynthetic stores, 1000 draws each; engine vs plain pandas in the same run")
