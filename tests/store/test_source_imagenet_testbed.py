@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from advisor.errors import SourceFileError
-from advisor.store.build import DEFAULT_SOURCES, collect, make_context
+from advisor.store.build import DEFAULT_SOURCES
 from advisor.store.sources import imagenet_testbed as ing
 from advisor.store.sources.base import BuildContext, Collector
 
@@ -16,13 +16,8 @@ ALIASES = DEFAULT_SOURCES / "curated" / "aliases_testbed.csv"
 
 
 @pytest.fixture(scope="module")
-def ctx():
-    return make_context()
-
-
-@pytest.fixture(scope="module")
-def out(ctx) -> Collector:
-    return collect(ctx, ("imagenet_testbed",))
+def out(ingest) -> Collector:
+    return ingest("imagenet_testbed")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from advisor.errors import SourceFileError
-from advisor.store.build import DEFAULT_SOURCES, make_context
+from advisor.store.build import DEFAULT_SOURCES
 from advisor.store.sources import imagenetx
 from advisor.store.sources.base import BuildContext, Collector
 
@@ -21,15 +21,8 @@ def raw(group: str) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def ctx():
-    return make_context()
-
-
-@pytest.fixture(scope="module")
-def out(ctx):
-    o = Collector()
-    imagenetx.ingest(ctx, o)
-    return o
+def out(ingest):
+    return ingest("imagenetx")
 
 
 def alias(out, source_id, name):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from advisor.errors import SourceFileError
-from advisor.store.build import DEFAULT_SOURCES, collect, make_context
+from advisor.store.build import DEFAULT_SOURCES
 from advisor.store.sources import open_clip as ing
 from advisor.store.sources.base import BuildContext, Collector
 
@@ -15,13 +15,8 @@ RAW = DEFAULT_SOURCES / "open_clip"
 
 
 @pytest.fixture(scope="module")
-def ctx():
-    return make_context()
-
-
-@pytest.fixture(scope="module")
-def out(ctx) -> Collector:
-    return collect(ctx, ("open_clip",))
+def out(ingest) -> Collector:
+    return ingest("open_clip")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from advisor.errors import SourceFileError
-from advisor.store.build import DEFAULT_SOURCES, make_context
+from advisor.store.build import DEFAULT_SOURCES
 from advisor.store.sources import quba
 from advisor.store.sources.base import BuildContext, Collector
 
@@ -15,15 +15,8 @@ RAW = DEFAULT_SOURCES / "quba"
 
 
 @pytest.fixture(scope="module")
-def ctx():
-    return make_context()
-
-
-@pytest.fixture(scope="module")
-def out(ctx):
-    o = Collector()
-    quba.ingest(ctx, o)
-    return o
+def out(ingest):
+    return ingest("quba")
 
 
 def raw_rows(name: str) -> list[dict[str, str]]:

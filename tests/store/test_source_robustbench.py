@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from advisor.errors import SourceFileError
-from advisor.store.build import DEFAULT_SOURCES, collect, make_context
+from advisor.store.build import DEFAULT_SOURCES
 from advisor.store.sources import robustbench as ing
 from advisor.store.sources.base import BuildContext, Collector
 
@@ -18,13 +18,8 @@ CORR = RAW / ing.CORR_DIR
 
 
 @pytest.fixture(scope="module")
-def ctx():
-    return make_context()
-
-
-@pytest.fixture(scope="module")
-def out(ctx) -> Collector:
-    return collect(ctx, ("robustbench",))
+def out(ingest) -> Collector:
+    return ingest("robustbench")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from advisor.errors import SourceFileError
-from advisor.store.build import DEFAULT_SOURCES, make_context
+from advisor.store.build import DEFAULT_SOURCES
 from advisor.store.sources import shape_bias
 from advisor.store.sources.base import BuildContext, Collector
 
@@ -19,15 +19,8 @@ FOLDERS = ("beyond_inet", "model_vs_human", "vlm_shapebias", "biases_vs_generali
 
 
 @pytest.fixture(scope="module")
-def ctx():
-    return make_context()
-
-
-@pytest.fixture(scope="module")
-def out(ctx):
-    o = Collector()
-    shape_bias.ingest(ctx, o)
-    return o
+def out(ingest):
+    return ingest("shape_bias")
 
 
 def get(out, model_id, source_id, prop="shape_bias", item=""):

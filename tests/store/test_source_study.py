@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from advisor.errors import SourceFileError
-from advisor.store.build import DEFAULT_SOURCES, make_context
+from advisor.store.build import DEFAULT_SOURCES
 from advisor.store.sources import study
 from advisor.store.sources.base import BuildContext, Collector
 
@@ -28,15 +28,8 @@ NEEDS = {
 
 
 @pytest.fixture(scope="module")
-def ctx():
-    return make_context()
-
-
-@pytest.fixture(scope="module")
-def out(ctx):
-    o = Collector()
-    study.ingest(ctx, o)
-    return o
+def out(ingest):
+    return ingest("study")
 
 
 def raw_results() -> list[dict[str, str]]:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from advisor.errors import SourceFileError
-from advisor.store.build import DEFAULT_SOURCES, collect, make_context
+from advisor.store.build import DEFAULT_SOURCES
 from advisor.store.sources import timm as ing
 from advisor.store.sources.base import BuildContext, Collector
 
@@ -15,13 +15,8 @@ RAW = DEFAULT_SOURCES / "timm"
 
 
 @pytest.fixture(scope="module")
-def ctx():
-    return make_context()
-
-
-@pytest.fixture(scope="module")
-def out(ctx) -> Collector:
-    return collect(ctx, ("timm",))
+def out(ingest) -> Collector:
+    return ingest("timm")
 
 
 @pytest.fixture(scope="module")
