@@ -16,35 +16,19 @@ import pandas as pd
 from advisor.errors import InvalidRequestError
 from advisor.ranking.data import RankingData
 from advisor.store.build import DEFAULT_SOURCES
+from advisor.store.sources.quba import quba_normalization
 
-# QUBA dimension -> (store property, need it maps to, factor from store units back to QUBA units)
-DIMENSIONS = {
-    "Accuracy": ("imagenet_top1", "accuracy", 0.01),
-    "Adversarial Robustness": ("adversarial_robustness_ratio", "adversarial", 1.0),
-    "Corruption Robustness": ("corruption_robustness_ratio", "corruption", 1.0),
-    "OOD Robustness": ("ood_robustness_ratio", "natural_shift", 1.0),
-    "Calibration Error": ("calibration_error", "calibration", 1.0),
-    "Class Balance": ("class_balance", "class_balance", 1.0),
-    "Object Focus": ("object_focus", "object_focus", 1.0),
-    "Shape Bias": ("shape_bias", "shape_bias", 1.0),
-    "Parameters": ("params_m", "efficiency", 1.0),
-}
+# QUBA dimension -> the need it maps to (properties, constants and units come from the QUBA ingester)
+NEED_OF = {"Accuracy": "accuracy", "Adversarial Robustness": "adversarial", "Corruption Robustness": "corruption",
+           "OOD Robustness": "natural_shift", "Calibration Error": "calibration", "Class Balance": "class_balance",
+           "Object Focus": "object_focus", "Shape Bias": "shape_bias", "Parameters": "efficiency"}
 
 
 @lru_cache(maxsize=4)
-def quba_constants(path: Path = DEFAULT_SOURCES / "quba" / "quba_normalization.csv") -> pd.DataFrame:
-    """mean, std and signed default weight per QUBA dimension, indexed by need."""
-    df = pd.read_csv(path).set_index("dimension")
-    rows = []
-    for dim, (prop, need, factor) in DIMENSIONS.items():
-        r = df.loc[dim]
-        rows.append({"need": need, "dimension": dim, "property_id": prop, "factor": factor,
-                     "mean": float(r["mean"]), "std": float(r["std"]), "weight": float(r["default_weight_signed"])})
-    return pd.DataFrame(rows).set_index("need")
-
-
-def quba_source_ids(data: RankingData) -> list[str]:
-    return sorted(s for s in data.scores["source_id"].unique() if str(s).startswith("quba"))
+def quba_constants(path: Path = DEFAULT_SOURCES / "quba") -> pd.DataFrame:
+    """mean, std, signed default weight, store property and unit scale per QUBA dimension, indexed by need."""
+    df = quba_normalization(path)
+    return df.assign(need=df["dimension"].map(NEED_OF)).set_index("need")
 
 
 def rank_quba(data: RankingData, request):  # -> Ranking (import cycle avoided)
@@ -52,22 +36,21 @@ def rank_quba(data: RankingData, request):  # -> Ranking (import cycle avoided)
 
     const = quba_constants()
     cand, notes = apply_limits(data.models, request.limits)
-    src = quba_source_ids(data)
-    sc = data.scores[data.scores["source_id"].isin(src) & (data.scores["item"] == "")
+    sc = data.scores[data.scores["source_id"].isin(set(const["source_id"])) & (data.scores["item"] == "")
                      & data.scores["model_id"].isin(cand["model_id"])]
     sc = sc[sc["property_id"].isin(const["property_id"])]
     wide = sc.pivot_table(index="model_id", columns="property_id", values="value", aggfunc="first")
     z = pd.DataFrame(index=wide.index)
     for need, c in const.iterrows():
         col = wide[c["property_id"]] if c["property_id"] in wide else pd.Series(np.nan, index=wide.index)
-        z[need] = (col * c["factor"] - c["mean"]) / c["std"]
+        z[need] = (col / c["scale"] - c["mean"]) / c["std"]
     complete = z.notna().all(axis=1)
     if (~complete).any():
         notes.append(f"{int((~complete).sum())} QUBA models lack a dimension and get no QUBA score")
     z = z[complete]
     if z.empty:
         raise InvalidRequestError("no candidate has all nine QUBA dimensions; QUBA mode needs QUBA's own data")
-    w = const["weight"].to_numpy()
+    w = const["default_weight_signed"].to_numpy()
     score = z.to_numpy() @ w / np.abs(w).sum()
     z = z * np.sign(w)  # signed z with |w| gives the same score and keeps "higher is better" per need
     table = cand.set_index("model_id").loc[z.index].reset_index()
