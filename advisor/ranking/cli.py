@@ -28,6 +28,8 @@ def add_rank_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-img-size", type=int)
     p.add_argument("--exclude-non-commercial", action="store_true", help="ignore CC BY-NC data (ImageNet-X)")
     p.add_argument("--model", action="append", default=[], help="restrict candidates to these ids (repeatable)")
+    p.add_argument("--probe-ready", action="store_true",
+                   help="only models whose real weights are present here for live probing")
     p.add_argument("--normalization", choices=("percentile", "zscore"), default="percentile")
     p.add_argument("--min-coverage", type=float, default=0.0)
     p.add_argument("--top", type=int, default=10, help="rows to show; also k for top-k stability")
@@ -70,6 +72,12 @@ def request_from_args(args: argparse.Namespace, store=None) -> RankRequest:
     if args.model:
         ids = tuple(store.resolve(m) for m in args.model) if store is not None else tuple(args.model)
         limits["only_model_ids"] = ids
+    if args.probe_ready:
+        from advisor.probes.weights import ready_model_ids
+
+        models = store.models() if store is not None else None
+        loadable = [] if models is None else models.loc[models["loader"].isin(["timm", "open_clip"]), "model_id"]
+        limits["probe_ready_ids"] = ready_model_ids(list(loadable))
     if args.top < 1 or args.draws < 0:
         raise InvalidRequestError("--top must be >= 1 and --draws >= 0")
     return RankRequest(weights=weights, limits=Limits(**limits), normalization=args.normalization,
