@@ -33,10 +33,20 @@ def get_data(path: str | None = None) -> RankingData:
     return RankingData.from_store(get_store(path))
 
 
+MEASURED_COLUMNS = ("model_id", "property_id", "item", "value", "source_id", "precision")
+
+
+@st.cache_resource(max_entries=4, show_spinner="Adding the scores measured here…")
+def get_measured_data(measured: tuple[tuple, ...], path: str | None = None) -> RankingData:
+    """The store's ranking data plus this session's measured-here rows (MEASURED_COLUMNS tuples)."""
+    extra = pd.DataFrame(list(measured), columns=list(MEASURED_COLUMNS))
+    return get_data(path).with_extra_scores(extra)
+
+
 @st.cache_data(max_entries=128, show_spinner=False)
-def cached_rank(request: RankRequest, path: str | None = None) -> Ranking:
-    """Rank once per distinct request; reruns that only touch other widgets cost nothing."""
-    return rank(get_data(path), request)
+def cached_rank(request: RankRequest, path: str | None = None, measured: tuple[tuple, ...] = ()) -> Ranking:
+    """Rank once per distinct (request, measured-here scores); reruns that touch other widgets cost nothing."""
+    return rank(get_measured_data(measured, path) if measured else get_data(path), request)
 
 
 @st.cache_data(show_spinner=False)
@@ -52,12 +62,56 @@ def study_model_ids(path: str | None = None) -> list[str]:
     return df["model_id"].tolist()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(ttl=600, show_spinner="Checking which models have weights on this machine…")
+def readiness(model_ids: tuple[str, ...]) -> dict[str, tuple[bool, str]]:
+    """probe_readiness per model: real weights present here? Looks for files only (re-checked every 10 min)."""
+    from advisor.probes import probe_readiness
+
+    return {mid: probe_readiness(mid) for mid in model_ids}
+
+
+@st.cache_data(ttl=600, show_spinner=False)
 def probe_ready_ids(path: str | None = None) -> frozenset[str]:
-    """Models this tool knows how to build live (timm or open_clip loader and a load name)."""
+    """Models that can be probed live on this machine: a timm / open_clip loader and real weights here."""
     m = model_table(path)
-    ok = m["loader"].isin(["timm", "open_clip"]) & m["load_name"].notna()
-    return frozenset(m.loc[ok, "model_id"])
+    live = m.loc[m["loader"].isin(["timm", "open_clip"]) & m["load_name"].notna(), "model_id"]
+    return frozenset(mid for mid, (ok, _) in readiness(tuple(sorted(live))).items() if ok)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def intake(name: str, data: bytes):  # -> advisor.probes.IntakeResult | str
+    """One image through the probes' safe intake, or the error message naming the file."""
+    from advisor.errors import ImageIntakeError
+    from advisor.probes import load_image
+
+    try:
+        return load_image(data, name)
+    except ImageIntakeError as exc:
+        return str(exc)
+
+
+@st.cache_data(max_entries=16, show_spinner="Writing the report (charts rendered offline)…")
+def cached_report(request: RankRequest, measured: tuple[tuple, ...], notes: str, probe_json: str | None,
+                  images: tuple[tuple[str, bytes], ...], path: str | None = None) -> dict[str, bytes]:
+    """The report in every format: 'md.zip' (Markdown + chart images), 'md' (preview text), 'html', 'json'."""
+    import io
+    import zipfile
+
+    from advisor.report.build import build_report
+    from advisor.report.html import to_html
+    from advisor.report.json_io import to_json
+    from advisor.report.markdown import markdown_bundle
+
+    report = build_report(get_store(path), ranking=cached_rank(request, path, measured), probe_results=probe_json,
+                          notes=notes, images=list(images))
+    text, files = markdown_bundle(report, "report_files")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("report.md", text)
+        for name, blob in files.items():
+            z.writestr(f"report_files/{name}", blob)
+    return {"md.zip": buf.getvalue(), "md": text.encode(), "html": to_html(report).encode(),
+            "json": to_json(report).encode()}
 
 
 @st.cache_data(show_spinner=False)

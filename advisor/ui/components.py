@@ -106,7 +106,8 @@ def limit_controls(models: pd.DataFrame) -> None:
     licences = sorted(models["weights_licence"].dropna().unique())
     st.multiselect("Weights licence", licences, key=state.LICENCES, placeholder="any")
     st.checkbox("Ignore non-commercial data (CC BY-NC, e.g. ImageNet-X)", key=state.EXCLUDE_NC)
-    st.checkbox("Only models that can be probed live (timm / open_clip)", key=state.PROBE_READY)
+    st.checkbox("Only models that can be probed live here", key=state.PROBE_READY,
+                help="timm / open_clip models whose real weights are on this machine (nothing is downloaded)")
     st.slider("Minimum data coverage", 0.0, 1.0, step=0.05, key=state.MIN_COVERAGE,
               help="Share of your weight a model must have data for to be ranked.")
 
@@ -119,17 +120,80 @@ def current_request() -> RankRequest:
 
 
 def current_ranking() -> Ranking:
-    """The ranking for the current needs and limits (cached per distinct request); AdvisorError propagates."""
-    return cache.cached_rank(current_request())
+    """The ranking for the current needs, limits and measured-here scores; AdvisorError propagates."""
+    return cache.cached_rank(current_request(), measured=measured_key())
+
+
+# --- measured here (live probes feed the ranking for this session) ----------------------------------
+MEASURED_SOURCE = "measured_here"
+
+
+def measured_scores(result: object) -> pd.DataFrame:
+    """Per (model, family) invariance of a ProbeResult as `measured_invariance` score rows.
+
+    Models run with random weights are left out: their numbers say nothing about the real model.
+    """
+    cols = list(cache.MEASURED_COLUMNS)
+    if result is None:
+        return pd.DataFrame(columns=cols)
+    real = {m.model_id for m in result.models if not str(m.weights).startswith("random")}
+    summ = result.summary
+    summ = summ[summ["model_id"].isin(real) & summ["invariance"].notna()]
+    return pd.DataFrame({
+        "model_id": summ["model_id"], "property_id": "measured_invariance", "item": summ["family"],
+        "value": summ["invariance"].astype(float), "source_id": MEASURED_SOURCE,
+        "precision": [f"measured here on {int(n)} image{'s' if n != 1 else ''}" for n in summ["n_images"]],
+    }, columns=cols).reset_index(drop=True)
+
+
+def measured_key() -> tuple[tuple, ...]:
+    """The session's measured-here rows as a hashable key for the ranking cache (() when none)."""
+    df = measured_scores(st.session_state.get(state.PROBE_RESULT))
+    return tuple(df.itertuples(index=False, name=None))
+
+
+def measured_labels(key: tuple[tuple, ...]) -> dict[str, str]:
+    """model_id -> 'scale, rotation (measured here on 1 image)' for the ranked table."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for mid, _, item, _, _, precision in key:
+        out.setdefault(mid, []).append((item, precision))
+    return {m: f"{', '.join(i for i, _ in v)} ({v[0][1]})" for m, v in out.items()}
+
+
+def restore_request(data: bytes) -> list[str]:
+    """Apply a JSON report's needs and limits to the session; returns notes on what could not be shown.
+
+    Raises InvalidRequestError (a user-facing message) for a file that is not a valid report.
+    """
+    from advisor.ranking.engine import validate_weights
+    from advisor.report.model import request_from_json
+
+    request = request_from_json(data)
+    if request.mode != "quba":
+        validate_weights(request.weights)  # unknown needs, all zero, shape and texture both weighted
+    values, notes = state.state_from_request(request)
+    wanted = set(request.limits.only_model_ids)
+    values[state.LICENCES] = []
+    if wanted:
+        m = cache.model_table()
+        lic = sorted(m.loc[m["model_id"].isin(wanted), "weights_licence"].dropna().unique())
+        if lic and set(cache.licence_model_ids(tuple(lic))) == wanted:
+            values[state.LICENCES] = lic
+        else:
+            notes.append(f"its candidate list ({len(wanted)} models) matches no licence choice here; not applied")
+    st.session_state.update(values)
+    return notes
 
 
 # --- ranking views ---------------------------------------------------------------------------------
-def ranked_table(ranking: Ranking, data: RankingData, top: int = 25) -> pd.DataFrame:
-    """Display frame: rank, model, score, coverage, stability, size and key numbers."""
+def ranked_table(ranking: Ranking, data: RankingData, top: int = 25,
+                 measured: dict[str, str] | None = None) -> pd.DataFrame:
+    """Display frame: rank, model, score, coverage, stability, size and key numbers (+ measured here)."""
     t = ranking.table.head(top)
     acc = axis_values(data, "imagenet_top1", "", pd.Index(t["model_id"])).set_index("model_id")["value"]
+    extra = {"measured here": t["model_id"].map(measured).fillna("")} if measured else {}
     return pd.DataFrame({
-        "rank": t["rank"], "model": t["model_id"], "score": t["score"], "coverage": t["coverage"],
+        "rank": t["rank"], "model": t["model_id"], **extra, "score": t["score"], "coverage": t["coverage"],
         "stability": t["top1_share"], "ImageNet top-1": t["model_id"].map(acc), "params": t["params_m"],
         "GMACs": t["gmacs"], "paradigm": t["paradigm"],
     })

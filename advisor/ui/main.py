@@ -13,6 +13,8 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("explore.py", "Explore", ":material/scatter_plot:"),
     ("compare.py", "Compare", ":material/compare:"),
     ("model_card.py", "Model card", ":material/description:"),
+    ("probe.py", "Probe", ":material/science:"),
+    ("report.py", "Report", ":material/summarize:"),
 )
 
 
@@ -30,8 +32,8 @@ def keep_other_pages_state(page_file: str) -> None:
     """Re-assign the other pages' keys: Streamlit drops the state of widgets a run does not render."""
     s = st.session_state
     own = set(state.PAGE_KEYS.get(page_file, ()))
-    for key in state.PERSISTED:
-        if key not in own:
+    for key in (*state.PERSISTED, *state.KEPT):
+        if key not in own and key in s:
             s[key] = s[key]
 
 

@@ -35,6 +35,18 @@ LOG_X, LOG_Y = "log_x", "log_y"
 SEARCH = "q"
 EX_PARADIGMS = "ex_paradigm"
 URL_LOADED = "_url_loaded"  # session flag: the query string was read once
+# Probe and report pages: session only (uploads and results are never put in the URL).
+PROBE_UPLOAD = "probe_upload"
+PROBE_SAMPLES = "probe_samples"
+PROBE_MODELS = "probe_models"
+PROBE_FAMILIES = "probe_families"
+PROBE_RUN = "probe_run"
+PROBE_RESULT = "_probe_result"  # the last advisor.probes.ProbeResult
+PROBE_STRIPS = "_probe_strips"  # family -> [(magnitude, PIL image)] of the first image, as the model saw it
+PROBE_THUMBS = "_probe_thumbs"  # [(file name, PNG bytes)] of the probed images, for the report
+REPORT_NOTES = "report_notes"
+REPORT_UPLOAD = "report_upload"
+REPORT_RESTORED = "_report_restored"  # id of the uploaded report already applied (apply once per upload)
 
 # Request knobs shared with the CLI defaults so a preset ranks the same in both.
 TOP_K, DRAWS, SEED = 10, 1000, 0
@@ -52,6 +64,7 @@ BOOLS = (EXCLUDE_NC, PROBE_READY, LOG_X, LOG_Y)
 STRINGS = (PRESET, SHAPE_DIR, CARD, X_PROP, X_ITEM, Y_PROP, Y_ITEM, SEARCH)
 WEIGHTS = (*[weight_key(n) for n in SLIDER_NEEDS], SHAPE_WEIGHT)
 PERSISTED = (*STRINGS, *FLOATS, *LISTS, *BOOLS, *WEIGHTS, MIN_COVERAGE)
+KEPT = (PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES, REPORT_NOTES)  # kept across pages, not in the URL
 
 # The widget keys each page file owns. Keys of the page about to run are left alone (re-assigning a live
 # widget's key races with its new value); the others are re-assigned so they survive the page switch.
@@ -60,6 +73,8 @@ PAGE_KEYS: dict[str, tuple[str, ...]] = {
     "explore.py": (X_PROP, X_ITEM, Y_PROP, Y_ITEM, LOG_X, LOG_Y, SEARCH, EX_PARADIGMS),
     "compare.py": (COMPARE,),
     "model_card.py": (CARD,),
+    "probe.py": (PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES),
+    "report.py": (REPORT_NOTES,),
 }
 
 
@@ -128,6 +143,52 @@ def request_from_state(state: Mapping, licence_ids: tuple[str, ...] = (),
     return RankRequest(weights=weights_from_state(state) if mode == "advisor" else {}, limits=limits,
                        min_coverage=float(state.get(MIN_COVERAGE) or 0.0), top_k=TOP_K, draws=DRAWS, seed=SEED,
                        mode=mode)
+
+
+def state_from_request(request: RankRequest) -> tuple[dict[str, object], list[str]]:
+    """Advisor-page values that reproduce a saved request, and notes on what the controls cannot show.
+
+    Weights above 1 are scaled down together (the ranking depends only on their ratios). The candidate
+    list (`only_model_ids`, e.g. a licence filter) is left to the caller, which knows the store.
+    """
+    notes: list[str] = []
+    out: dict[str, object] = {}
+    if request.mode == "quba":
+        out[PRESET] = "quba"
+    else:
+        out.update({k: 0.0 for k in WEIGHTS})
+        out[PRESET] = CUSTOM
+        w = {k: float(v) for k, v in request.weights.items() if float(v) > 0}
+        top = max(w.values(), default=0.0)
+        scale = 1.0 / top if top > 1.0 else 1.0
+        if scale != 1.0:
+            notes.append(f"weights scaled by {scale:.3g} to fit the sliders (the ranking uses only their ratios)")
+        for need, v in w.items():
+            if need in SHAPE_PAIR:
+                out[SHAPE_WEIGHT] = v * scale
+                out[SHAPE_DIR] = "shape" if need == "shape_bias" else "texture"
+            elif need in SLIDER_NEEDS:
+                out[weight_key(need)] = v * scale
+            else:
+                notes.append(f"unknown need '{need}' ignored")
+    lim = request.limits
+    out.update({MAX_PARAMS: lim.max_params_m, MAX_GMACS: lim.max_gmacs, MIN_TP_CPU: lim.min_throughput_cpu,
+                MIN_TP_GPU: lim.min_throughput_gpu, PARADIGMS: list(lim.paradigms),
+                EXCLUDE_NC: bool(lim.exclude_non_commercial), PROBE_READY: lim.probe_ready_ids is not None,
+                MIN_COVERAGE: float(request.min_coverage)})
+    if lim.probe_ready_ids is not None:
+        notes.append("'only models that can be probed live' is re-checked on this machine")
+    if lim.arch_types:
+        notes.append(f"architecture limit {list(lim.arch_types)} has no control here and is not applied")
+    if lim.max_img_size is not None:
+        notes.append(f"input-size limit {lim.max_img_size} has no control here and is not applied")
+    base = RankRequest(weights={})
+    knobs = {"top_k": TOP_K, "draws": DRAWS, "seed": SEED, "normalization": base.normalization,
+             "concentration": base.concentration, "stable_share": base.stable_share}
+    differ = [f"{k}={getattr(request, k)}" for k, v in knobs.items() if getattr(request, k) != v]
+    if differ:
+        notes.append("the app ranks with its own settings; the report used " + ", ".join(differ))
+    return out, notes
 
 
 # --- URL ------------------------------------------------------------------------------------------

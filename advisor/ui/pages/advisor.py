@@ -41,7 +41,16 @@ def results() -> None:
                f"score {top['score']:.3f} · coverage {top['coverage']:.0%} · "
                f"first in {top['top1_share']:.0%} of perturbed weightings")
     components.ranking_notices(ranking)
-    frame = components.ranked_table(ranking, data)
+    measured = components.measured_labels(components.measured_key())
+    if measured:
+        n = len(st.session_state[state.PROBE_RESULT].images)
+        where = ranking.table.set_index("model_id")["rank"]
+        ranks = "; ".join(f"{m} ranks {int(where[m])}" if m in where.index else f"{m} is not ranked"
+                          for m in measured)
+        st.info(f"Invariance includes scores **measured here** by your probe run on {n} image{'s' * (n != 1)} "
+                f"(this session only, never stored): {ranks}. See the 'measured here' column.",
+                icon=":material/science:")
+    frame = components.ranked_table(ranking, data, measured=measured)
     st.dataframe(frame, hide_index=True, width="stretch", column_config=components.ranked_table_config(),
                  key="ranked_table")
     st.markdown("**What each need adds to the score** (top 10)")
@@ -50,6 +59,8 @@ def results() -> None:
     for mid, text in explain_top(ranking, 3).items():
         with st.expander(mid, expanded=mid == top["model_id"]):
             st.write(text)
+            if mid in measured:
+                st.caption(f"Its invariance includes measured-here scores: {measured[mid]}.")
             if st.button("Open model card", key=f"card_{mid}"):
                 st.session_state[state.CARD] = mid
                 st.switch_page(str(components.page_path("model_card.py")))

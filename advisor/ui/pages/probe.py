@@ -1,0 +1,186 @@
+"""Probe: measure how the chosen models' predictions move when the user's own images are transformed."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+from advisor.charts import probe_curves
+from advisor.errors import AdvisorError
+from advisor.ui import cache, components, state
+
+MAX_IMAGES = 8  # per run: a 2-core CPU probes 8 images × 3 models × 3 families in about a minute
+DEFAULT_FAMILIES = ("scale", "shift", "resolution")  # the study's three
+DEFAULT_SAMPLE = "chelsea.png"  # the bundled cat photo
+N_DEFAULT_MODELS = 2
+METRICS = {"top1_agreement": "Top-1 agreement", "prob_kept": "Probability kept on the original class",
+           "kl": "KL divergence from the original", "cosine": "Embedding cosine similarity"}
+IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
+
+
+def gather_images(uploads: list[tuple[str, bytes]], samples: list[str]) -> tuple[list, list[str]]:
+    """Uploaded + bundled images through the safe intake: (accepted, warnings); a bad file never stops the rest."""
+    from advisor.probes import bundled_image
+
+    ok, warnings = [], []
+    items = list(uploads) + [(n, bundled_image(n).read_bytes()) for n in samples]
+    if len(items) > MAX_IMAGES:
+        warnings.append(f"{len(items)} images given: only the first {MAX_IMAGES} are used "
+                        f"({', '.join(n for n, _ in items[MAX_IMAGES:])} left out).")
+        items = items[:MAX_IMAGES]
+    for name, data in items:
+        got = cache.intake(name, data)
+        if isinstance(got, str):
+            warnings.append(f"Skipped {got}")
+        else:
+            ok.append(got)
+            warnings += [f"{got.name}: {w}" for w in got.warnings]
+    return ok, warnings
+
+
+def model_choices() -> tuple[list[str], list[str], dict[str, str]]:
+    """(options, default, not-ready messages): ready models in ranking order, defaulting to the top ones."""
+    from advisor.probes import DEFAULT_MODELS
+
+    try:
+        ranked = components.current_ranking().table["model_id"].tolist()
+    except AdvisorError:
+        ranked = []
+    ready = cache.probe_ready_ids()
+    top = ranked[:10]
+    checked = cache.readiness(tuple(dict.fromkeys([*top, *DEFAULT_MODELS])))
+    not_ready = {m: msg for m, (ok, msg) in checked.items() if not ok and m in top}
+    extra = [m for m in DEFAULT_MODELS if checked[m][0]]
+    options = list(dict.fromkeys([*(m for m in ranked if m in ready), *extra, *sorted(ready)]))
+    default = [m for m in top if checked[m][0]][:N_DEFAULT_MODELS] or extra
+    return options, default, not_ready
+
+
+def _thumb(image) -> bytes:
+    im = image.copy()
+    im.thumbnail((320, 320))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def run(images: list, models: list[str], families: list[str]) -> None:
+    """Run the probe with a progress bar and keep the result (and what to show of it) in the session."""
+    from advisor.probes import load_model, run_probe, transformed_strip
+
+    bar = st.progress(0.0, text="Starting…")
+    result = run_probe(images, models, families, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0),
+                                                                                      text=msg))
+    bar.empty()
+    view = load_model(result.models[0].model_id).view if result.models else None
+    s = st.session_state
+    s[state.PROBE_RESULT] = result
+    s[state.PROBE_STRIPS] = {f: transformed_strip(images[0], f, view) for f in families} if images else {}
+    s[state.PROBE_THUMBS] = tuple((im.name, _thumb(im.image)) for im in images)
+
+
+def curves_frame(result, metric: str) -> pd.DataFrame:
+    """Long frame for probe_curves: mean of one metric per (model, family, magnitude) over the images."""
+    c = result.curve(metric)
+    return pd.DataFrame({"model_id": c["model_id"], "family": c["family"], "magnitude": c["magnitude"],
+                         "metric": METRICS[metric], "value": c[metric]})
+
+
+def show_result(result) -> None:
+    from advisor.probes import get_family
+
+    for msg in result.errors:
+        st.warning(msg, icon=":material/warning:")
+    random = [m.model_id for m in result.models if str(m.weights).startswith("random")]
+    if random:
+        st.warning(f"{', '.join(random)} ran with random weights (test architecture): not a real model, and "
+                   "not fed into the ranking.", icon=":material/casino:")
+    if not len(result.rows):
+        st.info("Nothing was measured.")
+        return
+    n = len(result.images)
+    st.subheader(f"Results on {n} image{'s' * (n != 1)} · {result.seconds:.1f} s")
+    runs = pd.DataFrame([{"model": m.model_id, "weights": m.weights, "precision": m.precision,
+                          "input": f"{m.input_size[0]}×{m.input_size[1]}", "note": m.note} for m in result.models])
+    st.dataframe(runs, hide_index=True, width="stretch")
+    strips = st.session_state.get(state.PROBE_STRIPS) or {}
+    if strips:
+        st.markdown(f"**What was applied** (to {result.images[0].name}, as the first model sees it)")
+        for fam, strip in strips.items():
+            f = get_family(fam)
+            st.caption(f"{f.label} ({f.unit})")
+            st.image([im for _, im in strip], caption=[f"{m:g}" for m, _ in strip], width=120)
+    st.markdown("**How the predictions move** (mean over the images; the first point of each grid is the "
+                "untransformed image)")
+    tabs = st.tabs(list(METRICS.values()))
+    for tab, metric in zip(tabs, METRICS, strict=True):
+        chart = probe_curves(curves_frame(result, metric))
+        if chart is not None:
+            tab.altair_chart(chart, width="content")
+    st.markdown("**Invariance per model and family** (mean top-1 agreement over the transformed variants)")
+    cols = {"model_id": "model", "family": "family", "invariance": "invariance", "mean_prob_kept": "prob. kept",
+            "mean_kl": "KL", "mean_cosine": "cosine", "n_images": "images", "n_variants": "variants"}
+    st.dataframe(result.summary.rename(columns=cols), hide_index=True, width="stretch",
+                 column_config={"invariance": st.column_config.ProgressColumn(format="percent", min_value=0.0,
+                                                                              max_value=1.0)})
+    if result.skipped:
+        with st.expander(f"Variants a model could not run ({len(result.skipped)})"):
+            st.write("\n".join(f"- {x}" for x in result.skipped))
+    if components.measured_key():
+        st.success("These invariance scores now feed the Advisor ranking as **measured here** "
+                   f"(on {n} image{'s' * (n != 1)}, this session only).", icon=":material/recommend:")
+        st.page_link(str(components.page_path("advisor.py")), label="See the ranking", icon=":material/recommend:")
+
+
+def render() -> None:
+    from advisor.probes import bundled_images, list_families
+
+    st.title("Probe invariance on your images")
+    st.markdown("Apply zoom, shift, resolution, rotation and other changes to your own photos and measure how "
+                "much each model's prediction moves. Only models with real weights on this machine can run.")
+    s = st.session_state
+    left, right = st.columns([1.4, 2.3], gap="large")
+    with left:
+        files = st.file_uploader(f"Your images (up to {MAX_IMAGES})", type=IMAGE_TYPES, accept_multiple_files=True,
+                                 key=state.PROBE_UPLOAD)
+        names = [p.name for p in bundled_images()]
+        if state.PROBE_SAMPLES not in s:
+            s[state.PROBE_SAMPLES] = [DEFAULT_SAMPLE] if DEFAULT_SAMPLE in names else names[:1]
+        st.multiselect("Sample photos (CC0)", names, key=state.PROBE_SAMPLES)
+        images, notes = gather_images([(f.name, f.getvalue()) for f in files or []], s[state.PROBE_SAMPLES])
+        for msg in notes:
+            st.warning(msg, icon=":material/image_not_supported:")
+        with components.user_errors():
+            options, default, not_ready = model_choices()
+            if state.PROBE_MODELS not in s:
+                s[state.PROBE_MODELS] = default
+            s[state.PROBE_MODELS] = [m for m in s[state.PROBE_MODELS] if m in options]
+            st.multiselect("Models", options, key=state.PROBE_MODELS, help="Models with real weights here, in the "
+                           "order of your current ranking.")
+            if not_ready:
+                with st.expander(f"Top-ranked models that cannot run here ({len(not_ready)})"):
+                    for msg in not_ready.values():
+                        st.caption(msg)
+        fams = {f.name: f for f in list_families()}
+        if state.PROBE_FAMILIES not in s:
+            s[state.PROBE_FAMILIES] = list(DEFAULT_FAMILIES)
+        st.multiselect("Transformations", list(fams), key=state.PROBE_FAMILIES,
+                       format_func=lambda n: fams[n].label)
+        ready = bool(images and s[state.PROBE_MODELS] and s[state.PROBE_FAMILIES])
+        clicked = st.button("Run probe", key=state.PROBE_RUN, type="primary", disabled=not ready)
+        st.caption(f"{len(images)} image(s) · {len(s[state.PROBE_MODELS])} model(s) · "
+                   f"{len(s[state.PROBE_FAMILIES])} transformation(s)")
+    with right:
+        if clicked:
+            with components.user_errors():
+                run(images, list(s[state.PROBE_MODELS]), list(s[state.PROBE_FAMILIES]))
+        result = s.get(state.PROBE_RESULT)
+        if result is None:
+            st.info("Choose images, models and transformations, then run the probe.", icon=":material/science:")
+        else:
+            show_result(result)
+
+
+render()
