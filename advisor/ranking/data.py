@@ -12,6 +12,8 @@ from advisor.store.properties import PROPERTIES
 
 MODEL_COLS = ["model_id", "display_name", "arch_type", "paradigm", "params_m", "gmacs", "img_size", "loader",
               "load_name", "pretrain_data"]
+MEASURED_SOURCE = "measured_here"  # source_id of session scores measured by the live probes
+
 # Below this clean top-1 (%) a shifted/clean ratio is noise (an untrained net scores ~1.0): left out.
 MIN_CLEAN_TOP1_FOR_RATIO = 25.0
 FEATURE_COLS = ["model_id", "need", "property_id", "item", "source_id", "value", "hib", "non_commercial",

@@ -54,6 +54,7 @@ class Ranking:
     request: RankRequest
     n_candidates: int
     notes: tuple[str, ...] = ()
+    sources_used: tuple[tuple[str, str], ...] = ()  # (source_id, need) pairs whose values were ranked
 
 
 def validate_weights(weights: Mapping[str, float]) -> dict[str, float]:
@@ -107,8 +108,8 @@ def apply_limits(models: pd.DataFrame, limits: Limits) -> tuple[pd.DataFrame, li
 
 
 def need_score_matrix(data: RankingData, candidates: pd.DataFrame, needs: list[str], limits: Limits,
-                      method: str) -> pd.DataFrame:
-    """Candidates x needs in [0, 1]; NaN where a model has no data for a need.
+                      method: str) -> tuple[pd.DataFrame, tuple[tuple[str, str], ...]]:
+    """Candidates x needs in [0, 1] (NaN where a model has no data), and the (source, need) pairs used.
 
     For each (need, property, item) every model contributes one value, from the source that covers
     the most candidates among those that have it; values are normalised only within one source.
@@ -122,6 +123,7 @@ def need_score_matrix(data: RankingData, candidates: pd.DataFrame, needs: list[s
     if limits.exclude_non_commercial:
         sel &= ~f["non_commercial"].to_numpy(dtype=bool)
     out = np.full((len(data.models), len(needs)), np.nan)
+    used: tuple[tuple[str, str], ...] = ()
     if sel.any():
         mi, gi, ki = (f[c].to_numpy()[sel] for c in ("mi", "gi", "ki"))
         cov = np.bincount(gi)[gi]
@@ -140,8 +142,11 @@ def need_score_matrix(data: RankingData, candidates: pd.DataFrame, needs: list[s
         un, inv2 = np.unique(nk, return_inverse=True)
         need_mean = np.bincount(inv2, prop_mean) / np.bincount(inv2)
         out[un // len(needs), un % len(needs)] = need_mean
-    return pd.DataFrame(out[cand_pos], index=pd.Index(candidates["model_id"].to_numpy(), name="model_id"),
-                        columns=needs)
+        pairs = f.iloc[keep][["source_id", "need"]].astype(str).drop_duplicates()
+        used = tuple(sorted(pairs.itertuples(index=False, name=None)))
+    matrix = pd.DataFrame(out[cand_pos], index=pd.Index(candidates["model_id"].to_numpy(), name="model_id"),
+                          columns=needs)
+    return matrix, used
 
 
 def combine(s: np.ndarray, w: np.ndarray, prior: float = PRIOR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -199,7 +204,7 @@ def rank(data: RankingData, request: RankRequest) -> Ranking:
         raise InvalidRequestError("no model passes the hard limits; relax a limit. " + "; ".join(notes))
     needs = list(weights)
     w = np.array([weights[n] for n in needs])
-    s_df = need_score_matrix(data, cand, needs, request.limits, request.normalization)
+    s_df, used = need_score_matrix(data, cand, needs, request.limits, request.normalization)
     score, covered, coverage = combine(s_df.to_numpy(), w[None, :])
     table = cand.assign(score=score[:, 0], score_covered=covered[:, 0], coverage=coverage[:, 0])
     table = table[table["coverage"] > 0]
@@ -213,11 +218,11 @@ def rank(data: RankingData, request: RankRequest) -> Ranking:
                                   f"({len(cand)} passed the limits; lower --min-coverage or change the needs)")
     if dropped:
         notes.append(f"{dropped} models below the minimum coverage {request.min_coverage:.0%} left out")
-    return _finish(table, s_df, w, needs, request, notes, len(cand))
+    return _finish(table, s_df, w, needs, request, notes, len(cand), used)
 
 
 def _finish(table: pd.DataFrame, s_df: pd.DataFrame, w: np.ndarray, needs: list[str], request: RankRequest,
-            notes: list[str], n_candidates: int) -> Ranking:
+            notes: list[str], n_candidates: int, used: tuple[tuple[str, str], ...] = ()) -> Ranking:
     table = table.assign(_s=table["score"].round(12)).sort_values(
         ["_s", "coverage", "model_id"], ascending=[False, False, True], kind="stable")
     table["rank"] = table["_s"].rank(method="min", ascending=False).astype(int)
@@ -236,4 +241,4 @@ def _finish(table: pd.DataFrame, s_df: pd.DataFrame, w: np.ndarray, needs: list[
                          "weight": np.tile(w, n_m)})
     long["has_data"] = long["need_score"].notna()
     long["contribution"] = long["weight"] * long["need_score"].fillna(PRIOR) / w.sum()
-    return Ranking(table, long, s_ranked, request, n_candidates, tuple(notes))
+    return Ranking(table, long, s_ranked, request, n_candidates, tuple(notes), used)

@@ -14,6 +14,7 @@ import pandas as pd
 from advisor import __version__
 from advisor.errors import InvalidRequestError
 from advisor.ranking.cli import ranking_to_records
+from advisor.ranking.data import MEASURED_SOURCE as MEASURED_HERE
 from advisor.ranking.data import RankingData
 from advisor.ranking.engine import Ranking, RankRequest, apply_limits, rank
 from advisor.ranking.explain import explain_top, head_to_head
@@ -33,23 +34,8 @@ def _sources_used(data: RankingData, ranking: Ranking) -> dict[str, list[str]]:
     used: dict[str, set[str]] = {}
     cand, _ = apply_limits(data.models, req.limits)
     ids = set(cand["model_id"])
-    if req.mode == "quba":
-        from advisor.ranking.quba import quba_source_ids
-
-        for s in quba_source_ids(data):
-            if data.scores.loc[data.scores["source_id"] == s, "model_id"].isin(ids).any():
-                used.setdefault(s, set()).add("QUBA score")
-    else:
-        f = data.features
-        f = f[f["need"].isin(list(ranking.need_scores.columns)) & f["model_id"].isin(ids)]
-        if req.limits.exclude_non_commercial:
-            f = f[~f["non_commercial"].astype(bool)]
-        key = ["need", "property_id", "item"]
-        cov = f.groupby([*key, "source_id"])["model_id"].transform("size")
-        f = f.assign(_cov=cov).sort_values(["_cov", "source_id"], ascending=[False, True], kind="stable")
-        f = f.drop_duplicates(["model_id", *key])
-        for s, need in f[["source_id", "need"]].drop_duplicates().itertuples(index=False):
-            used.setdefault(s, set()).add(get_need(need).label)
+    for sid, need in ranking.sources_used:
+        used.setdefault(sid, set()).add("QUBA score" if req.mode == "quba" else get_need(need).label)
     for prop, bound in (("throughput_cpu", req.limits.min_throughput_cpu),
                         ("throughput_gpu", req.limits.min_throughput_gpu)):
         if bound is not None:
@@ -69,6 +55,10 @@ def _source_rows(store: Any, data: RankingData, used: dict[str, list[str]]) -> t
             rows.append({"source_id": sid, "title": str(r["title"]), "citation": str(r["citation"]),
                          "repo": str(r["repo"]), "file": str(r["file"]), "commit": str(r["commit"]),
                          "licence": str(r["licence"]), "non_commercial": bool(r["non_commercial"]), "used_for": what})
+        elif sid == MEASURED_HERE:
+            rows.append({"source_id": sid, "title": "Measured here by this tool's live probes on your images",
+                         "citation": f"vision-advisor {__version__}", "repo": "", "file": "", "commit": "",
+                         "licence": "your own measurement", "non_commercial": False, "used_for": what})
         else:
             rows.append({"source_id": sid, "title": sid, "citation": "", "repo": "", "file": "", "commit": "",
                          "licence": "not recorded", "non_commercial": sid in nc_data, "used_for": what})

@@ -112,8 +112,8 @@ def probe_charts(tables: tuple[ReportTable, ...]) -> tuple[ReportChart, ...]:
             continue
         fn = _builder(*PROBE_CURVE_BUILDERS)
         if fn is None:
-            out.append(ReportChart(f"probe_curves_{i}", f"Probe curves: {t.title}", None,
+            out.append(ReportChart(f"probe_curves_{i}", f"How predictions move per transform (mean over images; {t.title})", None,
                                    "chart omitted: advisor.charts has no probe curve chart in this version"))
             continue
-        out.append(_spec(f"probe_curves_{i}", f"Probe curves: {t.title}", lambda fn=fn, df=df: fn(df)))
+        out.append(_spec(f"probe_curves_{i}", f"How predictions move per transform (mean over images; {t.title})", lambda fn=fn, df=df: fn(df)))
     return tuple(out)

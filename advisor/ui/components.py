@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from advisor.errors import AdvisorError
-from advisor.ranking.data import RankingData
+from advisor.ranking.data import MEASURED_SOURCE, RankingData
 from advisor.ranking.engine import Ranking, RankRequest
 from advisor.ranking.needs import get_need
 from advisor.ranking.pareto import axis_values
@@ -125,7 +125,6 @@ def current_ranking() -> Ranking:
 
 
 # --- measured here (live probes feed the ranking for this session) ----------------------------------
-MEASURED_SOURCE = "measured_here"
 
 
 def measured_scores(result: object) -> pd.DataFrame:

@@ -167,3 +167,20 @@ def test_effective_robustness_ignores_near_chance_models(make_data):
     r = rank(make_data(rows), RankRequest({"natural_shift": 1.0}, draws=0))
     assert "timm:untrained" not in r.table["model_id"].tolist()
     assert r.table["model_id"].iloc[0] == "timm:good"
+
+
+def test_sources_used_names_the_sources_behind_each_need(small):
+    r = rank(small, RankRequest({"accuracy": 1.0, "calibration": 1.0}, draws=0))
+    assert set(r.sources_used) == {("src1", "accuracy"), ("src2", "accuracy"), ("src1", "calibration")}
+
+
+def test_measured_here_scores_join_the_invariance_need(small):
+    import pandas as pd
+
+    from advisor.ranking.data import MEASURED_SOURCE
+
+    extra = pd.DataFrame({"model_id": ["timm:a", "timm:b"], "property_id": "measured_invariance",
+                          "item": "scale", "value": [0.2, 0.9], "source_id": MEASURED_SOURCE})
+    r = rank(small.with_extra_scores(extra), RankRequest({"invariance": 1.0}, draws=0))
+    assert r.table["model_id"].tolist()[:2] == ["timm:b", "timm:a"]
+    assert (MEASURED_SOURCE, "invariance") in r.sources_used
