@@ -20,8 +20,8 @@ class Preset:
 
 PRESETS: tuple[Preset, ...] = (
     Preset("imagenet-like", "My data looks like ImageNet",
-           "In-distribution accuracy first, then calibrated and mistake-free behaviour on ImageNet-like "
-           "images: the study's case for supervised ConvNeXt.",
+           "In-distribution accuracy first, then calibrated confidences, robustness to corruptions, "
+           "accuracy on synthetic renders and invariance: the study's case for supervised ConvNeXt.",
            {"accuracy": 1.0, "calibration": 0.5, "corruption": 0.3, "synthetic": 0.3, "invariance": 0.3}),
     Preset("distribution-shift", "I expect distribution shift",
            "Accuracy kept on shifted data relative to clean accuracy, transfer to other domains and errors "
