@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import TypeVar
 
 from advisor.errors import UnknownNameError
+
+T = TypeVar("T")
 
 # Namespaces in preference order: a model known to timm or open_clip is named there.
 NAMESPACES = (
@@ -64,6 +67,15 @@ def suggest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
             if len(out) >= n:
                 break
     return out[:n]
+
+
+def find_named(items: Iterable[T], name: str, kind: str) -> T:
+    """The item whose `.name` is `name` (registries of needs, presets, ...); else raise with suggestions."""
+    items = list(items)
+    for it in items:
+        if it.name == name:
+            return it
+    raise UnknownNameError(kind, name, suggest(name, [it.name for it in items]))
 
 
 def resolve_id(name: str, known: Iterable[str], kind: str = "model id") -> str:

@@ -84,6 +84,15 @@ def request_from_args(args: argparse.Namespace, store=None) -> RankRequest:
                        min_coverage=args.min_coverage, top_k=args.top, draws=args.draws, seed=args.seed, mode=mode)
 
 
+def resolve_request(args: argparse.Namespace, store) -> RankRequest:
+    """`--from report.json` restores a saved request; otherwise the options build one."""
+    if args.from_report:
+        from advisor.report.model import request_from_report
+
+        return request_from_report(Path(args.from_report))
+    return request_from_args(args, store)
+
+
 def ranking_to_records(r: Ranking, top: int) -> list[dict]:
     """Per model: model_id, rank, score, coverage, per-need contributions, stability."""
     rows = r.table.head(top)
@@ -110,12 +119,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     from advisor.ranking.data import RankingData
 
     store = _store(args)
-    if args.from_report:
-        from advisor.report.model import request_from_report
-
-        request = request_from_report(Path(args.from_report))
-    else:
-        request = request_from_args(args, store)
+    request = resolve_request(args, store)
     r = rank(RankingData.from_store(store), request)
     if args.json:
         print(json.dumps({"request": {"weights": dict(request.weights), "mode": request.mode},

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from advisor.errors import UnknownNameError
-from advisor.ids import suggest
+from advisor.ids import find_named
 
 # Summary items (means over other items) are left out so nothing is counted twice.
 SUMMARY_ITEMS = ("average", "average-7-shifts", "mean", "mean_all_19", "mean_natural", "mean_specialized",
@@ -93,7 +92,4 @@ def list_needs() -> tuple[Need, ...]:
 
 def get_need(name: str) -> Need:
     """Look up a need; unknown names raise with suggestions."""
-    for n in NEEDS:
-        if n.name == name:
-            return n
-    raise UnknownNameError("need", name, suggest(name, [n.name for n in NEEDS]))
+    return find_named(NEEDS, name, "need")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from advisor.errors import UnknownNameError
-from advisor.ids import suggest
+from advisor.ids import find_named
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,5 @@ def list_presets() -> tuple[Preset, ...]:
 
 
 def get_preset(name: str) -> Preset:
-    for p in PRESETS:
-        if p.name == name:
-            return p
-    raise UnknownNameError("preset", name, suggest(name, [p.name for p in PRESETS]))
+    """Look up a preset; unknown names raise with suggestions."""
+    return find_named(PRESETS, name, "preset")

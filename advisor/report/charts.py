@@ -111,9 +111,10 @@ def probe_charts(tables: tuple[ReportTable, ...]) -> tuple[ReportChart, ...]:
         if df is None:
             continue
         fn = _builder(*PROBE_CURVE_BUILDERS)
+        title = f"How predictions move per transform (mean over images; {t.title})"
         if fn is None:
-            out.append(ReportChart(f"probe_curves_{i}", f"How predictions move per transform (mean over images; {t.title})", None,
+            out.append(ReportChart(f"probe_curves_{i}", title, None,
                                    "chart omitted: advisor.charts has no probe curve chart in this version"))
             continue
-        out.append(_spec(f"probe_curves_{i}", f"How predictions move per transform (mean over images; {t.title})", lambda fn=fn, df=df: fn(df)))
+        out.append(_spec(f"probe_curves_{i}", title, lambda fn=fn, df=df: fn(df)))
     return tuple(out)

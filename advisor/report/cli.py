@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from advisor.ranking.cli import add_rank_options, request_from_args
+from advisor.ranking.cli import add_rank_options, resolve_request
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -14,12 +14,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from advisor.report.write import write_report
 
     store = _store(args)
-    if args.from_report:
-        from advisor.report.model import request_from_report
-
-        request = request_from_report(Path(args.from_report))
-    else:
-        request = request_from_args(args, store)
+    request = resolve_request(args, store)
     probe = Path(args.probe_results) if args.probe_results else None
     images = [(Path(p).name, Path(p).read_bytes()) for p in args.image]
     report = build_report(store, request, probe_results=probe, notes=args.note or "", images=images,
