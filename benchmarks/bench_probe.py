@@ -113,6 +113,13 @@ def bench_speed(model_id: str, rounds: int) -> None:
               f"{gflops * seen / t:6.1f} GFLOP/s = {share:.1%} of matmul peak")
     print(f"speed-up batched vs naive: {best_naive / best_batched:.2f}x (target >= 3x); "
           f"top-1 decisions equal in {same}/{len(naive_rows)} variants")
+    x1 = torch.rand(1, 3, *model.view.input_size)
+    x16 = torch.rand(16, 3, *model.view.input_size)
+    t1 = min(_timed(lambda: [model.forward(x1) for _ in range(16)]) for _ in range(3))
+    t16 = min(_timed(lambda: model.forward(x16)) for _ in range(3))
+    print(f"ceiling on this machine: 16 images at batch 1 vs one batch of 16 = {t1 / t16:.2f}x from batching alone; "
+          f"with the {seen_naive / seen_batched:.2f}x fewer forwards the batched probe needs, at most "
+          f"{t1 / t16 * seen_naive / seen_batched:.2f}x overall")
     t_all = _timed(lambda: invariance.run_probe(images, [model_id], precision="fp32", use_cache=False))
     print(f"all {len(list_families())} families incl. resolution (up to 640 px): {t_all:.1f} s for "
           f"{len(images)} images")
