@@ -230,8 +230,14 @@ def cache_dir() -> Path:
     return Path(env) if env else Path(os.path.expanduser("~")) / ".cache" / "vision-advisor"
 
 
+def loadable_model_ids(models) -> list[str]:  # models: the store's models DataFrame
+    """Store models with a live loader (timm / open_clip) and a load name: the candidates for probing."""
+    live = models["loader"].isin(["timm", "open_clip"]) & models["load_name"].notna()
+    return sorted(models.loc[live, "model_id"])
+
+
 def ready_model_ids(model_ids: list[str] | tuple[str, ...]) -> frozenset[str]:
-    """The ids whose real weights are present offline (no torch import, nothing loaded)."""
+    """The ids whose real weights are present offline (looks for files; loads no weights)."""
     ready = set()
     for mid in model_ids:
         try:

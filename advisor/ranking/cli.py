@@ -73,11 +73,10 @@ def request_from_args(args: argparse.Namespace, store=None) -> RankRequest:
         ids = tuple(store.resolve(m) for m in args.model) if store is not None else tuple(args.model)
         limits["only_model_ids"] = ids
     if args.probe_ready:
-        from advisor.probes.weights import ready_model_ids
+        from advisor.probes.weights import loadable_model_ids, ready_model_ids
 
-        models = store.models() if store is not None else None
-        loadable = [] if models is None else models.loc[models["loader"].isin(["timm", "open_clip"]), "model_id"]
-        limits["probe_ready_ids"] = ready_model_ids(list(loadable))
+        loadable = loadable_model_ids(store.models()) if store is not None else []
+        limits["probe_ready_ids"] = ready_model_ids(loadable)
     if args.top < 1 or args.draws < 0:
         raise InvalidRequestError("--top must be >= 1 and --draws >= 0")
     return RankRequest(weights=weights, limits=Limits(**limits), normalization=args.normalization,

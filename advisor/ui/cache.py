@@ -73,9 +73,10 @@ def readiness(model_ids: tuple[str, ...]) -> dict[str, tuple[bool, str]]:
 @st.cache_data(ttl=600, show_spinner=False)
 def probe_ready_ids(path: str | None = None) -> frozenset[str]:
     """Models that can be probed live on this machine: a timm / open_clip loader and real weights here."""
-    m = model_table(path)
-    live = m.loc[m["loader"].isin(["timm", "open_clip"]) & m["load_name"].notna(), "model_id"]
-    return frozenset(mid for mid, (ok, _) in readiness(tuple(sorted(live))).items() if ok)
+    from advisor.probes.weights import loadable_model_ids
+
+    live = tuple(loadable_model_ids(model_table(path)))
+    return frozenset(mid for mid, (ok, _) in readiness(live).items() if ok)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
