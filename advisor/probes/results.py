@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from advisor.store.measured import MEASURED_SOURCE, empty_measured
+
 ROW_COLUMNS = ("model_id", "image", "image_sha256", "family", "magnitude", "identity", "top1_agreement",
                "prob_kept", "kl", "cosine", "ref_class", "pred_class", "ref_prob")
 SUMMARY_COLUMNS = ("model_id", "family", "invariance", "mean_prob_kept", "mean_kl", "mean_cosine",
@@ -86,6 +88,24 @@ class ProbeResult:
 
     def curve(self, metric: str = "top1_agreement") -> pd.DataFrame:
         return per_magnitude(self.rows, metric)
+
+    def measured_scores(self) -> pd.DataFrame:
+        """Per (model, family) invariance as `measured_invariance` score rows for the ranking.
+
+        Models run with random weights are left out: their numbers say nothing about the real model.
+        """
+        real = {m.model_id for m in self.models if not str(m.weights).startswith("random")}
+        summ = self.summary
+        summ = summ[summ["model_id"].isin(real) & summ["invariance"].notna()]
+        if summ.empty:
+            return empty_measured()
+        return pd.DataFrame({
+            "model_id": summ["model_id"].to_numpy(), "property_id": "measured_invariance",
+            "item": summ["family"].to_numpy(), "value": summ["invariance"].astype(float).to_numpy(),
+            "source_id": MEASURED_SOURCE,
+            "precision": [f"measured here on {int(n)} image{'s' if n != 1 else ''}" for n in summ["n_images"]],
+            "n_images": summ["n_images"].astype(int).to_numpy(),
+        }).reindex(columns=list(empty_measured().columns))
 
     def to_json(self) -> str:
         """A self-contained JSON document (rows as records) that `from_json` reads back."""

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 
 from advisor.ranking.needs import NEEDS
+from advisor.store.measured import MEASURED_SOURCE, check_measured  # noqa: F401  (re-exported)
 from advisor.store.properties import PROPERTIES
 
 MODEL_COLS = ["model_id", "display_name", "arch_type", "paradigm", "params_m", "gmacs", "img_size", "loader",
-              "load_name", "pretrain_data"]
-MEASURED_SOURCE = "measured_here"  # source_id of session scores measured by the live probes
+              "load_name", "pretrain_data", "weights_licence"]
 
 # Below this clean top-1 (%) a shifted/clean ratio is noise (an untrained net scores ~1.0): left out.
 MIN_CLEAN_TOP1_FOR_RATIO = 25.0
@@ -52,15 +52,13 @@ class RankingData:
         raw = store.query("SELECT model_id, property_id, item, value, source_id, \"precision\" FROM scores")
         return cls.from_frames(store.models(), raw, nc)
 
-    def with_extra_scores(self, extra: pd.DataFrame) -> RankingData:
-        """Add session scores (e.g. invariance measured here) without touching the store."""
+    def with_extra_scores(self, extra: pd.DataFrame | None) -> RankingData:
+        """Add scores measured here (probes, evaluations) without touching the store."""
         if extra is None or extra.empty:
             return self
-        extra = extra.copy()
+        extra = check_measured(extra)
         extra["non_commercial"] = False
-        for col, default in (("item", ""), ("precision", "measured here")):
-            if col not in extra:
-                extra[col] = default
+        extra["precision"] = extra["precision"].fillna("measured here")
         scores = pd.concat([self.scores, extra[self.scores.columns]], ignore_index=True)
         return RankingData(self.models, encode(build_features(scores), self.models), scores)
 

@@ -2,48 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from advisor.errors import InvalidRequestError
 from advisor.ranking.data import RankingData
-from advisor.ranking.needs import EXCLUSIVE, get_need
 from advisor.ranking.normalize import normalize
+from advisor.ranking.request import (
+    Limits,
+    RankRequest,
+    apply_limits,
+    validate_request,
+    validate_weights,
+)
 
 PRIOR = 0.5  # a missing need counts as the median candidate: neither rewarded nor punished
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Hard filters; a model whose value is unknown for an active limit is excluded (and counted)."""
-
-    max_params_m: float | None = None
-    max_gmacs: float | None = None
-    min_throughput_cpu: float | None = None
-    min_throughput_gpu: float | None = None
-    paradigms: tuple[str, ...] = ()
-    arch_types: tuple[str, ...] = ()
-    max_img_size: int | None = None
-    exclude_non_commercial: bool = False
-    only_model_ids: tuple[str, ...] = ()  # restrict the candidate set (e.g. the study's four)
-    probe_ready_ids: frozenset[str] | None = None  # only models that can be loaded for live probing
-
-
-@dataclass(frozen=True)
-class RankRequest:
-    weights: Mapping[str, float]
-    limits: Limits = field(default_factory=Limits)
-    normalization: str = "percentile"
-    min_coverage: float = 0.0
-    top_k: int = 5
-    draws: int = 1000
-    concentration: float = 50.0  # Dirichlet concentration: higher = smaller perturbations
-    seed: int = 0
-    stable_share: float = 0.6  # a top pick is stable if it stays first in at least this share of draws
-    mode: str = "advisor"  # or "quba": reproduce the QUBA score
 
 
 @dataclass(frozen=True)
@@ -55,56 +30,6 @@ class Ranking:
     n_candidates: int
     notes: tuple[str, ...] = ()
     sources_used: tuple[tuple[str, str], ...] = ()  # (source_id, need) pairs whose values were ranked
-
-
-def validate_weights(weights: Mapping[str, float]) -> dict[str, float]:
-    """Known needs, finite non-negative weights, at least one positive, no contradictory pair."""
-    out: dict[str, float] = {}
-    for name, w in weights.items():
-        get_need(name)
-        w = float(w)
-        if not np.isfinite(w) or w < 0:
-            raise InvalidRequestError(f"weight for '{name}' must be a non-negative number, got {w}")
-        if w > 0:
-            out[name] = w
-    if not out:
-        raise InvalidRequestError("all weights are zero: give at least one need a positive weight")
-    for a, b in EXCLUSIVE:
-        if a in out and b in out:
-            raise InvalidRequestError(f"'{a}' and '{b}' pull in opposite directions: weight only one")
-    return out
-
-
-def apply_limits(models: pd.DataFrame, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
-    """Rows that pass every hard limit, plus notes on what was excluded and why."""
-    keep = pd.Series(True, index=models.index)
-    notes: list[str] = []
-
-    def cap(col: str, bound: float | None, upper: bool, label: str) -> None:
-        nonlocal keep
-        if bound is None:
-            return
-        v = pd.to_numeric(models[col], errors="coerce")
-        unknown = v.isna() & keep
-        ok = (v <= bound) if upper else (v >= bound)
-        if unknown.any():
-            notes.append(f"{int(unknown.sum())} models without {label} data excluded by the {label} limit")
-        keep &= ok.fillna(False)
-
-    cap("params_m", limits.max_params_m, True, "parameter")
-    cap("gmacs", limits.max_gmacs, True, "GMACs")
-    cap("throughput_cpu", limits.min_throughput_cpu, False, "CPU throughput")
-    cap("throughput_gpu", limits.min_throughput_gpu, False, "GPU throughput")
-    cap("img_size", limits.max_img_size, True, "input size")
-    if limits.paradigms:
-        keep &= models["paradigm"].isin(limits.paradigms)
-    if limits.arch_types:
-        keep &= models["arch_type"].isin(limits.arch_types)
-    if limits.only_model_ids:
-        keep &= models["model_id"].isin(limits.only_model_ids)
-    if limits.probe_ready_ids is not None:
-        keep &= models["model_id"].isin(limits.probe_ready_ids)
-    return models[keep], notes
 
 
 def need_score_matrix(data: RankingData, candidates: pd.DataFrame, needs: list[str], limits: Limits,
@@ -192,13 +117,12 @@ def stability(s: np.ndarray, weights: np.ndarray, request: RankRequest) -> tuple
 
 def rank(data: RankingData, request: RankRequest) -> Ranking:
     """Rank the candidates that pass the limits; see RankRequest for the knobs."""
+    validate_request(request)
     if request.mode == "quba":
         from advisor.ranking.quba import rank_quba
 
         return rank_quba(data, request)
     weights = validate_weights(request.weights)
-    if not 0.0 <= request.min_coverage <= 1.0:
-        raise InvalidRequestError(f"min coverage must be between 0 and 1, got {request.min_coverage}")
     cand, notes = apply_limits(data.models, request.limits)
     if cand.empty:
         raise InvalidRequestError("no model passes the hard limits; relax a limit. " + "; ".join(notes))

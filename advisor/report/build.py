@@ -13,12 +13,13 @@ import pandas as pd
 
 from advisor import __version__
 from advisor.errors import InvalidRequestError
-from advisor.ranking.cli import ranking_to_records
 from advisor.ranking.data import MEASURED_SOURCE as MEASURED_HERE
 from advisor.ranking.data import RankingData
-from advisor.ranking.engine import Ranking, RankRequest, apply_limits, rank
+from advisor.ranking.engine import Ranking, RankRequest, rank
 from advisor.ranking.explain import explain_top, head_to_head
 from advisor.ranking.needs import get_need
+from advisor.ranking.records import ranking_to_records
+from advisor.ranking.request import apply_limits
 from advisor.report.charts import probe_charts, tradeoff_charts
 from advisor.report.model import Report, ReportImage, ReportTable, _plain, limits_to_dict
 from advisor.report.probes import probe_tables
@@ -100,14 +101,16 @@ def _clean(v: Any) -> Any:
 def build_report(store_or_data: Any, request: RankRequest | None = None, probe_results: Any = None,
                  notes: str = "", images: Mapping[str, bytes] | list[tuple[str, bytes]] | None = None, *,
                  ranking: Ranking | None = None, title: str = "Vision model recommendation",
-                 created_at: str | None = None, with_charts: bool = True) -> Report:
+                 created_at: str | None = None, with_charts: bool = True, data: RankingData | None = None) -> Report:
     """Rank (or reuse the session's `ranking`) and gather everything the report shows.
 
     `store_or_data` is a PropertyStore (licences and data build hash come from it) or RankingData
     (licences then read 'not recorded'). `images` maps user file names (untrusted text) to bytes.
+    `data`, when given, is the ranking input actually used (e.g. with scores measured here).
     """
     store = store_or_data if hasattr(store_or_data, "build_info") else None
-    data = RankingData.from_store(store) if store is not None else store_or_data
+    if data is None:
+        data = RankingData.from_store(store) if store is not None else store_or_data
     if not isinstance(data, RankingData):
         raise TypeError("build_report needs a PropertyStore or RankingData")
     if ranking is None:

@@ -98,3 +98,8 @@ def to_html(report: Report) -> str:
         settings=view.settings_line(r), shortlist=view.shortlist_table(r), h2h=view.h2h_table(r), charts=charts,
         images=images, probe_tables=probe, has_probe=r.probe_results is not None,
         non_commercial=view.has_non_commercial(r), sources=view.sources_table(r))
+
+
+def render(report: Report, assets: str | None = None) -> tuple[bytes, dict[str, bytes]]:
+    """FORMATS entry: one self-contained file (charts and thumbnails inline)."""
+    return to_html(report).encode("utf-8"), {}

@@ -59,3 +59,8 @@ def report_from_json(text: str | bytes) -> Report:
         images=tuple(ReportImage(i["name"], None if i.get("png_base64") is None else base64.b64decode(i["png_base64"]),
                                  i.get("note", "")) for i in d.get("images", [])),
         sources=tuple(d.get("sources", [])), notes=d.get("notes", ""), schema_version=d["schema_version"])
+
+
+def render(report: Report, assets: str | None = None) -> tuple[bytes, dict[str, bytes]]:
+    """FORMATS entry: the versioned JSON document."""
+    return to_json(report).encode("utf-8"), {}

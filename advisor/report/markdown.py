@@ -79,6 +79,12 @@ def markdown_bundle(report: Report, assets: str | None) -> tuple[str, dict[str, 
     return "\n".join(out), files
 
 
+def render(report: Report, assets: str | None = None) -> tuple[bytes, dict[str, bytes]]:
+    """FORMATS entry: Markdown and the image files it links to inside `assets`."""
+    text, files = markdown_bundle(report, assets)
+    return text.encode("utf-8"), files
+
+
 def to_markdown(report: Report, out_dir: Path | str | None = None, assets: str = "report_files",
                 written: list[Path] | None = None) -> str:
     """Markdown text; with `out_dir`, chart and thumbnail images are written to out_dir/assets."""

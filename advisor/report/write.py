@@ -9,7 +9,6 @@ from pathlib import Path
 from advisor.errors import AdvisorError
 from advisor.report.model import Report
 
-FORMATS = ("md", "html", "json")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
 
 
@@ -62,7 +61,9 @@ def write_assets(out_dir: Path, dir_name: str, files: dict[str, bytes]) -> list[
 
 
 def write_report(report: Report, fmt: str, out_path: Path | str) -> list[Path]:
-    """Write the report as md/html/json to out_path (plus md images beside it); returns what was written."""
+    """Write the report in a registered format to out_path (plus linked files beside it); returns what was written."""
+    from advisor.report.formats import FORMATS
+
     if fmt not in FORMATS:
         raise UnsafePathError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out = Path(out_path)
@@ -70,20 +71,10 @@ def write_report(report: Report, fmt: str, out_path: Path | str) -> list[Path]:
         raise UnsafePathError(f"output {out} must be a file path, not a folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     target = safe_join(out.parent, out.name) if SAFE_NAME.match(out.name) else out.parent.resolve() / out.name
-    written: list[Path] = []
-    if fmt == "md":
-        from advisor.report.markdown import to_markdown
-
-        text = to_markdown(report, target.parent, asset_dir_name(target), written=written)
-    elif fmt == "html":
-        from advisor.report.html import to_html
-
-        text = to_html(report)
-    else:
-        from advisor.report.json_io import to_json
-
-        text = to_json(report)
+    assets = asset_dir_name(target)
+    doc, files = FORMATS[fmt].render(report, assets)
+    written = write_assets(target.parent, assets, files)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    write_bytes(tmp, text.encode("utf-8"))
+    write_bytes(tmp, doc)
     os.replace(tmp, target)
     return [target, *written]

@@ -12,6 +12,7 @@ from advisor.ranking.data import RankingData
 from advisor.ranking.engine import Limits, Ranking, RankRequest, rank
 from advisor.ranking.needs import EXCLUSIVE, list_needs
 from advisor.store.build import DEFAULT_DB
+from advisor.store.measured import measured_from_key
 from advisor.store.store import PropertyStore
 
 DB_ENV = "VISION_ADVISOR_DB"  # point the app at another store (tests, benchmarks)
@@ -33,14 +34,10 @@ def get_data(path: str | None = None) -> RankingData:
     return RankingData.from_store(get_store(path))
 
 
-MEASURED_COLUMNS = ("model_id", "property_id", "item", "value", "source_id", "precision")
-
-
 @st.cache_resource(max_entries=4, show_spinner="Adding the scores measured here…")
 def get_measured_data(measured: tuple[tuple, ...], path: str | None = None) -> RankingData:
     """The store's ranking data plus this session's measured-here rows (MEASURED_COLUMNS tuples)."""
-    extra = pd.DataFrame(list(measured), columns=list(MEASURED_COLUMNS))
-    return get_data(path).with_extra_scores(extra)
+    return get_data(path).with_extra_scores(measured_from_key(measured))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -93,26 +90,15 @@ def intake(name: str, data: bytes):  # -> advisor.probes.IntakeResult | str
 
 @st.cache_data(max_entries=16, show_spinner="Writing the report (charts rendered offline)…")
 def cached_report(request: RankRequest, measured: tuple[tuple, ...], notes: str, probe_json: str | None,
-                  images: tuple[tuple[str, bytes], ...], path: str | None = None) -> dict[str, bytes]:
-    """The report in every format: 'md.zip' (Markdown + chart images), 'md' (preview text), 'html', 'json'."""
-    import io
-    import zipfile
-
+                  images: tuple[tuple[str, bytes], ...], path: str | None = None) -> dict[str, tuple[str, bytes, str]]:
+    """The report in every registered format: name -> (download file name, bytes, mime)."""
     from advisor.report.build import build_report
-    from advisor.report.html import to_html
-    from advisor.report.json_io import to_json
-    from advisor.report.markdown import markdown_bundle
+    from advisor.report.formats import FORMATS
 
+    data = get_measured_data(measured, path) if measured else get_data(path)
     report = build_report(get_store(path), ranking=cached_rank(request, path, measured), probe_results=probe_json,
-                          notes=notes, images=list(images))
-    text, files = markdown_bundle(report, "report_files")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("report.md", text)
-        for name, blob in files.items():
-            z.writestr(f"report_files/{name}", blob)
-    return {"md.zip": buf.getvalue(), "md": text.encode(), "html": to_html(report).encode(),
-            "json": to_json(report).encode()}
+                          notes=notes, images=list(images), data=data)
+    return {name: fmt.download(report) for name, fmt in FORMATS.items()}
 
 
 @st.cache_data(show_spinner=False)

@@ -11,11 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from advisor.errors import AdvisorError
-from advisor.ranking.data import MEASURED_SOURCE, RankingData
+from advisor.ranking.data import RankingData
 from advisor.ranking.engine import Ranking, RankRequest
 from advisor.ranking.needs import get_need
 from advisor.ranking.pareto import axis_values
 from advisor.ranking.presets import get_preset
+from advisor.store import measured
+from advisor.store.measured import empty_measured
 from advisor.ui import cache, state
 
 PAGE_DIR = Path(__file__).parent / "pages"
@@ -127,28 +129,15 @@ def current_ranking() -> Ranking:
 # --- measured here (live probes feed the ranking for this session) ----------------------------------
 
 
-def measured_scores(result: object) -> pd.DataFrame:
-    """Per (model, family) invariance of a ProbeResult as `measured_invariance` score rows.
-
-    Models run with random weights are left out: their numbers say nothing about the real model.
-    """
-    cols = list(cache.MEASURED_COLUMNS)
-    if result is None:
-        return pd.DataFrame(columns=cols)
-    real = {m.model_id for m in result.models if not str(m.weights).startswith("random")}
-    summ = result.summary
-    summ = summ[summ["model_id"].isin(real) & summ["invariance"].notna()]
-    return pd.DataFrame({
-        "model_id": summ["model_id"], "property_id": "measured_invariance", "item": summ["family"],
-        "value": summ["invariance"].astype(float), "source_id": MEASURED_SOURCE,
-        "precision": [f"measured here on {int(n)} image{'s' if n != 1 else ''}" for n in summ["n_images"]],
-    }, columns=cols).reset_index(drop=True)
+def session_measured() -> pd.DataFrame:
+    """Every score measured here this session (the last probe run), as the ranking reads them."""
+    result = st.session_state.get(state.PROBE_RESULT)
+    return empty_measured() if result is None else result.measured_scores()
 
 
 def measured_key() -> tuple[tuple, ...]:
     """The session's measured-here rows as a hashable key for the ranking cache (() when none)."""
-    df = measured_scores(st.session_state.get(state.PROBE_RESULT))
-    return tuple(df.itertuples(index=False, name=None))
+    return measured.measured_key(session_measured())
 
 
 def measured_labels(key: tuple[tuple, ...]) -> dict[str, str]:

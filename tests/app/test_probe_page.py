@@ -104,14 +104,14 @@ def fake_result(model_id: str, weights: str = "pip:efficientnet-lite0-pytorch-mo
 
 
 def test_measured_scores_rows_and_random_weights_left_out(seed):
-    from advisor.ui.components import measured_scores
+    from advisor.store.measured import MEASURED_COLUMNS
 
-    df = measured_scores(fake_result(seed.ACCURATE))
-    assert df.to_dict("records") == [{"model_id": seed.ACCURATE, "property_id": "measured_invariance",
-                                      "item": "scale", "value": 0.5, "source_id": "measured_here",
-                                      "precision": "measured here on 1 image"}]
-    assert measured_scores(fake_result(seed.ACCURATE, weights="random")).empty
-    assert measured_scores(None).empty
+    df = fake_result(seed.ACCURATE).measured_scores()
+    assert df[list(MEASURED_COLUMNS)].to_dict("records") == [
+        {"model_id": seed.ACCURATE, "property_id": "measured_invariance", "item": "scale", "value": 0.5,
+         "source_id": "measured_here", "precision": "measured here on 1 image"}]
+    assert df["n_images"].tolist() == [1]
+    assert fake_result(seed.ACCURATE, weights="random").measured_scores().empty
 
 
 def test_measured_here_scores_enter_the_advisor_ranking(app, seed):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from advisor.probes.cli import probe_main
+from advisor.cli.probe import probe_main
 from advisor.probes.images import bundled_image
 from advisor.probes.results import ProbeResult
 from advisor.probes.transforms import list_families

@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 import pytest
 
 import advisor
-from advisor.ranking.cli import ranking_to_records
 from advisor.ranking.data import RankingData
 from advisor.ranking.engine import Limits, RankRequest, rank
+from advisor.ranking.records import ranking_to_records
 from advisor.report.build import build_report
 from advisor.report.html import to_html
 from advisor.report.json_io import report_from_json

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from advisor.errors import AdvisorError
+from advisor.report.formats import FORMATS
 from advisor.ui import cache, components, state
 
 PREVIEW_HEIGHT = 900
@@ -55,16 +56,13 @@ def render() -> None:
     with components.user_errors():
         out = cache.cached_report(ranking.request, components.measured_key(), s.get(state.REPORT_NOTES) or "",
                                   None if result is None else result.to_json(), s.get(state.PROBE_THUMBS) or ())
-        c1, c2, c3 = st.columns(3)
-        c1.download_button("Markdown (.zip with chart images)", out["md.zip"], "vision-advisor-report.zip",
-                           "application/zip", key="dl_md", icon=":material/download:", width="stretch")
-        c2.download_button("HTML (one file, works offline)", out["html"], "vision-advisor-report.html",
-                           "text/html", key="dl_html", icon=":material/download:", width="stretch")
-        c3.download_button("JSON (load it back here or in the CLI)", out["json"], "vision-advisor-report.json",
-                           "application/json", key="dl_json", icon=":material/download:", width="stretch")
+        for col, (name, fmt) in zip(st.columns(len(FORMATS)), FORMATS.items(), strict=True):
+            file_name, blob, mime = out[name]
+            col.download_button(fmt.label, blob, file_name, mime, key=f"dl_{name}", icon=":material/download:",
+                                width="stretch")
         st.markdown("**Preview** (the HTML report)")
         # Our own HTML (every user text in it is escaped by advisor.report), so an iframe is safe here.
-        st.iframe(out["html"].decode(), height=PREVIEW_HEIGHT)
+        st.iframe(out["html"][1].decode(), height=PREVIEW_HEIGHT)
 
 
 render()

@@ -1,23 +1,21 @@
-"""`advisor` command line: every feature without the UI."""
+"""`advisor` command line: every feature without the UI (the top layer: it may import every package)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from advisor.errors import AdvisorError
+from advisor.cli import probe as probe_cli
+from advisor.cli import rank as rank_cli
+from advisor.cli import report as report_cli
+from advisor.cli.common import open_store
+from advisor.errors import AdvisorError, InvalidRequestError
 from advisor.store.build import DEFAULT_DB, DEFAULT_SOURCES
-
-
-def _store(args: argparse.Namespace):
-    from advisor.store.store import PropertyStore
-
-    return PropertyStore(Path(args.db), Path(args.sources))
 
 
 def _print_table(df: pd.DataFrame, limit: int | None = None) -> None:
@@ -37,7 +35,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    df = _store(args).models(search=args.search, paradigm=args.paradigm)
+    if args.limit is not None and args.limit < 1:
+        raise InvalidRequestError(f"--limit must be at least 1, got {args.limit}")
+    df = open_store(args).models(search=args.search, paradigm=args.paradigm)
     if args.json:
         print(df.to_json(orient="records", indent=1))
         return 0
@@ -48,7 +48,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store = open_store(args)
     model = store.model(args.model_id)
     mid = model["model_id"]
     scores = store.scores([mid])
@@ -96,26 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_show)
 
-    for mod in FEATURE_CLIS:
-        register = _feature_register(mod)
-        if register is not None:
-            register(sub)
+    for module in FEATURE_CLIS:
+        module.register(sub)
     return p
 
 
-# Feature modules with a `register(subparsers)` function (imported lazily, so `--help` stays fast).
-FEATURE_CLIS = ("advisor.ranking.cli", "advisor.report.cli", "advisor.probes.cli")
-
-
-def _feature_register(mod: str) -> Callable[[argparse._SubParsersAction], None] | None:
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(mod), "register", None)
-    except ModuleNotFoundError as exc:
-        if exc.name != mod:
-            raise
-        return None
+# Feature commands: each module's `register(subparsers)` adds its options only; heavy imports happen when it runs.
+FEATURE_CLIS = (rank_cli, report_cli, probe_cli)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

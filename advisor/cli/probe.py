@@ -2,7 +2,8 @@
 
 Prints the per-(model, family) invariance table and the top-1 agreement per magnitude, or the whole
 result as JSON. Bad images or models are reported on stderr and the rest still run; the exit status
-is 0 when everything ran, 2 when any input was rejected or nothing could be probed (no traceback).
+is 0 when everything ran, 2 when any input was rejected or nothing could be probed, and an error's own
+exit code (as for every command) when the request itself fails (no traceback).
 """
 
 from __future__ import annotations
@@ -46,11 +47,11 @@ def _command(args: argparse.Namespace) -> int:
         return _run(args)
     except AdvisorError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return e.exit_code
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """The `advisor probe` subcommand (advisor.cli discovers this)."""
+    """The `advisor probe` subcommand."""
     p = sub.add_parser("probe", help="measure invariance of models on your own images", description=DESCRIPTION)
     add_probe_options(p)
     p.set_defaults(func=_command)

@@ -1,0 +1,133 @@
+"""What several commands share: the store, the rank options (from the LIMITS spec), the request, measured files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from advisor.errors import InvalidRequestError
+from advisor.ranking.presets import get_preset, list_presets
+from advisor.ranking.request import (
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    DEFAULT_TOP_K,
+    LIMITS,
+    NORMALIZATIONS,
+    Limits,
+    RankRequest,
+    validate_request,
+)
+
+
+def open_store(args: argparse.Namespace):  # -> advisor.store.store.PropertyStore
+    """The store the global --db / --sources options name (built on first use)."""
+    from advisor.store.store import PropertyStore
+
+    return PropertyStore(Path(args.db), Path(args.sources))
+
+
+def _dest(spec) -> str:
+    return "limit_" + spec.name
+
+
+def add_limit_options(p: argparse.ArgumentParser) -> None:
+    """One option per entry of the LIMITS spec."""
+    for spec in LIMITS:
+        help_ = f"{spec.help}" + (f" ({spec.unit})" if spec.unit else "")
+        if spec.numeric:
+            p.add_argument(spec.cli, dest=_dest(spec), type=int if spec.integer else float, metavar="N",
+                           help=help_)
+        elif spec.kind in ("in", "ids"):
+            p.add_argument(spec.cli, dest=_dest(spec), action="append", default=[], metavar="VALUE",
+                           help=help_ + " (repeatable)")
+        else:
+            p.add_argument(spec.cli, dest=_dest(spec), action="store_true", help=help_)
+
+
+def add_rank_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by `rank` and `report`."""
+    p.add_argument("--preset", help="one of: " + ", ".join(x.name for x in list_presets()))
+    p.add_argument("--need", action="append", default=[], metavar="NAME=WEIGHT",
+                   help="weight for a need (repeatable); overrides the preset's")
+    add_limit_options(p)
+    p.add_argument("--normalization", choices=NORMALIZATIONS, default="percentile")
+    p.add_argument("--min-coverage", type=float, default=0.0)
+    p.add_argument("--top", type=int, default=DEFAULT_TOP_K, help="rows to show; also k for top-k stability")
+    p.add_argument("--draws", type=int, default=DEFAULT_DRAWS, help="weight perturbations for stability")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--from", dest="from_report", help="restore needs and limits from a JSON report")
+    p.add_argument("--measured", action="append", default=[], metavar="FILE",
+                   help="scores measured here: a probe or evaluation result JSON (repeatable)")
+
+
+def limits_from_args(args: argparse.Namespace, store=None, preset_limits: dict | None = None) -> Limits:
+    """Preset limits overridden by explicit options, read through the LIMITS spec."""
+    kw: dict[str, object] = dict(preset_limits or {})
+    for spec in LIMITS:
+        v = getattr(args, _dest(spec))
+        if spec.numeric and v is not None:
+            kw[spec.name] = v
+        elif spec.kind == "in" and v:
+            kw[spec.name] = tuple(v)
+        elif spec.kind == "ids" and v:
+            kw[spec.name] = tuple(store.resolve(m) for m in v) if store is not None else tuple(v)
+        elif spec.kind == "flag" and v:
+            kw[spec.name] = True
+        elif spec.kind == "ready" and v:
+            from advisor.probes.weights import loadable_model_ids, ready_model_ids
+
+            loadable = loadable_model_ids(store.models()) if store is not None else []
+            kw[spec.name] = ready_model_ids(loadable)
+    return Limits(**kw)
+
+
+def request_from_args(args: argparse.Namespace, store=None) -> RankRequest:
+    """Preset + explicit needs + limits -> a validated RankRequest (explicit options win)."""
+    weights: dict[str, float] = {}
+    preset_limits: dict[str, object] = {}
+    mode = "advisor"
+    if args.preset:
+        pr = get_preset(args.preset)
+        weights.update(pr.weights)
+        preset_limits.update(pr.limits)
+        mode = pr.mode
+    for item in args.need:
+        name, sep, val = item.partition("=")
+        if not sep:
+            raise InvalidRequestError(f"--need takes NAME=WEIGHT, got {item!r}")
+        try:
+            weights[name.strip()] = float(val)
+        except ValueError:
+            raise InvalidRequestError(f"weight for {name!r} is not a number: {val!r}") from None
+    if not weights and mode == "advisor":
+        raise InvalidRequestError("give --preset or at least one --need NAME=WEIGHT")
+    return validate_request(RankRequest(
+        weights=weights, limits=limits_from_args(args, store, preset_limits), normalization=args.normalization,
+        min_coverage=args.min_coverage, top_k=args.top, draws=args.draws, seed=args.seed, mode=mode))
+
+
+def resolve_request(args: argparse.Namespace, store) -> RankRequest:
+    """`--from report.json` restores a saved request; otherwise the options build one."""
+    if args.from_report:
+        from advisor.report.model import request_from_report
+
+        return request_from_report(Path(args.from_report))
+    return request_from_args(args, store)
+
+
+def measured_from_args(args: argparse.Namespace) -> pd.DataFrame | None:
+    """The --measured files as score rows (None when none were given)."""
+    if not getattr(args, "measured", None):
+        return None
+    from advisor.measured import load_measured_files
+
+    return load_measured_files([Path(p) for p in args.measured])
+
+
+def ranking_data(store, args: argparse.Namespace):  # -> RankingData
+    """The store's ranking input plus any --measured scores."""
+    from advisor.ranking.data import RankingData
+
+    return RankingData.from_store(store).with_extra_scores(measured_from_args(args))

@@ -1,0 +1,65 @@
+"""Read result files of this tool's own measurements (live probes, evaluations) as score rows for the ranking.
+
+One reader for the CLI (`--measured FILE`) and the app, so both rank the same measurements the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from advisor.errors import AdvisorError, InvalidRequestError
+from advisor.store.measured import empty_measured
+
+MAX_RESULT_BYTES = 64 * 1024 * 1024
+EVALUATION_KIND = "vision-advisor-evaluation"
+
+
+def read_capped(path: Path, limit: int = MAX_RESULT_BYTES) -> bytes:
+    """The file's bytes, refusing more than `limit` (counted while reading: stat() says 0 for /dev/zero)."""
+    try:
+        if path.is_dir():
+            raise InvalidRequestError(f"{path} is a folder, not a result file")
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InvalidRequestError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise InvalidRequestError(f"{path} is larger than {limit // 2**20} MiB")
+    return data
+
+
+def measured_from_text(text: str | bytes, name: str = "result") -> pd.DataFrame:
+    """Score rows from a probe result or an evaluation result document."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequestError(f"{name}: not JSON ({exc})") from None
+    except RecursionError:
+        raise InvalidRequestError(f"{name}: JSON nested too deeply") from None
+    if not isinstance(doc, dict):
+        raise InvalidRequestError(f"{name}: not a probe or evaluation result (expected a JSON object)")
+    try:
+        if doc.get("kind") == EVALUATION_KIND:
+            from advisor.evaluate.results import EvaluationResult
+
+            return EvaluationResult.from_json(text).measured_scores()
+        if "rows" in doc and "models" in doc:
+            from advisor.probes.results import ProbeResult
+
+            return ProbeResult.from_json(text).measured_scores()
+    except AdvisorError as exc:
+        raise InvalidRequestError(f"{name}: {exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidRequestError(f"{name}: malformed result file ({type(exc).__name__}: {exc})") from None
+    raise InvalidRequestError(f"{name}: not a probe or evaluation result of this tool")
+
+
+def load_measured_files(paths: Iterable[Path]) -> pd.DataFrame:
+    """Every file's score rows, concatenated (a later file's rows do not replace an earlier one's)."""
+    frames = [measured_from_text(read_capped(Path(p)), str(p)) for p in paths]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else empty_measured()

@@ -1,0 +1,346 @@
+"""The rank request: needs, hard limits and options, their one spec, JSON form and validation.
+
+Every consumer (engine, CLI, app widgets and URL, report labels and JSON) reads the LIMITS table, so a new
+hard limit is one `LimitSpec` entry plus its `Limits` field (and the models column it filters on).
+Every request, wherever it comes from, goes through `validate_request`, so the messages are the same.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import pandas as pd
+
+from advisor.errors import InvalidRequestError
+from advisor.ranking.needs import EXCLUSIVE, get_need
+
+# Defaults shared by the CLI, the app and reports (defined once).
+DEFAULT_TOP_K = 10
+DEFAULT_DRAWS = 1000
+DEFAULT_SEED = 0
+NORMALIZATIONS = ("percentile", "zscore")
+MODES = ("advisor", "quba")
+# Caps so no request can ask for unbounded work.
+MAX_TOP_K = 1000
+MAX_DRAWS = 100_000
+MAX_WEIGHT = 1e6  # weights are relative: only their ratios matter
+MAX_SEED = 2**32 - 1
+MAX_CONCENTRATION = 1e6
+MAX_IDS = 100_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Hard filters; a model whose value is unknown for an active limit is excluded (and counted)."""
+
+    max_params_m: float | None = None
+    max_gmacs: float | None = None
+    min_throughput_cpu: float | None = None
+    min_throughput_gpu: float | None = None
+    max_img_size: int | None = None
+    paradigms: tuple[str, ...] = ()
+    arch_types: tuple[str, ...] = ()
+    weights_licences: tuple[str, ...] = ()
+    exclude_non_commercial: bool = False
+    only_model_ids: tuple[str, ...] = ()  # restrict the candidate set (e.g. the study's four)
+    probe_ready_ids: frozenset[str] | None = None  # only models that can be loaded for live probing
+
+
+@dataclass(frozen=True)
+class LimitSpec:
+    """One hard limit as every consumer sees it.
+
+    kind: 'max' / 'min' (a number compared with `column`), 'in' (column value in a list), 'flag' (a switch the
+    engine reads itself), 'ids' (a list of model ids), 'ready' (a switch the caller turns into model ids).
+    """
+
+    name: str  # the Limits field
+    label: str
+    help: str
+    kind: str
+    column: str = ""  # the models column it filters on
+    unit: str = ""
+    cli: str = ""  # the CLI flag
+    url: str = ""  # the app's query-string / session key
+    integer: bool = False
+    step: float = 1.0  # UI step for numbers
+    noun: str = ""  # "parameter" in "12 models without parameter data excluded"
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("max", "min")
+
+    def describe(self, value: Any) -> str:
+        """Human-readable text of an active limit, for reports and notes."""
+        if self.numeric:
+            op = "≤" if self.kind == "max" else "≥"
+            return f"{self.label} {op} {value:g}{(' ' + self.unit) if self.unit else ''}"
+        if self.kind in ("in", "ids"):
+            vals = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+            shown = ", ".join(str(v) for v in vals[:8]) + (f" (+{len(vals) - 8} more)" if len(vals) > 8 else "")
+            return f"{self.label}: {shown}"
+        if self.kind == "ready":
+            return f"{self.label} ({len(value)} models)"
+        return self.label
+
+
+LIMITS: tuple[LimitSpec, ...] = (
+    LimitSpec("max_params_m", "Max parameters", "Largest model to consider, in millions of parameters.",
+              "max", "params_m", "M", "--max-params", "max_params", step=5.0, noun="parameter"),
+    LimitSpec("max_gmacs", "Max GMACs", "Compute per image: giga (10⁹) multiply-accumulate operations for one "
+              "forward pass at the model's input size (timm's benchmark files).", "max", "gmacs", "GMACs",
+              "--max-gmacs", "max_gmacs", noun="GMACs"),
+    LimitSpec("min_throughput_cpu", "Min CPU throughput", "Images per second in timm's CPU inference benchmark "
+              "(one reference machine; yours will differ, but the order holds).", "min", "throughput_cpu",
+              "img/s", "--min-throughput-cpu", "min_tp_cpu", step=10.0, noun="CPU throughput"),
+    LimitSpec("min_throughput_gpu", "Min GPU throughput", "Images per second in timm's GPU inference benchmark.",
+              "min", "throughput_gpu", "img/s", "--min-throughput-gpu", "min_tp_gpu", step=100.0,
+              noun="GPU throughput"),
+    LimitSpec("max_img_size", "Max input size", "Largest input resolution (pixels per side) the model expects.",
+              "max", "img_size", "px", "--max-img-size", "max_img_size", integer=True, step=16.0, noun="input size"),
+    LimitSpec("paradigms", "Training paradigm", "Keep only these ways of training (supervised, CLIP, ...).",
+              "in", "paradigm", cli="--paradigm", url="paradigm"),
+    LimitSpec("arch_types", "Architecture", "Keep only these architecture types (CNN, Transformer, ...).",
+              "in", "arch_type", cli="--arch-type", url="arch"),
+    LimitSpec("weights_licences", "Weights licence", "Keep only models whose weights carry one of these licences.",
+              "in", "weights_licence", cli="--weights-licence", url="licence"),
+    LimitSpec("exclude_non_commercial", "Ignore non-commercial data",
+              "Leave out scores from sources licensed for non-commercial use only (CC BY-NC, e.g. ImageNet-X).",
+              "flag", cli="--exclude-non-commercial", url="exclude_nc"),
+    LimitSpec("only_model_ids", "Only these models", "Restrict the candidates to these model ids.", "ids",
+              "model_id", cli="--model", url="only"),
+    LimitSpec("probe_ready_ids", "Only models that can be probed live here",
+              "timm / open_clip models whose real weights are on this machine (nothing is downloaded).",
+              "ready", "model_id", cli="--probe-ready", url="probe_ready"),
+)
+LIMIT_BY_NAME = {s.name: s for s in LIMITS}
+
+
+def limit_spec(name: str) -> LimitSpec:
+    return LIMIT_BY_NAME[name]
+
+
+@dataclass(frozen=True)
+class RankRequest:
+    weights: Mapping[str, float]
+    limits: Limits = field(default_factory=Limits)
+    normalization: str = "percentile"
+    min_coverage: float = 0.0
+    top_k: int = DEFAULT_TOP_K
+    draws: int = DEFAULT_DRAWS
+    concentration: float = 50.0  # Dirichlet concentration: higher = smaller perturbations
+    seed: int = DEFAULT_SEED
+    stable_share: float = 0.6  # a top pick is stable if it stays first in at least this share of draws
+    mode: str = "advisor"  # or "quba": reproduce the QUBA score
+
+
+# --- validation ---------------------------------------------------------------------------------------------
+def _finite(name: str, v: Any, lo: float, hi: float, *, lo_open: bool = False, integer: bool = False) -> None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise InvalidRequestError(f"{name} must be a number, got {v!r}")
+    if not math.isfinite(float(v)):
+        raise InvalidRequestError(f"{name} must be a finite number, got {v}")
+    if integer and float(v) != int(v):
+        raise InvalidRequestError(f"{name} must be a whole number, got {v}")
+    if (v <= lo if lo_open else v < lo) or v > hi:
+        left = "(" if lo_open else "["
+        raise InvalidRequestError(f"{name} must be in {left}{lo:g}, {hi:g}], got {v:g}")
+
+
+def validate_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """Known needs, finite weights in [0, MAX_WEIGHT], at least one positive, no contradictory pair."""
+    if not isinstance(weights, Mapping):
+        raise InvalidRequestError("weights must map need names to numbers")
+    out: dict[str, float] = {}
+    for name, w in weights.items():
+        get_need(str(name))
+        _finite(f"weight for '{name}'", w, 0.0, MAX_WEIGHT)
+        if w > 0:
+            out[name] = float(w)
+    if not out:
+        raise InvalidRequestError("all weights are zero: give at least one need a positive weight")
+    for a, b in EXCLUSIVE:
+        if a in out and b in out:
+            raise InvalidRequestError(f"'{a}' and '{b}' pull in opposite directions: weight only one")
+    return out
+
+
+def validate_limits(limits: Limits) -> None:
+    """Numbers finite and non-negative, lists of text, switches true/false; messages name the limit."""
+    if not isinstance(limits, Limits):
+        raise InvalidRequestError("limits must be a Limits record")
+    for spec in LIMITS:
+        v = getattr(limits, spec.name)
+        what = f"limit {spec.cli} ({spec.label})"
+        if spec.numeric:
+            if v is not None:
+                _finite(what, v, 0.0, 1e12, integer=spec.integer)
+        elif spec.kind == "flag":
+            if not isinstance(v, bool):
+                raise InvalidRequestError(f"{what} must be true or false")
+        elif spec.kind == "ready" and v is None:
+            continue
+        else:
+            if not isinstance(v, (tuple, list, set, frozenset)) or not all(isinstance(x, str) for x in v):
+                raise InvalidRequestError(f"{what} must be a list of text values")
+            if len(v) > MAX_IDS:
+                raise InvalidRequestError(f"{what}: at most {MAX_IDS} values")
+
+
+def validate_request(request: RankRequest) -> RankRequest:
+    """Check every field against its declared bounds; returns the request unchanged or raises."""
+    if not isinstance(request, RankRequest):
+        raise InvalidRequestError("not a rank request")
+    if request.mode not in MODES:
+        raise InvalidRequestError(f"mode must be one of {', '.join(MODES)}")
+    if request.normalization not in NORMALIZATIONS:
+        raise InvalidRequestError(f"normalization must be one of {', '.join(NORMALIZATIONS)}")
+    if request.mode == "advisor":
+        validate_weights(request.weights)
+    elif not isinstance(request.weights, Mapping):
+        raise InvalidRequestError("weights must map need names to numbers")
+    validate_limits(request.limits)
+    _finite("minimum coverage", request.min_coverage, 0.0, 1.0)
+    _finite("top (top_k)", request.top_k, 1, MAX_TOP_K, integer=True)
+    _finite("draws", request.draws, 0, MAX_DRAWS, integer=True)
+    _finite("seed", request.seed, 0, MAX_SEED, integer=True)
+    _finite("concentration", request.concentration, 0.0, MAX_CONCENTRATION, lo_open=True)
+    _finite("stable share", request.stable_share, 0.0, 1.0, lo_open=True)
+    return request
+
+
+# --- limits applied to the models table ----------------------------------------------------------------------
+def apply_limits(models: pd.DataFrame, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
+    """Rows that pass every hard limit, plus notes on what was excluded and why."""
+    keep = pd.Series(True, index=models.index)
+    notes: list[str] = []
+    for spec in LIMITS:
+        v = getattr(limits, spec.name)
+        if spec.numeric:
+            if v is None:
+                continue
+            col = pd.to_numeric(models[spec.column], errors="coerce")
+            unknown = col.isna() & keep
+            if unknown.any():
+                notes.append(f"{int(unknown.sum())} models without {spec.noun} data excluded by the {spec.noun} limit")
+            ok = (col <= v) if spec.kind == "max" else (col >= v)
+            keep &= ok.fillna(False)
+        elif (spec.kind in ("in", "ids") and v) or (spec.kind == "ready" and v is not None):
+            keep &= models[spec.column].isin(list(v))
+    return models[keep], notes
+
+
+# --- JSON form ----------------------------------------------------------------------------------------------
+def _plain(v: Any) -> Any:
+    """JSON-safe value: tuples/sets become sorted or ordered lists; NaN and inf become None."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, (frozenset, set)):
+        return sorted(v)
+    if isinstance(v, tuple):
+        return list(v)
+    return v
+
+
+def limits_to_dict(limits: Limits, active_only: bool = False) -> dict[str, Any]:
+    default = Limits()
+    out = {}
+    for f in fields(Limits):
+        v = getattr(limits, f.name)
+        if active_only and v == getattr(default, f.name):
+            continue
+        out[f.name] = _plain(v)
+    return out
+
+
+def active_limit_lines(limits: Limits) -> list[str]:
+    """One readable line per active limit (report and notes)."""
+    default = Limits()
+    return [s.describe(getattr(limits, s.name)) for s in LIMITS
+            if getattr(limits, s.name) != getattr(default, s.name)]
+
+
+def request_to_dict(request: RankRequest) -> dict[str, Any]:
+    """Every knob of the request, so loading it back reproduces the ranking exactly."""
+    out: dict[str, Any] = {"weights": {k: float(v) for k, v in request.weights.items()},
+                           "limits": limits_to_dict(request.limits)}
+    for f in fields(RankRequest):
+        if f.name not in out:
+            out[f.name] = _plain(getattr(request, f.name))
+    return out
+
+
+def _number(name: str, v: Any, integer: bool = False) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise InvalidRequestError(f"'{name}' must be a number, got {str(v)[:40]!r}")
+    if integer:
+        if not math.isfinite(float(v)) or float(v) != int(v):
+            raise InvalidRequestError(f"'{name}' must be a whole number, got {v!r}")
+        return int(v)
+    return float(v)
+
+
+def _strings(name: str, v: Any) -> tuple[str, ...]:
+    if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) for x in v):
+        raise InvalidRequestError(f"'{name}' must be a list of strings")
+    return tuple(v)
+
+
+def limits_from_dict(d: Mapping[str, Any]) -> Limits:
+    """Strict: an unknown limit is an error, since dropping it silently would change the ranking."""
+    if not isinstance(d, Mapping):
+        raise InvalidRequestError("'limits' must be an object")
+    unknown = set(d) - set(LIMIT_BY_NAME)
+    if unknown:
+        raise InvalidRequestError(f"unknown limit(s) {sorted(map(str, unknown))[:5]}")
+    kw: dict[str, Any] = {}
+    for k, v in d.items():
+        spec = LIMIT_BY_NAME[k]
+        if spec.numeric:
+            kw[k] = _number(k, v, spec.integer)
+        elif spec.kind == "flag":
+            if not isinstance(v, bool):
+                raise InvalidRequestError(f"'{k}' must be true or false")
+            kw[k] = v
+        elif spec.kind == "ready":
+            kw[k] = None if v is None else frozenset(_strings(k, v))
+        else:
+            kw[k] = _strings(k, v)
+    limits = Limits(**kw)
+    validate_limits(limits)
+    return limits
+
+
+_REQUEST_KIND = {"normalization": str, "min_coverage": float, "top_k": int, "draws": int, "concentration": float,
+                 "seed": int, "stable_share": float, "mode": str}
+
+
+def request_from_dict(d: Mapping[str, Any]) -> RankRequest:
+    """Inverse of request_to_dict; rejects unknown keys, wrong types and out-of-bounds values."""
+    if not isinstance(d, Mapping):
+        raise InvalidRequestError("the request must be an object")
+    unknown = set(d) - {f.name for f in fields(RankRequest)}
+    if unknown:
+        raise InvalidRequestError(f"unknown request key(s) {sorted(map(str, unknown))[:5]}")
+    w = d.get("weights", {})
+    if not isinstance(w, Mapping) or not all(isinstance(k, str) for k in w):
+        raise InvalidRequestError("'weights' must map need names to numbers")
+    kw: dict[str, Any] = {"weights": {k: _number(f"weights.{k}", v) for k, v in w.items()},
+                          "limits": limits_from_dict(d.get("limits", {}))}
+    for k, kind in _REQUEST_KIND.items():
+        if k not in d:
+            continue
+        if kind is str:
+            if not isinstance(d[k], str):
+                raise InvalidRequestError(f"'{k}' must be text")
+            kw[k] = d[k]
+        else:
+            kw[k] = _number(k, d[k], kind is int)
+            if kw[k] is None:
+                raise InvalidRequestError(f"'{k}' must be a number, got null")
+    return validate_request(RankRequest(**kw))
