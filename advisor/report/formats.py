@@ -25,16 +25,18 @@ class ReportFormat:
         """The document and the files it links to (inside the `assets` folder; none when assets is None)."""
         return importlib.import_module(self.module).render(report, assets)
 
-    def download(self, report: Report, stem: str = "vision-advisor-report") -> tuple[str, bytes, str]:
-        """(file name, bytes, mime) for one download: a zip when the document links to files beside it."""
-        doc, files = self.render(report, f"{stem}_files")
+    def download(self, report: Report, stem: str = "vision-advisor-report", inner: str = "report"
+                 ) -> tuple[str, bytes, str]:
+        """(file name, bytes, mime) for one download: a zip (`report.md` + `report_files/`) when the document
+        links to files beside it."""
+        doc, files = self.render(report, f"{inner}_files")
         if not files:
             return f"{stem}{self.extension}", doc, self.mime
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr(f"{stem}{self.extension}", doc)
+            z.writestr(f"{inner}{self.extension}", doc)
             for name, blob in files.items():
-                z.writestr(f"{stem}_files/{name}", blob)
+                z.writestr(f"{inner}_files/{name}", blob)
         return f"{stem}.zip", buf.getvalue(), "application/zip"
 
 

@@ -102,15 +102,6 @@ def cached_report(request: RankRequest, measured: tuple[tuple, ...], notes: str,
 
 
 @st.cache_data(show_spinner=False)
-def licence_model_ids(licences: tuple[str, ...], path: str | None = None) -> tuple[str, ...]:
-    """Models whose weights licence is one of `licences` ((): no filter)."""
-    if not licences:
-        return ()
-    m = model_table(path)
-    return tuple(sorted(m.loc[m["weights_licence"].isin(licences), "model_id"]))
-
-
-@st.cache_data(show_spinner=False)
 def property_items(path: str | None = None) -> pd.DataFrame:
     """property_id, item, n_models: what the Explore page can plot."""
     return get_store(path).query("SELECT property_id, item, count(DISTINCT model_id) AS n_models FROM scores "

@@ -95,30 +95,26 @@ def need_sliders(disabled: bool = False) -> None:
 
 
 def limit_controls(models: pd.DataFrame) -> None:
-    """Hard limits: a model outside them is not ranked at all."""
-    c1, c2 = st.columns(2)
-    c1.number_input("Max parameters (M)", min_value=0.0, step=5.0, key=state.MAX_PARAMS, placeholder="no limit")
-    c2.number_input("Max GMACs", min_value=0.0, step=1.0, key=state.MAX_GMACS, placeholder="no limit")
-    c1.number_input("Min CPU throughput (img/s)", min_value=0.0, step=10.0, key=state.MIN_TP_CPU,
-                    placeholder="no limit", help="timm's CPU benchmark files")
-    c2.number_input("Min GPU throughput (img/s)", min_value=0.0, step=100.0, key=state.MIN_TP_GPU,
-                    placeholder="no limit", help="timm's GPU benchmark files")
-    paradigms = sorted(models["paradigm"].dropna().unique())
-    st.multiselect("Training paradigm", paradigms, key=state.PARADIGMS, placeholder="any")
-    licences = sorted(models["weights_licence"].dropna().unique())
-    st.multiselect("Weights licence", licences, key=state.LICENCES, placeholder="any")
-    st.checkbox("Ignore non-commercial data (CC BY-NC, e.g. ImageNet-X)", key=state.EXCLUDE_NC)
-    st.checkbox("Only models that can be probed live here", key=state.PROBE_READY,
-                help="timm / open_clip models whose real weights are on this machine (nothing is downloaded)")
+    """Hard limits, one widget per LIMITS entry: a model outside them is not ranked at all."""
+    numeric = [sp for sp in state.UI_LIMITS if sp.numeric]
+    cols = st.columns(2)
+    for i, sp in enumerate(numeric):
+        zero, step = (0, int(sp.step)) if sp.integer else (0.0, sp.step)
+        cols[i % 2].number_input(f"{sp.label} ({sp.unit})", min_value=zero, step=step, key=sp.url,
+                                 placeholder="no limit", help=sp.help)
+    for sp in state.UI_LIMITS:
+        if sp.kind == "in":
+            options = sorted(models[sp.column].dropna().astype(str).unique()) if sp.column in models else []
+            st.multiselect(sp.label, options, key=sp.url, placeholder="any", help=sp.help)
+        elif sp.kind in ("flag", "ready"):
+            st.checkbox(sp.label, key=sp.url, help=sp.help)
     st.slider("Minimum data coverage", 0.0, 1.0, step=0.05, key=state.MIN_COVERAGE,
               help="Share of your weight a model must have data for to be ranked.")
 
 
 def current_request() -> RankRequest:
-    s = st.session_state
-    lic = cache.licence_model_ids(tuple(s.get(state.LICENCES) or ()))
-    ready = cache.probe_ready_ids() if s.get(state.PROBE_READY) else None
-    return state.request_from_state(s, lic, ready)
+    ready = cache.probe_ready_ids() if st.session_state.get(state.PROBE_READY) else None
+    return state.request_from_state(st.session_state, ready)
 
 
 def current_ranking() -> Ranking:
@@ -160,15 +156,6 @@ def restore_request(data: bytes) -> list[str]:
     if request.mode != "quba":
         validate_weights(request.weights)  # unknown needs, all zero, shape and texture both weighted
     values, notes = state.state_from_request(request)
-    wanted = set(request.limits.only_model_ids)
-    values[state.LICENCES] = []
-    if wanted:
-        m = cache.model_table()
-        lic = sorted(m.loc[m["model_id"].isin(wanted), "weights_licence"].dropna().unique())
-        if lic and set(cache.licence_model_ids(tuple(lic))) == wanted:
-            values[state.LICENCES] = lic
-        else:
-            notes.append(f"its candidate list ({len(wanted)} models) matches no licence choice here; not applied")
     st.session_state.update(values)
     return notes
 

@@ -9,9 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 
 from advisor.errors import UnknownNameError
-from advisor.ranking.engine import Limits, RankRequest
 from advisor.ranking.needs import EXCLUSIVE, list_needs
 from advisor.ranking.presets import get_preset, list_presets
+from advisor.ranking.request import (
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    DEFAULT_TOP_K,
+    LIMITS,
+    Limits,
+    RankRequest,
+    limit_spec,
+)
 
 # --- keys ---------------------------------------------------------------------------------------
 PRESET = "preset"
@@ -19,14 +27,17 @@ CUSTOM = "custom"
 DEFAULT_PRESET = "imagenet-like"
 SHAPE_WEIGHT = "w_shape_texture"  # one slider for the exclusive shape/texture pair
 SHAPE_DIR = "shape_dir"  # "shape" or "texture"
-MAX_PARAMS = "max_params"
-MAX_GMACS = "max_gmacs"
-MIN_TP_CPU = "min_tp_cpu"
-MIN_TP_GPU = "min_tp_gpu"
-PARADIGMS = "paradigm"
-LICENCES = "licence"  # weights licences to keep
-EXCLUDE_NC = "exclude_nc"  # ignore non-commercial data (ImageNet-X)
-PROBE_READY = "probe_ready"
+# Hard limits: one session/URL key per entry of the LIMITS spec that has a widget here.
+UI_LIMITS = tuple(s for s in LIMITS if s.kind != "ids")
+LIMIT_KEYS = {s.name: s.url for s in UI_LIMITS}
+MAX_PARAMS = limit_spec("max_params_m").url
+MAX_GMACS = limit_spec("max_gmacs").url
+MIN_TP_CPU = limit_spec("min_throughput_cpu").url
+MIN_TP_GPU = limit_spec("min_throughput_gpu").url
+PARADIGMS = limit_spec("paradigms").url
+LICENCES = limit_spec("weights_licences").url
+EXCLUDE_NC = limit_spec("exclude_non_commercial").url
+PROBE_READY = limit_spec("probe_ready_ids").url
 MIN_COVERAGE = "min_coverage"
 COMPARE = "compare"
 CARD = "model"
@@ -49,7 +60,7 @@ REPORT_UPLOAD = "report_upload"
 REPORT_RESTORED = "_report_restored"  # id of the uploaded report already applied (apply once per upload)
 
 # Request knobs shared with the CLI defaults so a preset ranks the same in both.
-TOP_K, DRAWS, SEED = 10, 1000, 0
+TOP_K, DRAWS, SEED = DEFAULT_TOP_K, DEFAULT_DRAWS, DEFAULT_SEED
 SHAPE_PAIR = EXCLUSIVE[0]  # ("shape_bias", "texture_bias")
 SLIDER_NEEDS = tuple(n.name for n in list_needs() if n.name not in SHAPE_PAIR)
 
@@ -58,9 +69,10 @@ def weight_key(need: str) -> str:
     return f"w_{need}"
 
 
-FLOATS = (MAX_PARAMS, MAX_GMACS, MIN_TP_CPU, MIN_TP_GPU)
-LISTS = (PARADIGMS, LICENCES, COMPARE, EX_PARADIGMS)
-BOOLS = (EXCLUDE_NC, PROBE_READY, LOG_X, LOG_Y)
+FLOATS = tuple(s.url for s in UI_LIMITS if s.numeric)
+LISTS = (*(s.url for s in UI_LIMITS if s.kind == "in"), COMPARE, EX_PARADIGMS)
+BOOLS = (*(s.url for s in UI_LIMITS if s.kind in ("flag", "ready")), LOG_X, LOG_Y)
+LIMIT_STATE_KEYS = tuple(s.url for s in UI_LIMITS)
 STRINGS = (PRESET, SHAPE_DIR, CARD, X_PROP, X_ITEM, Y_PROP, Y_ITEM, SEARCH)
 WEIGHTS = (*[weight_key(n) for n in SLIDER_NEEDS], SHAPE_WEIGHT)
 PERSISTED = (*STRINGS, *FLOATS, *LISTS, *BOOLS, *WEIGHTS, MIN_COVERAGE)
@@ -69,7 +81,7 @@ KEPT = (PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES, REPORT_NOTES)  # kept acros
 # The widget keys each page file owns. Keys of the page about to run are left alone (re-assigning a live
 # widget's key races with its new value); the others are re-assigned so they survive the page switch.
 PAGE_KEYS: dict[str, tuple[str, ...]] = {
-    "advisor.py": (PRESET, SHAPE_DIR, *WEIGHTS, *FLOATS, PARADIGMS, LICENCES, EXCLUDE_NC, PROBE_READY, MIN_COVERAGE),
+    "advisor.py": (PRESET, SHAPE_DIR, *WEIGHTS, *LIMIT_STATE_KEYS, MIN_COVERAGE),
     "explore.py": (X_PROP, X_ITEM, Y_PROP, Y_ITEM, LOG_X, LOG_Y, SEARCH, EX_PARADIGMS),
     "compare.py": (COMPARE,),
     "model_card.py": (CARD,),
@@ -105,11 +117,10 @@ def preset_values(name: str) -> dict[str, object]:
             out[SHAPE_DIR] = "shape" if need == "shape_bias" else "texture"
         else:
             out[weight_key(need)] = float(w)
-    limit_keys = {"max_params_m": MAX_PARAMS, "max_gmacs": MAX_GMACS, "min_throughput_cpu": MIN_TP_CPU,
-                  "min_throughput_gpu": MIN_TP_GPU}
     for field, value in p.limits.items():
-        if field in limit_keys:
-            out[limit_keys[field]] = float(value)  # type: ignore[arg-type]
+        spec = limit_spec(field)
+        if field in LIMIT_KEYS:
+            out[spec.url] = float(value) if spec.numeric else value  # type: ignore[arg-type]
     return out
 
 
@@ -131,16 +142,27 @@ def weights_from_state(state: Mapping) -> dict[str, float]:
     return {k: v for k, v in w.items() if v > 0}
 
 
-def request_from_state(state: Mapping, licence_ids: tuple[str, ...] = (),
-                       probe_ready_ids: frozenset[str] | None = None) -> RankRequest:
+def limits_from_state(state: Mapping, probe_ready_ids: frozenset[str] | None = None) -> Limits:
+    """The Limits the widgets describe, read through the LIMITS spec."""
+    kw: dict[str, object] = {}
+    for spec in UI_LIMITS:
+        v = state.get(spec.url)
+        if spec.numeric:
+            kw[spec.name] = None if v is None else (int(v) if spec.integer else float(v))  # type: ignore[arg-type]
+        elif spec.kind == "in":
+            kw[spec.name] = tuple(v or ())
+        elif spec.kind == "flag":
+            kw[spec.name] = bool(v)
+        elif spec.kind == "ready":
+            kw[spec.name] = (probe_ready_ids or frozenset()) if v else None
+    return Limits(**kw)
+
+
+def request_from_state(state: Mapping, probe_ready_ids: frozenset[str] | None = None) -> RankRequest:
     """The RankRequest the Advisor page's widgets describe (same knobs as `advisor rank`)."""
     mode = "quba" if state.get(PRESET) == "quba" else "advisor"
-    limits = Limits(max_params_m=state.get(MAX_PARAMS), max_gmacs=state.get(MAX_GMACS),
-                    min_throughput_cpu=state.get(MIN_TP_CPU), min_throughput_gpu=state.get(MIN_TP_GPU),
-                    paradigms=tuple(state.get(PARADIGMS) or ()), exclude_non_commercial=bool(state.get(EXCLUDE_NC)),
-                    only_model_ids=licence_ids,
-                    probe_ready_ids=probe_ready_ids if state.get(PROBE_READY) else None)
-    return RankRequest(weights=weights_from_state(state) if mode == "advisor" else {}, limits=limits,
+    return RankRequest(weights=weights_from_state(state) if mode == "advisor" else {},
+                       limits=limits_from_state(state, probe_ready_ids),
                        min_coverage=float(state.get(MIN_COVERAGE) or 0.0), top_k=TOP_K, draws=DRAWS, seed=SEED,
                        mode=mode)
 
@@ -172,16 +194,21 @@ def state_from_request(request: RankRequest) -> tuple[dict[str, object], list[st
             else:
                 notes.append(f"unknown need '{need}' ignored")
     lim = request.limits
-    out.update({MAX_PARAMS: lim.max_params_m, MAX_GMACS: lim.max_gmacs, MIN_TP_CPU: lim.min_throughput_cpu,
-                MIN_TP_GPU: lim.min_throughput_gpu, PARADIGMS: list(lim.paradigms),
-                EXCLUDE_NC: bool(lim.exclude_non_commercial), PROBE_READY: lim.probe_ready_ids is not None,
-                MIN_COVERAGE: float(request.min_coverage)})
+    for spec in UI_LIMITS:
+        v = getattr(lim, spec.name)
+        if spec.numeric:
+            out[spec.url] = None if v is None else float(v)
+        elif spec.kind == "in":
+            out[spec.url] = list(v)
+        elif spec.kind == "flag":
+            out[spec.url] = bool(v)
+        elif spec.kind == "ready":
+            out[spec.url] = v is not None
+    out[MIN_COVERAGE] = float(request.min_coverage)
     if lim.probe_ready_ids is not None:
         notes.append("'only models that can be probed live' is re-checked on this machine")
-    if lim.arch_types:
-        notes.append(f"architecture limit {list(lim.arch_types)} has no control here and is not applied")
-    if lim.max_img_size is not None:
-        notes.append(f"input-size limit {lim.max_img_size} has no control here and is not applied")
+    if lim.only_model_ids:
+        notes.append(f"its candidate list ({len(lim.only_model_ids)} models) has no control here; not applied")
     base = RankRequest(weights={})
     knobs = {"top_k": TOP_K, "draws": DRAWS, "seed": SEED, "normalization": base.normalization,
              "concentration": base.concentration, "stable_share": base.stable_share}
