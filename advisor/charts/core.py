@@ -5,19 +5,12 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from advisor.errors import UnknownNameError
 from advisor.ranking.engine import Ranking
-from advisor.ranking.needs import get_need
+from advisor.ranking.needs import need_label
 
 PARADIGM_ORDER = ("supervised", "clip", "self-supervised", "semi-supervised", "adversarial")
 
 
-def need_label(need: str) -> str:
-    """The user-facing label of a need (falls back to the name for QUBA dimensions and the like)."""
-    try:
-        return get_need(need).label
-    except UnknownNameError:  # QUBA dimensions and the like still get a readable label
-        return need.replace("_", " ")
 
 
 def _short(model_id: str, width: int = 46) -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
+from advisor.ranking.data import widest_source
+
 READ = ["exact", "figure-read"]
 
 
@@ -61,11 +63,7 @@ def _grouped_bars(d: pd.DataFrame, y_title: str, x_title: str, rule: float | Non
 
 def _one_source(d: pd.DataFrame) -> pd.DataFrame:
     """Per (model, item) keep one source, the one covering most rows, so bars are not stacked twice."""
-    if d.empty:
-        return d
-    cov = d.groupby("source_id")["value"].transform("size")
-    d = d.assign(_cov=cov).sort_values(["_cov", "source_id"], ascending=[False, True], kind="stable")
-    return d.drop_duplicates(["model_id", "property_id", "item"]).drop(columns="_cov")
+    return widest_source(d, ["model_id", "property_id", "item"])
 
 
 def imagenet_x_chart(df: pd.DataFrame) -> alt.Chart | None:

@@ -63,6 +63,19 @@ class RankingData:
         return RankingData(self.models, encode(build_features(scores), self.models), scores)
 
 
+def widest_source(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per `keys` (e.g. model and item) keep the row from the source that covers the most rows (ties: source id).
+
+    The engine makes the same choice on its integer codes (`need_score_matrix`), so a chart or table shows
+    the value the ranking used.
+    """
+    if rows.empty:
+        return rows
+    cov = rows.groupby("source_id")["source_id"].transform("size")
+    out = rows.assign(_cov=cov).sort_values(["_cov", "source_id"], ascending=[False, True], kind="stable")
+    return out.drop_duplicates(keys).drop(columns="_cov")
+
+
 def build_features(scores: pd.DataFrame) -> pd.DataFrame:
     """Expand scores into one row per (need, feature) they serve, with direction and relative values."""
     hib = {p.property_id: p.higher_is_better for p in PROPERTIES}

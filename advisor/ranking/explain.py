@@ -7,13 +7,13 @@ import math
 import pandas as pd
 
 from advisor.ranking.engine import Ranking
-from advisor.ranking.needs import get_need
+from advisor.ranking.needs import need_label
 
 STRONG, WEAK = 0.9, 0.3  # need percentile among candidates
 
 
 def _label(need: str) -> str:
-    label = get_need(need).label
+    label = need_label(need)
     return label if label[:2].isupper() or label.startswith("ImageNet") else label[0].lower() + label[1:]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from advisor.errors import UnknownNameError
 from advisor.ids import find_named
 
 # Summary items (means over other items) are left out so nothing is counted twice.
@@ -88,6 +89,14 @@ EXCLUSIVE = (("shape_bias", "texture_bias"),)
 
 def list_needs() -> tuple[Need, ...]:
     return NEEDS
+
+
+def need_label(name: str) -> str:
+    """A need's user-facing label; other names (e.g. QUBA dimensions) read as words."""
+    try:
+        return get_need(str(name)).label
+    except UnknownNameError:
+        return str(name).replace("_", " ")
 
 
 def get_need(name: str) -> Need:

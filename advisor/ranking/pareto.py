@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from advisor.ranking.data import RankingData
+from advisor.ranking.data import RankingData, widest_source
 from advisor.store.properties import get_property
 
 
@@ -16,9 +16,20 @@ def axis_values(data: RankingData, property_id: str, item: str = "",
     s = s[(s["property_id"] == property_id) & (s["item"] == item)]
     if model_ids is not None:
         s = s[s["model_id"].isin(model_ids)]
-    cov = s.groupby("source_id")["model_id"].transform("size")
-    s = s.assign(_cov=cov).sort_values(["_cov", "source_id"], ascending=[False, True], kind="stable")
-    return s.drop_duplicates("model_id")[["model_id", "value", "source_id", "precision"]].reset_index(drop=True)
+    return widest_source(s, ["model_id"])[["model_id", "value", "source_id", "precision"]].reset_index(drop=True)
+
+
+def front_mask(vx: np.ndarray, vy: np.ndarray) -> np.ndarray:
+    """True where no other point is at least as good on both axes and better on one (both higher-is-better)."""
+    vx, vy = np.asarray(vx, dtype=float), np.asarray(vy, dtype=float)
+    order = np.lexsort((-vy, -vx))  # best x first, ties by best y
+    front = np.zeros(len(vx), dtype=bool)
+    best_y = -np.inf
+    for i in order:
+        if vy[i] > best_y:
+            front[i] = True
+            best_y = vy[i]
+    return front
 
 
 def pareto_front(data: RankingData, x: tuple[str, str], y: tuple[str, str],
@@ -31,13 +42,5 @@ def pareto_front(data: RankingData, x: tuple[str, str], y: tuple[str, str],
         return df.assign(on_front=pd.Series(dtype=bool))
     sx = 1.0 if get_property(x[0]).higher_is_better else -1.0
     sy = 1.0 if get_property(y[0]).higher_is_better else -1.0
-    vx = df["value_x"].to_numpy() * sx
-    vy = df["value_y"].to_numpy() * sy
-    order = np.lexsort((-vy, -vx))  # best x first, ties by best y
-    front = np.zeros(len(df), dtype=bool)
-    best_y = -np.inf
-    for i in order:
-        if vy[i] > best_y:
-            front[i] = True
-            best_y = vy[i]
+    front = front_mask(df["value_x"].to_numpy() * sx, df["value_y"].to_numpy() * sy)
     return df.assign(on_front=front).sort_values("value_x", ascending=sx < 0).reset_index(drop=True)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from advisor.ranking.engine import Ranking
 from advisor.ranking.needs import get_need
+from advisor.ranking.pareto import front_mask
 from advisor.report.model import ReportChart, ReportTable
 
 PROBE_METRICS = ("top1_agreement", "prob_kept", "cosine", "kl")
@@ -59,12 +60,7 @@ def _pareto(meta: pd.DataFrame, x: pd.Series, y: pd.Series, x_lower: bool) -> pd
                        "value_y": y.to_numpy(dtype=float), "paradigm": meta["paradigm"].to_numpy(),
                        "arch_type": meta["arch_type"].to_numpy()})
     vx = -df["value_x"] if x_lower else df["value_x"]
-    order = sorted(range(len(df)), key=lambda i: (-vx.iloc[i], -df["value_y"].iloc[i]))
-    front, best = [False] * len(df), float("-inf")
-    for i in order:
-        if df["value_y"].iloc[i] > best:
-            front[i], best = True, df["value_y"].iloc[i]
-    return df.assign(on_front=front)
+    return df.assign(on_front=front_mask(vx.to_numpy(), df["value_y"].to_numpy()))
 
 
 def tradeoff_charts(ranking: Ranking, top: int = 10) -> tuple[ReportChart, ...]:

@@ -5,18 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from advisor.errors import UnknownNameError
-from advisor.ranking.needs import get_need
+from advisor.ranking.needs import need_label
+from advisor.ranking.request import LIMIT_BY_NAME
 from advisor.report.model import Report, ReportTable
 
 MAX_TABLE_ROWS = 60
-LIMIT_LABELS = {"max_params_m": "max parameters (M)", "max_gmacs": "max GMACs",
-                "min_throughput_cpu": "min CPU throughput (img/s)", "min_throughput_gpu": "min GPU throughput (img/s)",
-                "paradigms": "paradigms", "arch_types": "architecture types", "max_img_size": "max input size (px)",
-                "exclude_non_commercial": "exclude non-commercial data", "only_model_ids": "only these models",
-                "probe_ready_ids": "only models loadable for live probes"}
-
-
 def fmt(v: Any, digits: int = 3) -> str:
     if v is None:
         return "–"
@@ -45,7 +38,12 @@ def needs_table(r: Report) -> tuple[list[str], list[list[str]]]:
 
 
 def limits_lines(r: Report) -> list[str]:
-    return [f"{LIMIT_LABELS.get(k, k)}: {fmt(v)}" for k, v in r.limits.items()]
+    out = []
+    for k, v in r.limits.items():
+        spec = LIMIT_BY_NAME.get(k)
+        label = k if spec is None else spec.label + (f" ({spec.unit})" if spec.unit else "")
+        out.append(f"{label}: {fmt(v)}")
+    return out
 
 
 def settings_line(r: Report) -> str:
@@ -75,10 +73,7 @@ def h2h_table(r: Report) -> tuple[list[str], list[list[str]]]:
 
 
 def _need_label(name: object) -> str:
-    try:
-        return get_need(str(name)).label
-    except UnknownNameError:  # e.g. a QUBA dimension
-        return str(name)
+    return need_label(str(name))
 
 
 def table_rows(t: ReportTable) -> tuple[list[str], list[list[str]], int]:

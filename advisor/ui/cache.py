@@ -70,10 +70,9 @@ def readiness(model_ids: tuple[str, ...]) -> dict[str, tuple[bool, str]]:
 @st.cache_data(ttl=600, show_spinner=False)
 def probe_ready_ids(path: str | None = None) -> frozenset[str]:
     """Models that can be probed live on this machine: a timm / open_clip loader and real weights here."""
-    from advisor.probes.weights import loadable_model_ids
+    from advisor.probes.weights import loadable_model_ids, ready_model_ids
 
-    live = tuple(loadable_model_ids(model_table(path)))
-    return frozenset(mid for mid, (ok, _) in readiness(live).items() if ok)
+    return ready_model_ids(loadable_model_ids(model_table(path)))  # the rule `advisor rank --probe-ready` uses
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
