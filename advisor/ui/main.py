@@ -7,16 +7,6 @@ import streamlit as st
 from advisor.ui import state
 from advisor.ui.components import PAGE_DIR
 
-# (file, title, icon). Adding a page is one line here; the first is the landing page.
-PAGES: tuple[tuple[str, str, str], ...] = (
-    ("advisor.py", "Advisor", ":material/recommend:"),
-    ("explore.py", "Explore", ":material/scatter_plot:"),
-    ("compare.py", "Compare", ":material/compare:"),
-    ("model_card.py", "Model card", ":material/description:"),
-    ("probe.py", "Probe", ":material/science:"),
-    ("report.py", "Report", ":material/summarize:"),
-)
-
 
 def load_url_state() -> None:
     """Read the query string into session state once per session; keep persisted keys across pages."""
@@ -28,10 +18,10 @@ def load_url_state() -> None:
     state.ensure_defaults(s)
 
 
-def keep_other_pages_state(page_file: str) -> None:
+def keep_other_pages_state(page: state.PageSpec | None) -> None:
     """Re-assign the other pages' keys: Streamlit drops the state of widgets a run does not render."""
     s = st.session_state
-    own = set(state.PAGE_KEYS.get(page_file, ()))
+    own = set(page.keys if page is not None else ())
     for key in (*state.PERSISTED, *state.KEPT):
         if key not in own and key in s:
             s[key] = s[key]
@@ -49,8 +39,9 @@ def write_url_state() -> None:
 def main() -> None:
     st.set_page_config(page_title="Vision Advisor", page_icon=":material/visibility:", layout="wide")
     load_url_state()
-    pages = [st.Page(str(PAGE_DIR / f), title=t, icon=i, default=n == 0) for n, (f, t, i) in enumerate(PAGES)]
-    page = st.navigation(pages, position="top")
-    keep_other_pages_state(next((f for f, t, _ in PAGES if t == page.title), ""))
+    pages = [(st.Page(str(PAGE_DIR / p.file), title=p.title, icon=p.icon, default=n == 0), p)
+             for n, p in enumerate(state.PAGES)]
+    page = st.navigation([pg for pg, _ in pages], position="top")
+    keep_other_pages_state(next((spec for pg, spec in pages if pg.url_path == page.url_path), None))
     page.run()
     write_url_state()

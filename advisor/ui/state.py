@@ -7,6 +7,7 @@ Only values that differ from the defaults are written, which keeps links short.
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
 
 from advisor.errors import UnknownNameError
 from advisor.ranking.needs import EXCLUSIVE, list_needs
@@ -78,16 +79,31 @@ WEIGHTS = (*[weight_key(n) for n in SLIDER_NEEDS], SHAPE_WEIGHT)
 PERSISTED = (*STRINGS, *FLOATS, *LISTS, *BOOLS, *WEIGHTS, MIN_COVERAGE)
 KEPT = (PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES, REPORT_NOTES)  # kept across pages, not in the URL
 
-# The widget keys each page file owns. Keys of the page about to run are left alone (re-assigning a live
-# widget's key races with its new value); the others are re-assigned so they survive the page switch.
-PAGE_KEYS: dict[str, tuple[str, ...]] = {
-    "advisor.py": (PRESET, SHAPE_DIR, *WEIGHTS, *LIMIT_STATE_KEYS, MIN_COVERAGE),
-    "explore.py": (X_PROP, X_ITEM, Y_PROP, Y_ITEM, LOG_X, LOG_Y, SEARCH, EX_PARADIGMS),
-    "compare.py": (COMPARE,),
-    "model_card.py": (CARD,),
-    "probe.py": (PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES),
-    "report.py": (REPORT_NOTES,),
-}
+@dataclass(frozen=True)
+class PageSpec:
+    """One app page: its file in ui/pages, title, icon and the widget keys it owns.
+
+    Keys of the page about to run are left alone (re-assigning a live widget's key races with its new value);
+    the other pages' keys are re-assigned so they survive the page switch.
+    """
+
+    file: str
+    title: str
+    icon: str
+    keys: tuple[str, ...] = ()
+
+
+# Adding a page is one entry here (and its AppTest smoke test runs by itself); the first is the landing page.
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("advisor.py", "Advisor", ":material/recommend:",
+             (PRESET, SHAPE_DIR, *WEIGHTS, *LIMIT_STATE_KEYS, MIN_COVERAGE)),
+    PageSpec("explore.py", "Explore", ":material/scatter_plot:",
+             (X_PROP, X_ITEM, Y_PROP, Y_ITEM, LOG_X, LOG_Y, SEARCH, EX_PARADIGMS)),
+    PageSpec("compare.py", "Compare", ":material/compare:", (COMPARE,)),
+    PageSpec("model_card.py", "Model card", ":material/description:", (CARD,)),
+    PageSpec("probe.py", "Probe", ":material/science:", (PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES)),
+    PageSpec("report.py", "Report", ":material/summarize:", (REPORT_NOTES,)),
+)
 
 
 def defaults() -> dict[str, object]:

@@ -136,3 +136,12 @@ def test_state_from_request_round_trips_the_advisor_request(preset):
     assert notes == []
     again = {**state.defaults(), **values}
     assert state.request_from_state(again) == req
+
+
+def test_every_registered_format_has_a_download_button(app, media):
+    from advisor.report.formats import FORMATS
+
+    at = open_report(app)
+    no_errors(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == [f.label for f in FORMATS.values()]
