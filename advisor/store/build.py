@@ -17,7 +17,7 @@ from advisor.ids import bare_name
 from advisor.store.duplicates import duplicate_candidates, read_review
 from advisor.store.obtain import obtainability
 from advisor.store.properties import PROPERTIES, get_property
-from advisor.store.sources import INGESTERS, IngesterSpec, metadata_priority
+from advisor.store.sources import BY_NAME, INGESTERS, IngesterSpec, metadata_priority
 from advisor.store.sources.base import MODEL_COLUMNS, BuildContext, Collector, Resolver, read_csv
 from advisor.store.sources.quba import quba_normalization
 
@@ -76,10 +76,10 @@ def sources_fingerprint(sources_dir: Path = DEFAULT_SOURCES) -> str:
     return h.hexdigest()[:16]
 
 
-def collect(ctx: BuildContext, ingesters: tuple[IngesterSpec, ...] = INGESTERS) -> Collector:
-    """Run every registered ingester into one Collector (metadata is ranked by each spec's priority)."""
+def collect(ctx: BuildContext, ingesters: tuple[IngesterSpec | str, ...] = INGESTERS) -> Collector:
+    """Run registered ingesters (specs or names) into one Collector; metadata ranks by each spec's priority."""
     out = Collector()
-    for spec in ingesters:
+    for spec in (BY_NAME[i] if isinstance(i, str) else i for i in ingesters):
         out.current = spec.name
         spec.ingest()(ctx, out)
     return out
