@@ -24,6 +24,7 @@ NAMESPACES = (
     "vlm",  # vlm_shapebias model
     "study",  # the Beyond-INet study's own label
     "imagenetx",  # ImageNet-X base model with no loader we map to
+    "antialiased",  # anti-aliased (BlurPool) CNN from the antialiased-cnns package
 )
 
 
@@ -43,6 +44,34 @@ def split_id(model_id: str) -> tuple[str, str]:
     if not sep or ns not in NAMESPACES or not name:
         raise ValueError(f"malformed model id {model_id!r} (expected namespace:name)")
     return ns, name
+
+
+def bare_name(model_id: str) -> str:
+    """The name after the namespace (`timm:resnet50.a1_in1k` -> `resnet50.a1_in1k`); a bare name is returned as is."""
+    return model_id.partition(":")[2] if ":" in model_id else model_id
+
+
+def namespace_of(model_id: str) -> str:
+    """The namespace of a canonical id ('' for a bare name)."""
+    return model_id.partition(":")[0] if ":" in model_id else ""
+
+
+def split_load_name(name: str) -> tuple[str, str]:
+    """`arch.tag` -> (arch, tag) for timm, open_clip (`Arch.pretrained`) and torchvision (`builder.WEIGHTS`).
+
+    Split on the FIRST dot: timm's own `split_model_name_tag` does (architecture names are Python
+    identifiers), and no open_clip architecture or torchvision builder name contains a dot, while a
+    tag may in principle (checked against every published name in tests/store/test_ids.py). No dot: tag ''.
+    """
+    arch, _, tag = name.partition(".")
+    return arch, tag
+
+
+def load_name_of(model_id: str) -> tuple[str, str, str]:
+    """(namespace, arch, tag) of a loader id such as `open_clip:ViT-B-32.openai`; ValueError if malformed."""
+    ns, name = split_id(model_id)
+    arch, tag = split_load_name(name)
+    return ns, arch, tag
 
 
 def suggest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:

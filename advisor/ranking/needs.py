@@ -57,10 +57,14 @@ NEEDS: tuple[Need, ...] = (
          "trusted as a probability.", (_F("calibration_error"), _F("ece_15bin")), "Guo et al. 2017"),
     Need("invariance", "Invariance to scale, shift and resolution",
          "Accuracy kept when zooming in, shifting the crop or changing test resolution (identity excluded); "
-         "includes scores measured here by live probes.",
+         "shift consistency: how often two randomly shifted crops of one image get the same class "
+         "(anti-aliased CNNs); video-frame consistency: the share of anchor-frame accuracy kept when every "
+         "nearly identical neighbouring video frame (within 10) must also be right (ImageNet-Vid-Robust, "
+         "YTBB-Robust, pm-10 / pm-0); includes scores measured here by live probes.",
          (_F("invariance_scale_top1", exclude=IDENTITY), _F("invariance_shift_top1", exclude=IDENTITY),
-          _F("invariance_resolution_top1", exclude=IDENTITY), _F("measured_invariance")),
-         "Vishniakov et al. 2024"),
+          _F("invariance_resolution_top1", exclude=IDENTITY), _F("shift_consistency"),
+          _F("frame_consistency_ratio"), _F("measured_invariance")),
+         "Vishniakov et al. 2024; Zhang 2019; Shankar et al. 2021"),
     Need("transfer", "Transferability", "Linear-probe accuracy on VTAB and other downstream sets: how well "
          "the features serve a new task when a head is trained on your data.",
          (_F("vtab_linear_probe_top1"), _F("linear_probe_top1")), "Zhai et al. 2019"),

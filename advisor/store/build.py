@@ -13,18 +13,18 @@ import pandas as pd
 
 from advisor import __version__
 from advisor.errors import SourceFileError, StoreError
+from advisor.ids import bare_name
+from advisor.store.duplicates import duplicate_candidates, read_review
+from advisor.store.obtain import obtainability
 from advisor.store.properties import PROPERTIES, get_property
-from advisor.store.sources import INGESTERS, get_ingester
+from advisor.store.sources import BY_NAME, INGESTERS, IngesterSpec, metadata_priority
 from advisor.store.sources.base import MODEL_COLUMNS, BuildContext, Collector, Resolver, read_csv
+from advisor.store.sources.quba import quba_normalization
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCES = PROJECT_ROOT / "precomputed" / "sources"
 DEFAULT_DB = PROJECT_ROOT / "precomputed" / "advisor.duckdb"
 SCHEMA = Path(__file__).with_name("schema.sql")
-
-# Whose metadata wins when several sources describe one model (first non-null wins).
-META_PRIORITY = ("study", "timm", "open_clip", "quba", "clip_benchmark", "robustbench", "imagenet_testbed",
-                 "shape_bias", "imagenetx")
 
 # Two sources disagree when |a - b| exceeds this, by unit.
 TOLERANCE = {"%": 0.5, "fraction": 0.01, "ratio": 0.02, "unitless": 0.001, "M": 0.5, "GMACs": 0.1,
@@ -76,23 +76,36 @@ def sources_fingerprint(sources_dir: Path = DEFAULT_SOURCES) -> str:
     return h.hexdigest()[:16]
 
 
-def collect(ctx: BuildContext, ingesters: tuple[str, ...] = INGESTERS) -> Collector:
+def collect(ctx: BuildContext, ingesters: tuple[IngesterSpec | str, ...] = INGESTERS) -> Collector:
+    """Run registered ingesters (specs or names) into one Collector; metadata ranks by each spec's priority."""
     out = Collector()
-    for name in ingesters:
-        out.current = name
-        get_ingester(name)(ctx, out)
+    for spec in (BY_NAME[i] if isinstance(i, str) else i for i in ingesters):
+        out.current = spec.name
+        spec.ingest()(ctx, out)
     return out
 
 
+def quba_constants_table(ctx: BuildContext) -> pd.DataFrame:
+    """QUBA's fixed constants, one row per dimension, with the need its property serves (stored, so the
+    ranking never reads source files)."""
+    df = quba_normalization(ctx)
+    return df.assign(need=df["property_id"].map(lambda p: get_property(p).need))
+
+
 def _merge_models(out: Collector, score_models: set[str]) -> pd.DataFrame:
+    """One row per model: metadata by ingester priority, plus where its weights can be had."""
+    merged = _merge_meta(out, score_models)
+    return pd.concat([merged, obtainability(merged["model_id"], out.obtain)], axis=1)
+
+
+def _merge_meta(out: Collector, score_models: set[str]) -> pd.DataFrame:
     rows = pd.DataFrame(out.models)
     if rows.empty:
         rows = pd.DataFrame(columns=["model_id", "source_id", "ingester", *MODEL_COLUMNS])
     for c in MODEL_COLUMNS:
         if c not in rows:
             rows[c] = None
-    rank = {s: i for i, s in enumerate(META_PRIORITY)}
-    rows["_prio"] = rows["ingester"].map(lambda s: rank.get(s, 99))
+    rows["_prio"] = rows["ingester"].map(metadata_priority)
     rows = rows.sort_values(["model_id", "_prio"], kind="stable")
     merged = rows.groupby("model_id", sort=True)[list(MODEL_COLUMNS)].first()
     merged["meta_source_id"] = rows.groupby("model_id", sort=True)["source_id"].first()
@@ -102,7 +115,7 @@ def _merge_models(out: Collector, score_models: set[str]) -> pd.DataFrame:
     for col in ("pretrain_data", "finetune_data"):
         merged[col] = merged[col].map(data_label)
     merged = merged.reset_index()
-    merged["display_name"] = merged["display_name"].fillna(merged["model_id"].str.split(":", n=1).str[1])
+    merged["display_name"] = merged["display_name"].fillna(merged["model_id"].map(bare_name))
     return merged
 
 
@@ -137,6 +150,9 @@ def build_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES)
     sources = pd.DataFrame([asdict(s) for s in out.sources.values()])
     props = pd.DataFrame([asdict(p) for p in PROPERTIES])
     conflicts = _conflicts(scores)
+    quba = quba_constants_table(ctx).reset_index(drop=True)
+    quba["position"] = quba.index
+    dup_cands = duplicate_candidates(models, scores, read_review(sources_dir))
     info = pd.DataFrame({"key": ["fingerprint", "version", "built_at"],
                          "value": [sources_fingerprint(sources_dir), __version__,
                                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())]})
@@ -148,7 +164,7 @@ def build_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES)
         con.execute(SCHEMA.read_text())
         for table, df in (("sources", sources), ("properties", props), ("models", models),
                           ("scores", scores), ("aliases", aliases), ("conflicts", conflicts),
-                          ("build_info", info)):
+                          ("quba_constants", quba), ("duplicate_candidates", dup_cands), ("build_info", info)):
             cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
             con.register("df_in", df[cols])
             con.execute(f"INSERT INTO {table} SELECT * FROM df_in")
@@ -158,4 +174,6 @@ def build_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES)
         con.close()
     os.replace(tmp, db_path)
     return {"models": len(models), "scores": len(scores), "sources": len(sources), "aliases": len(aliases),
-            "conflicts": len(conflicts), "seconds": round(time.perf_counter() - t0, 2)}
+            "conflicts": len(conflicts), "duplicate_candidates": len(dup_cands),
+            "unreviewed_duplicates": int((dup_cands["verdict"] == "unreviewed").sum()),
+            "seconds": round(time.perf_counter() - t0, 2)}

@@ -33,7 +33,11 @@ CREATE TABLE models (
     load_name       VARCHAR,
     weights_licence VARCHAR,
     derived_from    VARCHAR,
-    meta_source_id  VARCHAR
+    meta_source_id  VARCHAR,
+    obtainable      BOOLEAN NOT NULL,
+    weights_from    VARCHAR NOT NULL,
+    load_call       VARCHAR,
+    obtain_note     VARCHAR NOT NULL
 );
 CREATE TABLE scores (
     model_id    VARCHAR NOT NULL,
@@ -60,6 +64,32 @@ CREATE TABLE conflicts (
     value_b     DOUBLE NOT NULL,
     abs_diff    DOUBLE NOT NULL,
     tolerance   DOUBLE NOT NULL
+);
+CREATE TABLE quba_constants (
+    position              INTEGER NOT NULL,
+    need                  VARCHAR PRIMARY KEY,
+    dimension             VARCHAR NOT NULL,
+    property_id           VARCHAR NOT NULL,
+    source_id             VARCHAR NOT NULL,
+    mean                  DOUBLE NOT NULL,
+    std                   DOUBLE NOT NULL,
+    default_weight_signed DOUBLE NOT NULL,
+    higher_is_better      BOOLEAN NOT NULL,
+    scale                 DOUBLE NOT NULL
+);
+CREATE TABLE duplicate_candidates (
+    model_a     VARCHAR NOT NULL,
+    model_b     VARCHAR NOT NULL,
+    family      VARCHAR,
+    params_m_a  DOUBLE NOT NULL,
+    params_m_b  DOUBLE NOT NULL,
+    top1_a      DOUBLE NOT NULL,
+    source_a    VARCHAR NOT NULL,
+    top1_b      DOUBLE NOT NULL,
+    source_b    VARCHAR NOT NULL,
+    top1_diff   DOUBLE NOT NULL,
+    verdict     VARCHAR NOT NULL,
+    reason      VARCHAR NOT NULL
 );
 CREATE TABLE build_info (
     key   VARCHAR PRIMARY KEY,

@@ -9,10 +9,11 @@ import duckdb
 import pandas as pd
 
 from advisor.errors import StoreError, UnknownNameError
-from advisor.ids import suggest
+from advisor.ids import NAMESPACES, bare_name, namespace_of, suggest
 from advisor.store.build import DEFAULT_DB, DEFAULT_SOURCES, build_store, sources_fingerprint
 
-TABLES = ("sources", "properties", "models", "scores", "aliases", "conflicts", "build_info")
+TABLES = ("sources", "properties", "models", "scores", "aliases", "conflicts", "quba_constants",
+          "duplicate_candidates", "build_info")
 _LOCK = threading.Lock()
 
 
@@ -48,6 +49,11 @@ def ensure_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES
         except OSError as exc:
             raise StoreError(f"store {db_path} is {reason} and could not be rebuilt: {exc}") from exc
         return f"rebuilt ({reason})"
+
+
+def open_store(db: Path | str | None = None, sources: Path | str | None = None) -> PropertyStore:
+    """The store at `db` (default precomputed/advisor.duckdb), built from `sources` when missing or stale."""
+    return PropertyStore(Path(db) if db else DEFAULT_DB, Path(sources) if sources else DEFAULT_SOURCES)
 
 
 class PropertyStore:
@@ -134,20 +140,74 @@ class PropertyStore:
             return self.query("SELECT * FROM conflicts ORDER BY model_id, property_id, item")
         return self.query("SELECT * FROM conflicts WHERE model_id = ? ORDER BY property_id, item", [model_id])
 
+    def score_rows(self) -> pd.DataFrame:
+        """Every score as the ranking reads it: model_id, property_id, item, value, source_id, precision."""
+        return self.query('SELECT model_id, property_id, item, value, source_id, "precision" FROM scores')
+
+    def non_commercial_sources(self) -> set[str]:
+        """Ids of the sources whose licence forbids commercial use (flagged, excludable)."""
+        return set(self.query("SELECT source_id FROM sources WHERE non_commercial")["source_id"])
+
+    def study_model_ids(self) -> list[str]:
+        """The Beyond-INet study's models (aliases from a `study*` source), in a stable order."""
+        return self.query("SELECT DISTINCT model_id FROM aliases WHERE source_id LIKE 'study%' "
+                          "ORDER BY model_id")["model_id"].tolist()
+
+    def property_items(self) -> pd.DataFrame:
+        """property_id, item, n_models: every (metric, item) the store holds and how many models have it."""
+        return self.query("SELECT property_id, item, count(DISTINCT model_id) AS n_models FROM scores "
+                          "GROUP BY property_id, item ORDER BY property_id, item")
+
+    def quba_constants(self) -> pd.DataFrame:
+        """QUBA's fixed constants per dimension (mean, std, signed default weight, property_id, source_id,
+        scale, higher_is_better), indexed by need, as loaded at build time from quba_normalization.csv."""
+        df = self.query("SELECT need, dimension, property_id, source_id, mean, std, default_weight_signed, "
+                        "higher_is_better, scale FROM quba_constants ORDER BY position")
+        return df.set_index("need")
+
+    def duplicate_candidates(self, verdict: str | None = None) -> pd.DataFrame:
+        """Model pairs that may be one checkpoint under two ids, with their review verdict."""
+        if verdict is None:
+            return self.query("SELECT * FROM duplicate_candidates ORDER BY model_a, model_b")
+        return self.query("SELECT * FROM duplicate_candidates WHERE verdict = ? ORDER BY model_a, model_b",
+                          [verdict])
+
     def build_info(self) -> dict[str, str]:
         return dict(self.query("SELECT key, value FROM build_info").itertuples(index=False, name=None))
 
     # --- names --------------------------------------------------------------------------------
     def resolve(self, name: str) -> str:
-        """Canonical id for an id, a unique bare name or a source's alias; else 'did you mean'."""
+        """Canonical id for an id, a source's own name or a unique bare name; else 'did you mean'."""
+        return self.resolve_name(name)[0]
+
+    def resolve_name(self, name: str) -> tuple[str, str]:
+        """(canonical id, note): an exact id first, then a source's own name (alias), then a bare name.
+
+        A source's exact alias beats a bare-name match in another namespace (`ResNet50` is QUBA's
+        ResNet-50, not `imagenetx:ResNet50`). When a name fits several models, the model most sources
+        mean by it wins (then exact over curated aliases, then the namespace order of `ids.NAMESPACES`),
+        and the note says which was chosen; otherwise the note is ''.
+        """
         ids = self.model_ids()
         if name in set(ids):
-            return name
-        bare = [m for m in ids if m.split(":", 1)[1] == name]
+            return name, ""
+        hits = self.query("SELECT model_id, source_id, confidence FROM aliases WHERE name_in_source = ?", [name])
+        bare = [m for m in ids if bare_name(m) == name]
+        if not hits.empty:
+            rank = {c: i for i, c in enumerate(("exact", "curated", "ambiguous"))}
+            order = {ns: i for i, ns in enumerate(NAMESPACES)}
+            n_src = hits.groupby("model_id")["source_id"].transform("nunique")
+            hits = hits.assign(n=-n_src, r=hits["confidence"].map(rank),
+                               o=hits["model_id"].map(lambda m: order.get(namespace_of(m), 99)))
+            hits = hits.sort_values(["n", "r", "o", "model_id", "source_id"], kind="stable")
+            best = hits.iloc[0]
+            others = sorted((set(hits["model_id"]) | set(bare)) - {best["model_id"]})
+            note = ""
+            if others:
+                note = (f"{name!r} also names {', '.join(others[:5])}; chose {best['model_id']} "
+                        f"(the name as source {best['source_id']} writes it)")
+            return str(best["model_id"]), note
         if len(bare) == 1:
-            return bare[0]
-        hits = self.query("SELECT DISTINCT model_id FROM aliases WHERE name_in_source = ?", [name])["model_id"]
-        if len(hits) == 1:
-            return str(hits.iloc[0])
-        cands = bare or hits.tolist() or suggest(name, ids)
+            return bare[0], ""
+        cands = bare or suggest(name, ids)
         raise UnknownNameError("model id", name, cands[:5])

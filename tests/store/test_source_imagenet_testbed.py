@@ -43,7 +43,9 @@ def test_counts_and_ids(out, scores, raw):
     assert len(names) == len(out.models) == 335  # 3 models have only class-subsampled evaluations
     assert all(raw[n]["val"] == "" for n in set(raw) - names)
     conf = pd.DataFrame(out.aliases).confidence.value_counts()
-    assert conf["curated"] == len(list(csv.DictReader(ALIASES.open()))) == 80
+    merges = [r for r in csv.DictReader((ALIASES.parent / "aliases_duplicates.csv").open())
+              if r["source_id"] == "imagenet_testbed"]
+    assert conf["curated"] == len(list(csv.DictReader(ALIASES.open()))) + len(merges) == 80 + 14
     mids = {a["name_in_source"]: a["model_id"] for a in out.aliases}
     assert mids["resnet50"] == "timm:resnet50.tv_in1k"
     assert mids["FixResNet50"] == "testbed:FixResNet50"
@@ -117,3 +119,19 @@ def test_bad_cell_names_file_and_line(tmp_path, ctx):
         csv.writer(fh).writerows(rows)
     with pytest.raises(SourceFileError, match=r"robustness_top1s\.csv, line 13: column 'imagenet-c\.fog\.3_on-disk'"):
         ing.ingest(BuildContext(tmp_path, ctx.resolver), Collector())
+
+
+def test_video_frame_consistency_is_pm10_over_pm0(ingest):
+    import pandas as pd
+
+    from advisor.store.build import DEFAULT_SOURCES
+
+    out = ingest("imagenet_testbed")
+    s = pd.DataFrame(out.scores)
+    ratio = s[s["property_id"] == "frame_consistency_ratio"]
+    assert ratio["model_id"].nunique() >= 300
+    raw = pd.read_csv(DEFAULT_SOURCES / "imagenet_testbed" / "robustness_top1s.csv").set_index("model")
+    row = raw.loc["resnet50"]
+    got = ratio[(ratio["model_id"] == "timm:resnet50.tv_in1k") & (ratio["item"] == "ytbb-robust")]["value"]
+    assert got.iloc[0] == row["ytbb-robust_pm10"] / row["ytbb-robust_pm0"]
+    assert (ratio["value"] <= 1.0).all() and (ratio["precision"] == "computed-from-raw").all()

@@ -102,7 +102,7 @@ def test_benchmark_table_values_and_ids(out, ctx):
     assert len(rows) == 70 and len({a["name_in_source"] for a in out.aliases
                                     if a["source_id"] == "biases_vs_generalization"}) == 70
     sin = alias(out, "biases_vs_generalization", "resnet50_trained_on_SIN")
-    assert sin == "mvh:resnet50_trained_on_SIN"
+    assert sin == "robustbench:Geirhos2018_SIN"  # curated: the texture-vs-shape release = RobustBench's
     assert get(out, sin, "biases_vs_generalization")["value"] == float(rows["resnet50_trained_on_SIN"]["shape-bias"])
     assert get(out, sin, "biases_vs_generalization", "imagenet_top1")["value"] == float(
         rows["resnet50_trained_on_SIN"]["top1_acc/imagenet"])  # percent, as published

@@ -86,6 +86,7 @@ class Collector:
     models: list[dict] = field(default_factory=list)
     scores: list[dict] = field(default_factory=list)
     aliases: list[dict] = field(default_factory=list)
+    obtain: dict[str, dict[str, str]] = field(default_factory=dict)  # model_id -> weights_from, load_call, note
     current: str = ""  # the ingester now running (set by the build; orders metadata priority)
 
     def add_source(self, rec: SourceRecord) -> str:
@@ -103,6 +104,18 @@ class Collector:
         if meta.get("arch_type") not in (None, *ARCH_TYPES):
             raise ValueError(f"arch_type {meta['arch_type']!r} not in {ARCH_TYPES}")
         self.models.append({"model_id": model_id, "source_id": source_id, "ingester": self.current, **meta})
+
+    def add_obtain(self, model_id: str, weights_from: str, note: str, load_call: str | None = None) -> None:
+        """How to get a model's weights when its id names no loader, as its source states it."""
+        from advisor.store.obtain import WEIGHTS_FROM
+
+        split_id(model_id)
+        if weights_from not in WEIGHTS_FROM:
+            raise ValueError(f"weights_from {weights_from!r} not in {WEIGHTS_FROM}")
+        if weights_from != "none known" and not load_call:
+            raise ValueError(f"{model_id}: a public route needs its exact load call")
+        self.obtain.setdefault(model_id, {"weights_from": weights_from, "load_call": load_call or "",
+                                          "note": note})
 
     def add_alias(self, source_id: str, name_in_source: str, model_id: str, confidence: str = "exact") -> None:
         split_id(model_id)

@@ -2,6 +2,7 @@
 
 - `val` -> `imagenet_top1`; natural shifts -> `shift_top1` (`SHIFTS`; ImageNet-Vid-Robust and
   YTBB-Robust as their pm-0 accuracy, ImageNetV2 as the original matched-frequency files);
+  pm-10 columns -> `frame_pm10_top1` and pm-10/pm-0 -> `frame_consistency_ratio` (`VIDEO`, invariance);
   PGD columns -> `pgd_top1` (`PGD`, eps as the testbed's attack configs define them: L-inf in /255).
 - ImageNet-C uses the `_on-disk` columns only (the released ImageNet-C JPEGs; `_in-memory` lacks
   glass_blur, so it cannot give the standard mean). Item '' = mean over the 15 standard corruptions x
@@ -30,6 +31,10 @@ SHIFTS = {"imagenetv2-matched-frequency": ("imagenet-v2", ""), "imagenet-a": ("i
           "stylized_imagenet": ("stylized-imagenet", ""),
           "imagenet-vid-robust_pm0": ("imagenet-vid-robust", "pm-0 (anchor frames)"),
           "ytbb-robust_pm0": ("ytbb-robust", "pm-0 (anchor frames)")}
+# Video robustness (Shankar et al. 2021): pm-0 = anchor-frame accuracy, pm-10 = accuracy when every frame
+# within 10 of the anchor must also be right. Stored: pm-10 and the ratio pm-10 / pm-0 (invariance).
+VIDEO = {"imagenet-vid-robust": ("imagenet-vid-robust_pm0", "imagenet-vid-robust_pm10"),
+         "ytbb-robust": ("ytbb-robust_pm0", "ytbb-robust_pm10")}
 PGD = {"pgd.linf.eps0.5": "linf-0.5/255", "pgd.linf.eps2": "linf-2/255", "pgd.l2.eps0.1": "l2-0.1",
        "pgd.l2.eps0.5": "l2-0.5"}
 CORRUPTIONS = ("gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur",
@@ -91,6 +96,13 @@ def _scores(row: _Row, c_cols: dict[str, list[str]], zero_shot: bool) -> list[tu
     for col, (item, what) in SHIFTS.items():
         if (v := num(col)) is not None:
             out.append(("shift_top1", item, v, "exact", "; ".join(x for x in (what, zs) if x)))
+    for item, (pm0_col, pm10_col) in VIDEO.items():
+        pm0, pm10 = num(pm0_col), num(pm10_col)
+        if pm10 is not None:
+            out.append(("frame_pm10_top1", item, pm10, "exact", "; ".join(x for x in ("pm-10", zs) if x)))
+        if pm0 is not None and pm10 is not None and pm0 > 0:
+            out.append(("frame_consistency_ratio", item, pm10 / pm0, "computed-from-raw",
+                        "pm-10 / pm-0 accuracy"))
     for col, item in PGD.items():
         if (v := num(col)) is not None:
             out.append(("pgd_top1", item, v, "exact", "PGD, 100 steps"))
@@ -116,7 +128,8 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
         repo="https://github.com/modestyachts/imagenet-testbed", file=FILE,
         commit="0170eec658d664289d9f61de8f90f967f49abca0", licence="MIT"))
     path = ctx.file(FOLDER, FILE)
-    df = read_csv(path, ["model", "val", *SHIFTS, *PGD], dtype=str, keep_default_na=False)
+    video_cols = [c for cols in VIDEO.values() for c in cols]
+    df = read_csv(path, ["model", "val", *SHIFTS, *PGD, *video_cols], dtype=str, keep_default_na=False)
     c_cols: dict[str, list[str]] = {}
     for col in df.columns:
         m = _C_COL.match(col)

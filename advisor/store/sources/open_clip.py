@@ -106,6 +106,10 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
         if mid in seen:
             raise SourceFileError(path, f"{name} {pretrained} listed twice", line)
         seen.add(mid)
+        twin = ctx.resolver.curated(src, f"{name} {pretrained}")
+        if twin is not None and twin[0] != mid:  # same checkpoint under another open_clip name (curated)
+            out.add_alias(src, f"{name} {pretrained}", twin[0], twin[1])
+            continue
         prof = profile.get(name, {})
         params = to_float(row["params (M)"], path, line, "params (M)")
         size = prof.get("image_size")

@@ -49,6 +49,7 @@ PARADIGMS = {"SL": "supervised", "AT": "adversarial", "SelfSL": "self-supervised
 PRETRAIN = {"IN1k": "ImageNet-1k", "IN21k": "ImageNet-21k", "LargeData": "large-scale (LAION, JFT, IG-1B, ...)"}
 ARCH = {"CNN": "CNN", "Transformer": "Transformer", "Vision-language models": "vision-language"}
 MODEL_COLUMNS = ("model_id", "html_row", "architecture_class", "dataset_code", "setup_code", "source_library",
+                 "trained_by_quba_authors",
                  "weights_ref", *METRICS)
 NORM_COLUMNS = ("dimension", "mean", "std", "default_weight_signed", "better")
 
@@ -80,6 +81,29 @@ def _default_id(row: pd.Series, timm_names: frozenset[str]) -> tuple[str, str | 
     if lib == "open_clip (hf-hub)":
         return f"hf:{ref.removeprefix('hf-hub:')}", None, None
     return f"quba:{row['model_id']}", ("timm" if lib == "timm" else None), (ref if lib == "timm" else None)
+
+
+def declare_obtain(out: Collector, model_id: str, row: pd.Series) -> None:
+    """Where QUBA says a non-loader entry's weights come from (weights_ref), or that its authors trained it."""
+    if not model_id.startswith("quba:"):
+        return
+    lib, ref = str(row["source_library"]), str(row["weights_ref"]).strip()
+    parts = [p.strip() for p in ref.split("|")]
+    if str(row["trained_by_quba_authors"]).strip().lower() == "true":
+        out.add_obtain(model_id, "none known", "trained by the QUBA authors (linear probe / fine-tune of a public "
+                       "backbone); weights not released")
+    elif lib == "torch.hub" and len(parts) == 2:
+        repo, entry = parts
+        out.add_obtain(model_id, "torch.hub", f"torch.hub entry {entry} of {repo} (quba_models.csv weights_ref)",
+                       f'torch.hub.load("{repo}", "{entry}")')
+    elif lib.startswith("timm RSB") and len(parts) == 3:
+        arch = parts[0].split(".")[0]
+        out.add_obtain(model_id, "release file", f"weights file {parts[1]} of timm's GitHub release "
+                       "v0.1-rsb-weights, as quba_models.csv names it (weights_ref)",
+                       f'timm.create_model("{arch}", pretrained=True, pretrained_cfg_overlay=dict(file="{parts[1]}"))')
+    elif lib == "timm" and ref:
+        out.add_obtain(model_id, "timm", "timm model named by QUBA (quba_models.csv weights_ref)",
+                       f'timm.create_model("{ref}", pretrained=True)')
 
 
 def _arch_type(row: pd.Series) -> str:
@@ -148,6 +172,7 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
         out.add_model(model_id, src, display_name=qid, arch_type=arch, paradigm=paradigm, pretrain_data=pretrain,
                       params_m=params, loader=loader, load_name=load_name)
         out.add_alias(src, qid, model_id, conf)
+        declare_obtain(out, model_id, r)
         for col, (prop, scale) in METRICS.items():
             v = to_float(r[col], models_path, line, col)
             if v is None:

@@ -94,6 +94,14 @@ def _per_corruption(ctx: BuildContext, rel: str) -> tuple[Path, dict[str, dict[s
     return path, out
 
 
+def _obtain(out: Collector, model_id: str, name: str, threat_model: str) -> None:
+    """RobustBench ids load through the `robustbench` pip package's model zoo."""
+    if model_id.startswith("robustbench:"):
+        out.add_obtain(model_id, "pip", "pip package robustbench (RobustBench model zoo)",
+                       f'robustbench.utils.load_model(model_name="{name}", dataset="imagenet", '
+                       f'threat_model="{threat_model}")')
+
+
 def ingest(ctx: BuildContext, out: Collector) -> None:
     base = dict(citation="Croce et al. RobustBench: a standardized adversarial robustness benchmark (2021).",
                 repo=REPO, commit=COMMIT, licence="MIT")
@@ -109,6 +117,7 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
         paradigm = "supervised" if name == "Standard_R50" else "adversarial"
         out.add_model(mid, linf, paradigm=paradigm, **arch_meta(str(d["architecture"])), **torchvision_meta(mid))
         out.add_alias(linf, name, mid, conf)
+        _obtain(out, mid, name, "Linf")
         clean = _num(d, "clean_acc", path)
         if clean is not None:
             out.add_score(mid, "imagenet_top1", clean, linf, note="RobustBench clean")
@@ -131,6 +140,7 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
         paradigm = "adversarial" if "_Linf" in name else "supervised"
         out.add_model(mid, corr, paradigm=paradigm, **arch_meta(str(d["architecture"])), **torchvision_meta(mid))
         out.add_alias(corr, name, mid, conf)
+        _obtain(out, mid, name, "corruptions")
         for key, prop, note in (("clean_acc", "imagenet_top1", "RobustBench clean"),
                                 ("corruptions_acc", "imagenet_c_top1", "15 corruptions x 5 severities"),
                                 ("corruptions_mce", "imagenet_c_mce", "relative to AlexNet"),

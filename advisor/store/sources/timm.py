@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from advisor.errors import SourceFileError
+from advisor.ids import split_load_name
 from advisor.store.sources.base import BuildContext, Collector, SourceRecord, csv_line, read_csv, to_float
 
 FOLDER = "timm"
@@ -186,10 +187,14 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
     gpu_rows, cpu_rows = _bench(ctx, GPU_FILE), _bench(ctx, CPU_FILE)
 
     for name, entries in rows.items():
-        arch, tag = name.split(".", 1)
+        arch, tag = split_load_name(name)
         if arch.startswith("test_"):  # timm's tiny CI nets: not models anyone deploys; they crowd Pareto fronts
             continue
         mid = f"timm:{name}"
+        twin = ctx.resolver.curated(res, name)
+        if twin is not None and twin[0] != mid:  # same checkpoint under another timm name (curated)
+            out.add_alias(res, name, twin[0], twin[1])
+            continue
         entries.sort()
         size0, _, params = entries[0]
         fam = family_of(arch)
