@@ -49,8 +49,10 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     store = open_store(args)
-    model = store.model(args.model_id)
-    mid = model["model_id"]
+    mid, note = store.resolve_name(args.model_id)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    model = store.model(mid)
     scores = store.scores([mid])
     if args.json:
         out = {"model": {k: (None if pd.isna(v) else v) for k, v in model.items()},

@@ -23,9 +23,9 @@ from advisor.ranking.request import (
 
 def open_store(args: argparse.Namespace):  # -> advisor.store.store.PropertyStore
     """The store the global --db / --sources options name (built on first use)."""
-    from advisor.store.store import PropertyStore
+    from advisor.store.store import open_store as _open
 
-    return PropertyStore(Path(args.db), Path(args.sources))
+    return _open(args.db, args.sources)
 
 
 def _dest(spec) -> str:

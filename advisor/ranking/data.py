@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,10 +25,12 @@ class RankingData:
     models: pd.DataFrame  # one row per model (MODEL_COLS + throughput_cpu/gpu)
     features: pd.DataFrame  # FEATURE_COLS; value already relative where the need asks for it
     scores: pd.DataFrame  # raw long scores (for QUBA mode, Pareto and reports)
+    quba: pd.DataFrame = field(default_factory=pd.DataFrame)  # QUBA's constants by need (store.quba_constants)
 
     @classmethod
     def from_frames(cls, models: pd.DataFrame, scores: pd.DataFrame,
-                    non_commercial_sources: set[str] | frozenset[str] = frozenset()) -> RankingData:
+                    non_commercial_sources: set[str] | frozenset[str] = frozenset(),
+                    quba: pd.DataFrame | None = None) -> RankingData:
         """Prepare from a `models` table and long `scores` (model_id, property_id, item, value, source_id)."""
         scores = scores.copy()
         for col, default in (("item", ""), ("precision", "exact")):
@@ -43,14 +45,13 @@ class RankingData:
         for prop in ("throughput_cpu", "throughput_gpu"):
             best = scores[scores["property_id"] == prop].groupby("model_id")["value"].max()
             models[prop] = models["model_id"].map(best)
-        return cls(models, encode(build_features(scores), models), scores)
+        return cls(models, encode(build_features(scores), models), scores,
+                   pd.DataFrame() if quba is None else quba)
 
     @classmethod
     def from_store(cls, store) -> RankingData:  # store: advisor.store.store.PropertyStore
-        src = store.sources()
-        nc = set(src.loc[src["non_commercial"].astype(bool), "source_id"])
-        raw = store.query("SELECT model_id, property_id, item, value, source_id, \"precision\" FROM scores")
-        return cls.from_frames(store.models(), raw, nc)
+        return cls.from_frames(store.models(), store.score_rows(), store.non_commercial_sources(),
+                               store.quba_constants())
 
     def with_extra_scores(self, extra: pd.DataFrame | None) -> RankingData:
         """Add scores measured here (probes, evaluations) without touching the store."""
@@ -60,7 +61,7 @@ class RankingData:
         extra["non_commercial"] = False
         extra["precision"] = extra["precision"].fillna("measured here")
         scores = pd.concat([self.scores, extra[self.scores.columns]], ignore_index=True)
-        return RankingData(self.models, encode(build_features(scores), self.models), scores)
+        return RankingData(self.models, encode(build_features(scores), self.models), scores, self.quba)
 
 
 def widest_source(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -1,40 +1,27 @@
 """QUBA mode: the QUBA score of Hesse et al. 2025, reproduced with its fixed constants.
 
 score = sum_d w_d * (x_d - mu_d) / sigma_d / sum_d |w_d|, with mu, sigma and the signed default weights
-from quba/quba_normalization.csv (as `computeQUBA` in the QUBA project page). Only QUBA's own
+from quba/quba_normalization.csv (as `computeQUBA` in the QUBA project page), loaded into the store at
+build time (`PropertyStore.quba_constants`). Only QUBA's own
 published values are used, and only models with all nine dimensions get a score (the site shows NaN).
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from advisor.errors import InvalidRequestError
 from advisor.ranking.data import RankingData
-from advisor.store.build import DEFAULT_SOURCES
-from advisor.store.sources.quba import quba_normalization
-
-# QUBA dimension -> the need it maps to (properties, constants and units come from the QUBA ingester)
-NEED_OF = {"Accuracy": "accuracy", "Adversarial Robustness": "adversarial", "Corruption Robustness": "corruption",
-           "OOD Robustness": "natural_shift", "Calibration Error": "calibration", "Class Balance": "class_balance",
-           "Object Focus": "object_focus", "Shape Bias": "shape_bias", "Parameters": "efficiency"}
-
-
-@lru_cache(maxsize=4)
-def quba_constants(path: Path = DEFAULT_SOURCES / "quba") -> pd.DataFrame:
-    """mean, std, signed default weight, store property and unit scale per QUBA dimension, indexed by need."""
-    df = quba_normalization(path)
-    return df.assign(need=df["dimension"].map(NEED_OF)).set_index("need")
 
 
 def rank_quba(data: RankingData, request):  # -> Ranking (import cycle avoided)
     from advisor.ranking.engine import _finish, apply_limits
 
-    const = quba_constants()
+    const = data.quba
+    if const is None or const.empty:
+        raise InvalidRequestError("QUBA mode needs QUBA's constants, and this store has none (rebuild it with "
+                                  "`advisor build` from the shipped sources)")
     cand, notes = apply_limits(data.models, request.limits)
     sc = data.scores[data.scores["source_id"].isin(set(const["source_id"])) & (data.scores["item"] == "")
                      & data.scores["model_id"].isin(cand["model_id"])]

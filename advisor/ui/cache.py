@@ -54,9 +54,7 @@ def model_table(path: str | None = None) -> pd.DataFrame:
 @st.cache_data(show_spinner=False)
 def study_model_ids(path: str | None = None) -> list[str]:
     """The study's models (aliases from a `study*` source), in a stable order."""
-    df = get_store(path).query("SELECT DISTINCT model_id FROM aliases WHERE source_id LIKE 'study%' "
-                               "ORDER BY model_id")
-    return df["model_id"].tolist()
+    return list(get_store(path).study_model_ids())
 
 
 @st.cache_data(ttl=600, show_spinner="Checking which models have weights on this machine…")
@@ -103,8 +101,7 @@ def cached_report(request: RankRequest, measured: tuple[tuple, ...], notes: str,
 @st.cache_data(show_spinner=False)
 def property_items(path: str | None = None) -> pd.DataFrame:
     """property_id, item, n_models: what the Explore page can plot."""
-    return get_store(path).query("SELECT property_id, item, count(DISTINCT model_id) AS n_models FROM scores "
-                                 "GROUP BY property_id, item ORDER BY property_id, item")
+    return get_store(path).property_items()
 
 
 @st.cache_data(show_spinner=False)

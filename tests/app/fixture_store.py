@@ -8,12 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-import pandas as pd
-
-from advisor.store.build import SCHEMA
-from advisor.store.properties import PROPERTIES
-
 STUDY = ("timm:convnext_base.fb_in22k_ft_in1k", "timm:deit3_base_patch16_224.fb_in22k_ft_in1k",
          "open_clip:ViT-B-16.laion400m_e31", "open_clip:convnext_base.laion400m_s13b_b51k")
 ACCURATE = "timm:acc_net.a1_in1k"  # best accuracy, worst calibration
@@ -64,29 +58,23 @@ def _rows() -> list[tuple]:
 
 def make_store(path: Path) -> Path:
     """Write the fixture store at `path` and return it."""
-    con = duckdb.connect(str(path))
-    try:
-        con.execute(SCHEMA.read_text())
-        src = [("timm", "timm results", "timm", "x", "f.csv", "c", "Apache-2.0", False),
-               ("paper", "the study", "study", "x", "f.csv", "c", "CC BY 4.0", False),
-               ("imagenetx", "ImageNet-X", "imagenetx", "x", "f.csv", "c", "CC BY-NC 4.0", True)]
-        con.executemany("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)", src)
-        con.executemany("INSERT INTO properties VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [(p.property_id, p.need, p.label, p.unit, p.higher_is_better, p.description, p.reference)
-                         for p in PROPERTIES])
-        for mid, (paradigm, arch, params, gmacs, lic, _, _) in MODELS.items():
-            ns, name = mid.split(":", 1)
-            con.execute("INSERT INTO models VALUES (?, ?, NULL, ?, ?, NULL, NULL, ?, ?, 224, ?, ?, ?, NULL, 'timm')",
-                        [mid, name, arch, paradigm, params, gmacs, ns, name, lic])
-        scores = pd.DataFrame(_rows(), columns=["model_id", "property_id", "item", "value", "source_id", "precision"])
-        scores["note"] = ""
-        con.register("seed", scores)
-        con.execute("INSERT INTO scores SELECT model_id, property_id, item, value, source_id, \"precision\", note "
-                    "FROM seed")
-        con.executemany("INSERT INTO aliases VALUES (?, ?, ?, 'curated')",
-                        [("study", k, m) for k, m in zip(("convnext_sup", "vit_sup", "vit_clip", "convnext_clip"),
-                                                           STUDY, strict=True)])
-        con.execute("INSERT INTO build_info VALUES ('fingerprint', 'fixture')")
-    finally:
-        con.close()
-    return path
+    builder = load_helper(Path(__file__).parents[1] / "store_builder.py", "tests_store_builder")
+    src = [("timm", "timm results", "timm", "x", "f.csv", "c", "Apache-2.0", False),
+           ("paper", "the study", "study", "x", "f.csv", "c", "CC BY 4.0", False),
+           ("imagenetx", "ImageNet-X", "imagenetx", "x", "f.csv", "c", "CC BY-NC 4.0", True)]
+    models = [{"model_id": mid, "arch_type": arch, "paradigm": paradigm, "params_m": params, "gmacs": gmacs,
+               "img_size": 224, "loader": mid.split(":", 1)[0], "load_name": mid.split(":", 1)[1],
+               "weights_licence": lic, "meta_source_id": "timm"}
+              for mid, (paradigm, arch, params, gmacs, lic, _, _) in MODELS.items()]
+    aliases = [("study", k, m) for k, m in zip(("convnext_sup", "vit_sup", "vit_clip", "convnext_clip"), STUDY,
+                                               strict=True)]
+    return builder.write_store(path, sources=src, models=models, scores=_rows(), aliases=aliases)
+
+
+def load_helper(path: Path, name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
+import importlib.util
 import io
+from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 from PIL import Image
 
 from advisor.ranking.engine import RankRequest
-from advisor.store.build import SCHEMA
 
 EVIL = "<img src=x onerror=alert(1)>.png"
 MODELS = {  # model_id: (params_m, paradigm, arch_type, top1, ece, shift/imagenet-r)
@@ -31,26 +31,23 @@ def _rows() -> list[tuple]:
 
 
 def build_store_db(path) -> None:
-    """A tiny store from schema + seeded rows (no ingester involved)."""
-    con = duckdb.connect(str(path))
-    con.execute(SCHEMA.read_text())
-    for sid, lic, nc in (("src_acc", "Apache-2.0", False), ("src_cal", "MIT", False), ("src_nc", "CC BY-NC 4.0", True),
-                         ("src_unused", "MIT", False)):
-        con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [sid, f"Title of {sid}", "cite", f"github.com/x/{sid}", "data.csv", "0123456789abcdef", lic, nc])
-    from advisor.store.properties import PROPERTIES
-    for p in PROPERTIES:
-        con.execute("INSERT INTO properties VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [p.property_id, p.need, p.label, p.unit, p.higher_is_better, p.description, p.reference])
-    for m, (params, par, arch, *_rest) in MODELS.items():
-        con.execute("INSERT INTO models (model_id, display_name, arch_type, paradigm, params_m) VALUES (?, ?, ?, ?, ?)",
-                    [m, m.split(":")[1].upper(), arch, par, params])
-    for m, p, i, v, s in _rows():
-        con.execute("INSERT INTO scores VALUES (?, ?, ?, ?, ?, 'exact', '')", [m, p, i, v, s])
-    for k, v in (("fingerprint", "feedc0ffee123456"), ("version", "0.1.0"), ("built_at", "2026-01-02T03:04:05Z")):
-        con.execute("INSERT INTO build_info VALUES (?, ?)", [k, v])
-    con.execute("CHECKPOINT")
-    con.close()
+    """A tiny store from schema + seeded rows (no ingester involved), via the shared test store builder."""
+    builder = load_helper(Path(__file__).parents[1] / "store_builder.py", "tests_store_builder")
+    src = [(sid, f"Title of {sid}", "cite", f"github.com/x/{sid}", "data.csv", "0123456789abcdef", lic, nc)
+           for sid, lic, nc in (("src_acc", "Apache-2.0", False), ("src_cal", "MIT", False),
+                                ("src_nc", "CC BY-NC 4.0", True), ("src_unused", "MIT", False))]
+    models = [{"model_id": m, "display_name": m.split(":")[1].upper(), "arch_type": arch, "paradigm": par,
+               "params_m": params} for m, (params, par, arch, *_rest) in MODELS.items()]
+    builder.write_store(path, sources=src, models=models, scores=_rows(),
+                        build_info={"fingerprint": "feedc0ffee123456", "version": "0.1.0",
+                                    "built_at": "2026-01-02T03:04:05Z"})
+
+
+def load_helper(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 @pytest.fixture
