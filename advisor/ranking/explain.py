@@ -26,6 +26,24 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+SMALL_POOL = 30  # below this many models with data, say "3rd of 12", never a percentile
+
+
+def _standing(r) -> str:
+    """'calibrated confidences: best of the 4 candidates with data (source: study)' or 'top 3% of 1,203 ...'."""
+    n = int(getattr(r, "n_with_data", 0) or 0)
+    src = getattr(r, "source_id", "") or ""
+    where = f" (source: {src})" if src else ""
+    if n == 0:
+        return _label(r.need)
+    pos = max(1, round(n * (1 - r.need_percentile)) + 1)
+    if n < SMALL_POOL:
+        place = "best" if pos == 1 else _ordinal(pos)
+        return f"{_label(r.need)}: {place} of the {n} candidates with data{where}, thin evidence"
+    share = math.ceil(100 * (1 - r.need_percentile + 1 / n) - 1e-9)
+    return f"{_label(r.need)}: top {share}% of the {n:,} candidates with data{where}"
+
+
 def explain_model(ranking: Ranking, model_id: str) -> str:
     """One sentence: strengths among the needs weighted most, weaknesses, missing data, stability."""
     row = ranking.table.loc[ranking.table["model_id"] == model_id].iloc[0]
@@ -37,12 +55,9 @@ def explain_model(ranking: Ranking, model_id: str) -> str:
     parts = [f"Ranked {_ordinal(int(row['rank']))} of {len(ranking.table)} (score {row['score']:.2f})"]
     if len(strong):
         heavy = strong[strong["weight"] >= 0.5 * top_w]
-        names = _join([_label(n) for n in (heavy if len(heavy) else strong)["need"]])
-        who = ", which you weighted most," if len(heavy) else ""
-        verb = "is" if len(heavy if len(heavy) else strong) == 1 else "are"
-        n = len(ranking.table)
-        share = 1 - (heavy if len(heavy) else strong)["need_percentile"].min() + 1 / n
-        parts.append(f" because {names}{who} {verb} in the top {math.ceil(100 * share - 1e-9)}% of candidates")
+        chosen = heavy if len(heavy) else strong
+        who = " (needs you weighted most)" if len(heavy) else ""
+        parts.append(f" because of {_join([_standing(r) for r in chosen.itertuples(index=False)])}{who}")
     elif len(c[c["has_data"]]):
         best = c[c["has_data"]].sort_values("contribution", ascending=False).iloc[0]
         parts.append(f"; its largest contribution is {_label(best['need'])}")
