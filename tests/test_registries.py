@@ -12,7 +12,8 @@ from advisor.report.formats import FORMATS
 from advisor.store.properties import PROPERTIES
 
 # A non-default value per limit kind (ids and "ready" lists are resolved by the caller).
-SAMPLE = {"max": 12.5, "min": 40.0, "in": ("supervised", "clip"), "ids": ("timm:a.b", "timm:c.d"), "flag": True}
+SAMPLE = {"max": 12.5, "min": 40.0, "in": ("supervised", "clip"), "ids": ("timm:a.b", "timm:c.d"), "flag": True,
+          "include": True}
 
 
 def _value(spec):

@@ -73,7 +73,7 @@ def limits_from_args(args: argparse.Namespace, store=None, preset_limits: dict |
             kw[spec.name] = tuple(v)
         elif spec.kind == "ids" and v:
             kw[spec.name] = tuple(store.resolve(m) for m in v) if store is not None else tuple(v)
-        elif spec.kind == "flag" and v:
+        elif spec.boolean and v:
             kw[spec.name] = True
         elif spec.kind == "ready" and v:
             from advisor.probes.weights import loadable_model_ids, ready_model_ids

@@ -23,13 +23,19 @@ def cmd_rank(args: argparse.Namespace) -> int:
                           "n_candidates": r.n_candidates, "n_ranked": len(r.table), "notes": list(r.notes),
                           "models": ranking_to_records(r, args.top)}, indent=1))
         return 0
-    cols = ["rank", "model_id", "score", "coverage", "top1_share", "topk_share", "params_m"]
+    cols = ["rank", "model_id", "weights_from", "score", "coverage", "top1_share", "topk_share", "params_m"]
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
         print(r.table[cols].head(args.top).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"\n{len(r.table)} ranked of {r.n_candidates} candidates passing the limits")
     for n in r.notes:
         print(f"note: {n}")
     print()
+    ev = r.need_evidence()
+    if len(ev):
+        print("evidence per need:")
+        for e in ev.itertuples(index=False):
+            print(f"  {e.need}: {e.n_models} ranked models with data; sources: {e.sources or 'none'}")
+        print()
     for mid, text in explain_top(r, 3).items():
         print(f"- {mid}: {text}")
     if len(r.table) > 1:

@@ -12,7 +12,7 @@ from advisor.store.measured import MEASURED_SOURCE, check_measured  # noqa: F401
 from advisor.store.properties import PROPERTIES
 
 MODEL_COLS = ["model_id", "display_name", "arch_type", "paradigm", "params_m", "gmacs", "img_size", "loader",
-              "load_name", "pretrain_data", "weights_licence"]
+              "load_name", "pretrain_data", "weights_licence", "obtainable", "weights_from", "load_call"]
 
 # Below this clean top-1 (%) a shifted/clean ratio is noise (an untrained net scores ~1.0): left out.
 MIN_CLEAN_TOP1_FOR_RATIO = 25.0
@@ -38,6 +38,8 @@ class RankingData:
                 scores[col] = default
         scores["non_commercial"] = scores["source_id"].isin(non_commercial_sources)
         models = models.copy()
+        if "obtainable" not in models:  # frames without obtainability data (tests, old stores): do not filter
+            models["obtainable"] = True
         for c in MODEL_COLS:
             if c not in models:
                 models[c] = None

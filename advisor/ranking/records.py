@@ -18,6 +18,7 @@ def ranking_to_records(r: Ranking, top: int) -> list[dict]:
             "model_id": row.model_id, "rank": int(row.rank), "score": float(row.score),
             "score_covered": float(row.score_covered), "coverage": float(row.coverage),
             "params_m": None if pd.isna(row.params_m) else float(row.params_m),
+            "weights_from": None if pd.isna(getattr(row, "weights_from", None)) else str(row.weights_from),
             "contributions": {n: {"weight": float(w), "need_score": None if pd.isna(s) else float(s),
                                   "contribution": float(ct)}
                               for n, w, s, ct in zip(cc["need"], cc["weight"], cc["need_score"],

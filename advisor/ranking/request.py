@@ -45,6 +45,7 @@ class Limits:
     arch_types: tuple[str, ...] = ()
     weights_licences: tuple[str, ...] = ()
     exclude_non_commercial: bool = False
+    include_unobtainable: bool = False  # by default only models whose weights can be had are ranked
     only_model_ids: tuple[str, ...] = ()  # restrict the candidate set (e.g. the study's four)
     probe_ready_ids: frozenset[str] | None = None  # only models that can be loaded for live probing
 
@@ -54,7 +55,8 @@ class LimitSpec:
     """One hard limit as every consumer sees it.
 
     kind: 'max' / 'min' (a number compared with `column`), 'in' (column value in a list), 'flag' (a switch the
-    engine reads itself), 'ids' (a list of model ids), 'ready' (a switch the caller turns into model ids).
+    engine reads itself), 'include' (a switch: off keeps only rows whose boolean `column` is true), 'ids' (a list
+    of model ids), 'ready' (a switch the caller turns into model ids).
     """
 
     name: str  # the Limits field
@@ -73,6 +75,11 @@ class LimitSpec:
     def numeric(self) -> bool:
         return self.kind in ("max", "min")
 
+    @property
+    def boolean(self) -> bool:
+        """A true/false switch (in the CLI, the app and JSON alike)."""
+        return self.kind in ("flag", "include")
+
     def describe(self, value: Any) -> str:
         """Human-readable text of an active limit, for reports and notes."""
         if self.numeric:
@@ -84,6 +91,8 @@ class LimitSpec:
             return f"{self.label}: {shown}"
         if self.kind == "ready":
             return f"{self.label} ({len(value)} models)"
+        if self.kind == "include":
+            return self.label if value else f"only models with public weights ({self.cli} to include the rest)"
         return self.label
 
 
@@ -110,6 +119,10 @@ LIMITS: tuple[LimitSpec, ...] = (
     LimitSpec("exclude_non_commercial", "Ignore non-commercial data",
               "Leave out scores from sources licensed for non-commercial use only (CC BY-NC, e.g. ImageNet-X).",
               "flag", cli="--exclude-non-commercial", url="exclude_nc"),
+    LimitSpec("include_unobtainable", "Include models without public weights",
+              "Also rank models whose weights are not public or have no known loader (e.g. trained by a paper's "
+              "authors and not released); they are marked in the results. Off: only models you can download.",
+              "include", "obtainable", cli="--include-unobtainable", url="unobtainable"),
     LimitSpec("only_model_ids", "Only these models", "Restrict the candidates to these model ids.", "ids",
               "model_id", cli="--model", url="only"),
     LimitSpec("probe_ready_ids", "Only models that can be probed live here",
@@ -178,7 +191,7 @@ def validate_limits(limits: Limits) -> None:
         if spec.numeric:
             if v is not None:
                 _finite(what, v, 0.0, 1e12, integer=spec.integer)
-        elif spec.kind == "flag":
+        elif spec.boolean:
             if not isinstance(v, bool):
                 raise InvalidRequestError(f"{what} must be true or false")
         elif spec.kind == "ready" and v is None:
@@ -230,6 +243,13 @@ def apply_limits(models: pd.DataFrame, limits: Limits) -> tuple[pd.DataFrame, li
             keep &= ok.fillna(False)
         elif (spec.kind in ("in", "ids") and v) or (spec.kind == "ready" and v is not None):
             keep &= models[spec.column].isin(list(v))
+        elif spec.kind == "include" and not v:
+            ok = models[spec.column].astype("boolean").fillna(False).astype(bool)
+            dropped = int((keep & ~ok).sum())
+            if dropped:
+                notes.append(f"{dropped} models without public weights or a known loader left out "
+                             f"({spec.cli} to include them)")
+            keep &= ok
     return models[keep], notes
 
 
@@ -303,7 +323,7 @@ def limits_from_dict(d: Mapping[str, Any]) -> Limits:
         spec = LIMIT_BY_NAME[k]
         if spec.numeric:
             kw[k] = _number(k, v, spec.integer)
-        elif spec.kind == "flag":
+        elif spec.boolean:
             if not isinstance(v, bool):
                 raise InvalidRequestError(f"'{k}' must be true or false")
             kw[k] = v

@@ -43,22 +43,6 @@ def fmt_num(v: object, unit: str = "", digits: int = 1) -> str:
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
-def load_snippet(model: dict) -> str | None:
-    """Python that builds the model with its own library, or None if we know no loader."""
-    loader, name = model.get("loader"), model.get("load_name")
-    if not isinstance(loader, str) or not isinstance(name, str) or not name:
-        return None
-    if loader == "timm":
-        return f'import timm\nmodel = timm.create_model("{name}", pretrained=True)'
-    if loader == "open_clip":
-        arch, sep, tag = name.partition("/") if "/" in name else name.partition(".")
-        if not sep:
-            return None
-        return ("import open_clip\nmodel, _, preprocess = open_clip.create_model_and_transforms(\n"
-                f'    "{arch}", pretrained="{tag}")\ntokenizer = open_clip.get_tokenizer("{arch}")')
-    return None
-
-
 # --- Advisor controls ------------------------------------------------------------------------------
 def _on_preset() -> None:
     name = st.session_state[state.PRESET]
@@ -106,7 +90,7 @@ def limit_controls(models: pd.DataFrame) -> None:
         if sp.kind == "in":
             options = sorted(models[sp.column].dropna().astype(str).unique()) if sp.column in models else []
             st.multiselect(sp.label, options, key=sp.url, placeholder="any", help=sp.help)
-        elif sp.kind in ("flag", "ready"):
+        elif sp.boolean or sp.kind == "ready":
             st.checkbox(sp.label, key=sp.url, help=sp.help)
     st.slider("Minimum data coverage", 0.0, 1.0, step=0.05, key=state.MIN_COVERAGE,
               help="Share of your weight a model must have data for to be ranked.")
@@ -167,8 +151,10 @@ def ranked_table(ranking: Ranking, data: RankingData, top: int = 25,
     t = ranking.table.head(top)
     acc = axis_values(data, "imagenet_top1", "", pd.Index(t["model_id"])).set_index("model_id")["value"]
     extra = {"measured here": t["model_id"].map(measured).fillna("")} if measured else {}
+    weights = t["weights_from"] if "weights_from" in t else pd.Series("", index=t.index)
     return pd.DataFrame({
-        "rank": t["rank"], "model": t["model_id"], **extra, "score": t["score"], "coverage": t["coverage"],
+        "rank": t["rank"], "model": t["model_id"], **extra, "weights": weights.fillna("none known"),
+        "score": t["score"], "coverage": t["coverage"],
         "stability": t["top1_share"], "ImageNet top-1": t["model_id"].map(acc), "params": t["params_m"],
         "GMACs": t["gmacs"], "paradigm": t["paradigm"],
     })
@@ -178,6 +164,8 @@ def ranked_table_config() -> dict:
     return {
         "rank": st.column_config.NumberColumn("rank", format="%d", width="small"),
         "model": st.column_config.TextColumn("model", width=300),
+        "weights": st.column_config.TextColumn("weights", help="Where the weights can be had (timm, open_clip, "
+                                               "torchvision, torch.hub, pip); 'none known' = not public"),
         "score": st.column_config.NumberColumn("score", format="%.3f", help="0 worst – 1 best among candidates"),
         "coverage": st.column_config.ProgressColumn("coverage", format="percent", min_value=0.0, max_value=1.0,
                                                     help="share of your weight this model has data for"),

@@ -72,7 +72,7 @@ def weight_key(need: str) -> str:
 
 FLOATS = tuple(s.url for s in UI_LIMITS if s.numeric)
 LISTS = (*(s.url for s in UI_LIMITS if s.kind == "in"), COMPARE, EX_PARADIGMS)
-BOOLS = (*(s.url for s in UI_LIMITS if s.kind in ("flag", "ready")), LOG_X, LOG_Y)
+BOOLS = (*(s.url for s in UI_LIMITS if (s.boolean or s.kind == "ready")), LOG_X, LOG_Y)
 LIMIT_STATE_KEYS = tuple(s.url for s in UI_LIMITS)
 STRINGS = (PRESET, SHAPE_DIR, CARD, X_PROP, X_ITEM, Y_PROP, Y_ITEM, SEARCH)
 WEIGHTS = (*[weight_key(n) for n in SLIDER_NEEDS], SHAPE_WEIGHT)
@@ -167,7 +167,7 @@ def limits_from_state(state: Mapping, probe_ready_ids: frozenset[str] | None = N
             kw[spec.name] = None if v is None else (int(v) if spec.integer else float(v))  # type: ignore[arg-type]
         elif spec.kind == "in":
             kw[spec.name] = tuple(v or ())
-        elif spec.kind == "flag":
+        elif spec.boolean:
             kw[spec.name] = bool(v)
         elif spec.kind == "ready":
             kw[spec.name] = (probe_ready_ids or frozenset()) if v else None
@@ -216,7 +216,7 @@ def state_from_request(request: RankRequest) -> tuple[dict[str, object], list[st
             out[spec.url] = None if v is None else float(v)
         elif spec.kind == "in":
             out[spec.url] = list(v)
-        elif spec.kind == "flag":
+        elif spec.boolean:
             out[spec.url] = bool(v)
         elif spec.kind == "ready":
             out[spec.url] = v is not None

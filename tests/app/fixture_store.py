@@ -64,11 +64,21 @@ def make_store(path: Path) -> Path:
            ("imagenetx", "ImageNet-X", "imagenetx", "x", "f.csv", "c", "CC BY-NC 4.0", True)]
     models = [{"model_id": mid, "arch_type": arch, "paradigm": paradigm, "params_m": params, "gmacs": gmacs,
                "img_size": 224, "loader": mid.split(":", 1)[0], "load_name": mid.split(":", 1)[1],
-               "weights_licence": lic, "meta_source_id": "timm"}
+               "weights_licence": lic, "meta_source_id": "timm", **_obtain(mid)}
               for mid, (paradigm, arch, params, gmacs, lic, _, _) in MODELS.items()]
     aliases = [("study", k, m) for k, m in zip(("convnext_sup", "vit_sup", "vit_clip", "convnext_clip"), STUDY,
                                                strict=True)]
     return builder.write_store(path, sources=src, models=models, scores=_rows(), aliases=aliases)
+
+
+def _obtain(mid: str) -> dict:
+    ns, name = mid.split(":", 1)
+    if ns == "open_clip":
+        arch, tag = name.split(".", 1)
+        call = f'open_clip.create_model_and_transforms("{arch}", pretrained="{tag}")'
+    else:
+        call = f'timm.create_model("{name}", pretrained=True)'
+    return {"obtainable": True, "weights_from": ns, "load_call": call, "obtain_note": f"public weights via {ns}"}
 
 
 def load_helper(path: Path, name: str):

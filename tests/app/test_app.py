@@ -44,9 +44,11 @@ def test_landing_page_ranks_with_default_preset(app):
     at = app.run()
     no_errors(at)
     assert at.selectbox(key=state.PRESET).value == state.DEFAULT_PRESET
-    assert top_pick(at) == "timm:convnext_base.fb_in22k_ft_in1k"
+    # Not the study's ConvNeXt: being best of the study's 4 on invariance and synthetic data is thin evidence
+    # (shrunk toward the prior), so the model with the best accuracy among all candidates leads.
+    assert top_pick(at) == "timm:big_net.a1_in1k"
     table = at.dataframe[0].value
-    assert list(table["rank"].head(3)) == [1, 2, 3]
+    assert table["rank"].iloc[0] == 1 and table["rank"].is_monotonic_increasing  # ties share a rank
     assert {"score", "coverage", "stability", "params", "GMACs", "ImageNet top-1"} <= set(table.columns)
     assert any("not stable" in w.value for w in at.warning)  # the seeded default pick is a close call
     assert len(at.get("vega_lite_chart")) >= 1
@@ -153,8 +155,9 @@ def test_model_card_lists_scores_loader_and_rank(app, seed):
     at = app.run()
     at.switch_page(CARD_PAGE).run()
     no_errors(at)
-    assert at.selectbox(key=state.CARD).value == seed.STUDY[0]  # default: the current top pick
+    assert at.selectbox(key=state.CARD).value == "timm:big_net.a1_in1k"  # default: the current top pick
     assert any(m.value.startswith("Rank **1**") for m in at.markdown)
+    at.selectbox(key=state.CARD).set_value(seed.STUDY[0]).run()
     assert 'timm.create_model("convnext_base.fb_in22k_ft_in1k", pretrained=True)' in at.code[0].value
     scores = at.dataframe[0].value
     assert {"source", "data licence", "precision"} <= set(scores.columns)

@@ -22,7 +22,7 @@ def test_cli_with_measured_file_equals_the_app_after_the_same_probe(app, ui_db, 
     no_errors(at)
     table = at.dataframe[0].value
 
-    code = main(["--db", str(ui_db), "rank", "--need", "invariance=1", "--need", "accuracy=0.5",
+    code = main([*fixture_db(ui_db), "rank", "--need", "invariance=1", "--need", "accuracy=0.5",
                  "--measured", str(probe), "--top", str(len(table)), "--json"])
     assert code == 0
     cli = json.loads(capsys.readouterr().out)["models"]
@@ -36,6 +36,11 @@ def test_cli_measured_file_errors_are_messages(ui_db, tmp_path, capsys):
     bad.write_text("[" * 100_000)
     for path, message in ((bad, "nested too deeply"), (tmp_path / "none.json", "cannot read"),
                           (tmp_path, "is a folder")):
-        code = main(["--db", str(ui_db), "rank", "--need", "invariance=1", "--measured", str(path)])
+        code = main([*fixture_db(ui_db), "rank", "--need", "invariance=1", "--measured", str(path)])
         err = capsys.readouterr().err
         assert code == 2 and message in err and "Traceback" not in err, err
+
+
+def fixture_db(db) -> list[str]:
+    """Global CLI options for the fixture store (no sources folder, so it is never rebuilt from the real ones)."""
+    return ["--db", str(db), "--sources", str(db.parent / "no-sources")]

@@ -135,7 +135,6 @@ def test_measured_here_scores_enter_the_advisor_ranking(app, seed):
 def test_probe_ready_limit_uses_real_weights(app, seed, monkeypatch):
     """No fixture model has weights on this machine, so the limit leaves no candidate (it used to keep all
     timm / open_clip models); a model reported ready is kept."""
-    import advisor.probes
 
     at = app.run()
     at.checkbox(key=state.PROBE_READY).check().run()
@@ -144,9 +143,46 @@ def test_probe_ready_limit_uses_real_weights(app, seed, monkeypatch):
     from advisor.ui.cache import clear_caches
 
     clear_caches()
-    monkeypatch.setattr(advisor.probes, "probe_readiness",
-                        lambda mid: (mid == seed.CALIBRATED, "test: weights present" if mid == seed.CALIBRATED
-                                     else "test: weights not available offline"))
+    fake_weights(monkeypatch, seed)
     at.run()
     no_errors(at)
     assert at.dataframe[0].value["model"].tolist() == [seed.CALIBRATED]
+
+
+def fake_weights(monkeypatch, seed) -> None:
+    """CALIBRATED has a real weights file here; ACCURATE only a random-weight test build (not ready)."""
+    from types import SimpleNamespace
+
+    from advisor.errors import WeightsUnavailableError
+    from advisor.probes import weights
+
+    def find(spec, weights_path=None, **_):
+        if spec.model_id.startswith(seed.CALIBRATED):
+            return weights.WeightsSource("file", "file:test.safetensors", "/x")
+        if spec.model_id.startswith(seed.ACCURATE):
+            return weights.WeightsSource("random", "random")
+        raise WeightsUnavailableError("test: weights not available offline")
+
+    monkeypatch.setattr(weights, "find_weights", find)
+    monkeypatch.setattr(weights, "parse_model_id", lambda mid: SimpleNamespace(model_id=mid))
+
+
+def test_ui_and_cli_share_one_readiness_rule(app, ui_db, seed, monkeypatch, capsys):
+    """Random-weight builds are not 'ready' in either place."""
+    import json
+
+    from advisor.cli import main
+
+    fake_weights(monkeypatch, seed)
+    code = main([*fixture_db(ui_db), "rank", "--need", "accuracy=1", "--probe-ready", "--json", "--draws", "0"])
+    assert code == 0
+    cli = [m["model_id"] for m in json.loads(capsys.readouterr().out)["models"]]
+    at = app.run()
+    at.checkbox(key=state.PROBE_READY).check().run()
+    no_errors(at)
+    assert at.dataframe[0].value["model"].tolist() == cli == [seed.CALIBRATED]
+
+
+def fixture_db(db) -> list[str]:
+    """Global CLI options for the fixture store (no sources folder, so it is never rebuilt from the real ones)."""
+    return ["--db", str(db), "--sources", str(db.parent / "no-sources")]

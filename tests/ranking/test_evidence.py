@@ -35,7 +35,7 @@ def test_best_of_four_does_not_outrank_the_top_5_percent_of_a_thousand(method):
 
 
 def test_explanations_state_the_pool_not_a_bare_percentile():
-    data, tiny, top5 = _synthetic()
+    data, tiny, _ = _synthetic()
     r = rank(data, RankRequest({"calibration": 1.0}, draws=0, top_k=1000))
     tiny_row = r.contributions[(r.contributions["model_id"] == tiny)].iloc[0]
     assert tiny_row["pool"] == 4 and tiny_row["source_id"] == "small"

@@ -52,13 +52,14 @@ def render() -> None:
                 "pretraining data": m.get("pretrain_data"), "fine-tuning data": m.get("finetune_data"),
                 "weights licence": m.get("weights_licence"), "derived from": m.get("derived_from")}
         st.markdown("  \n".join(f"**{k}:** {'–' if pd.isna(v) else v}" for k, v in meta.items()))
-        st.markdown("**How to load it**")
-        snippet = components.load_snippet(m)
-        if snippet:
-            st.code(snippet, language="python")
+        st.markdown("**How to get the weights**")
+        call = m.get("load_call")
+        if isinstance(call, str) and call.strip():
+            st.code(call, language="python")
+            st.caption(f"Weights from: {m.get('weights_from')}. {m.get('obtain_note') or ''}")
         else:
-            st.caption("No timm or open_clip loader is known for this model; its scores come from published "
-                       "tables only.")
+            st.warning(f"No public weights are known for this model ({m.get('obtain_note') or 'none known'}); its "
+                       "scores come from published tables only.", icon=":material/block:")
         scores = store.scores([mid])
         st.markdown(f"**Every score** ({len(scores)})")
         cols = {"label": "property", "item": "data set / factor", "value": "value", "unit": "unit",
