@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import altair as alt
 import pandas as pd
 
@@ -20,8 +22,42 @@ def need_label(need: str) -> str:
         return need.replace("_", " ")
 
 
+# Tableau 10 then its lighter half: 20 colours that stay distinct on white; models beyond 20 reuse them.
+MODEL_PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d",
+                 "#bab0ac", "#eeca3b", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def model_colours(model_ids: Iterable[str]) -> dict[str, str]:
+    """model_id -> colour, by order of first appearance, so one model keeps one colour in every chart that
+    is given the same list (a page, a report). Why a helper: Vega picks colours per chart from that chart's
+    own domain, so a model that is missing from one chart would shift every colour after it."""
+    ids = list(dict.fromkeys(str(m) for m in model_ids))
+    return {m: MODEL_PALETTE[i % len(MODEL_PALETTE)] for i, m in enumerate(ids)}
+
+
+def model_colour_scale(model_ids: Iterable[str]) -> alt.Scale:
+    """An Altair colour scale with a fixed model -> colour mapping (see `model_colours`)."""
+    colours = model_colours(model_ids)
+    return alt.Scale(domain=list(colours), range=list(colours.values()))
+
+
+def short_label(text: str, width: int = 28) -> str:
+    """Shorten a long label in the middle ('timm:convnext_ba…in22k_ft_in1k'), keeping both ends readable;
+    the full text belongs in the tooltip."""
+    text = str(text)
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
 def _short(model_id: str, width: int = 46) -> str:
-    return model_id if len(model_id) <= width else model_id[: width - 1] + "…"
+    return short_label(model_id, width)
+
+
+def _model_scale(d: pd.DataFrame, models: Sequence[str] | None) -> alt.Scale:
+    return model_colour_scale(models if models is not None else sorted(d["model_id"].astype(str).unique()))
 
 
 def contribution_chart(ranking: Ranking, top: int = 10) -> alt.Chart:

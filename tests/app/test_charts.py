@@ -72,3 +72,24 @@ def test_probe_curves_facets_metric_and_family():
     assert spec["facet"]["column"]["field"] == "family"
     assert spec["facet"]["row"]["field"] == "metric"
     assert probe_curves(df.iloc[:0]) is None
+
+
+def test_model_colours_follow_the_given_order_not_each_charts_own_domain():
+    from advisor.charts import MODEL_PALETTE, model_colour_scale, model_colours
+
+    page = ["timm:z", "timm:a", "timm:m"]
+    c = model_colours(page)
+    assert list(c.values()) == list(MODEL_PALETTE[:3])
+    assert c["timm:z"] == MODEL_PALETTE[0]  # first given, first colour (not alphabetical)
+    assert model_colours(["timm:z", "timm:z", "timm:a"]) == {"timm:z": MODEL_PALETTE[0], "timm:a": MODEL_PALETTE[1]}
+    scale = model_colour_scale(page).to_dict()
+    assert scale == {"domain": page, "range": list(MODEL_PALETTE[:3])}
+
+
+def test_short_label_keeps_both_ends():
+    from advisor.charts import short_label
+
+    assert short_label("short") == "short"
+    long = "timm:convnext_base.fb_in22k_ft_in1k_384"
+    s = short_label(long, 20)
+    assert len(s) == 20 and s.startswith("timm:conv") and s.endswith("in1k_384") and "…" in s
