@@ -52,5 +52,9 @@ def main() -> None:
     pages = [st.Page(str(PAGE_DIR / f), title=t, icon=i, default=n == 0) for n, (f, t, i) in enumerate(PAGES)]
     page = st.navigation(pages, position="top")
     keep_other_pages_state(next((f for f, t, _ in PAGES if t == page.title), ""))
+    # The URL is written from the very state this run renders, before the page draws: a run cut short by a
+    # newer widget event (quick slider steps) still leaves the address bar matching the widgets. Written again
+    # after the page, for values the page itself settles (defaults on first visit, an invalid axis choice).
+    write_url_state()
     page.run()
     write_url_state()
