@@ -60,7 +60,7 @@ def _grouped_bars(d: pd.DataFrame, x_title: str, y_title: str, rule: float | Non
     middle, full name in the tooltip), one bar per model, value on x."""
     if d.empty:
         return None
-    d = d.assign(label=d["item"].map(lambda s: short_label(s, 34)))
+    d = d.assign(label=d["item"].map(lambda s: short_label(s, 60)))  # full name in the tooltip
     n_items, n_models = d["label"].nunique(), d["model_id"].nunique()
     sort = list(models) if models is not None else "ascending"
     base = alt.Chart(d).mark_bar().encode(
@@ -116,10 +116,10 @@ def shape_bias_chart(df: pd.DataFrame, models: Sequence[str] | None = None) -> a
     d = d[d["item"] == ""]
     if d.empty:
         return None
-    d = d.assign(label=d["model_id"].map(lambda s: short_label(s, 40)))
+    d = d.assign(label=d["model_id"])  # full ids: the axis has room, and the layout test forbids "…"
     return alt.Chart(d).mark_bar().encode(
         y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=0),
-                sort=[short_label(m, 40) for m in models] if models is not None else "ascending"),
+                sort=list(models) if models is not None else "ascending"),
         x=alt.X("value:Q", title="shape bias (fraction of shape decisions)", scale=alt.Scale(domain=[0, 1])),
         color=_colour(d, models),
         opacity=alt.Opacity("read:N", scale=alt.Scale(domain=READ, range=[1.0, 0.45]), legend=READ_LEGEND),

@@ -163,7 +163,7 @@ def render() -> None:
     st.markdown("Apply zoom, shift, resolution, rotation and other changes to your own photos and measure how "
                 "much each model's prediction moves. Only models with real weights on this machine can run.")
     s = st.session_state
-    left, right = st.columns([1.4, 2.3], gap="large")
+    left, right = st.columns([1.6, 2.3], gap="large")  # the uploader's type list fits at 1,280 px
     with left:
         files = st.file_uploader(f"Your images (up to {MAX_IMAGES})", type=IMAGE_TYPES, accept_multiple_files=True,
                                  key=state.PROBE_UPLOAD)
