@@ -81,7 +81,10 @@ def test_no_page_clips_anything(server, chromium_browser, width):
             page.wait_for_selector("h1", timeout=60_000)
             page.wait_for_timeout(200)
             page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
-            page.wait_for_timeout(700)  # Vega draws after the run ends
+            # Widgets, grids and charts load lazily: wait until no skeleton placeholder is left, then for Vega.
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')",
+                                   timeout=90_000)
+            page.wait_for_timeout(700)
             SUPPORT.save_shot(page, ARTIFACTS / f"{path or 'advisor'}_{width}.png")
             found = page.evaluate(CLIPPED_JS) + page.evaluate(CHART_JS)
             if found:
