@@ -1,8 +1,13 @@
-"""UI timings in a real browser: server start to first ranking, and slider change to updated ranking.
+"""UI timings in a real browser, input -> updated element, per interaction (median of N).
 
-Run: .venv/bin/python benchmarks/bench_ui.py [--db PATH] [--runs 10] [--shots /tmp/ui_shots]
-Needs Debian's chromium at /usr/bin/chromium (never a downloaded browser). Targets on the 2-core dev
-machine: first ranking < 8 s, slider to updated ranking < 500 ms (median).
+Run: .venv/bin/python benchmarks/bench_ui.py [--db PATH] [--runs 10] [--baseline DIR] [--shots DIR]
+
+Interactions: preset change, need slider, hard limit, page switch (Advisor <-> Compare), Compare add-model.
+Each is timed from the input event until the element it changes shows the new value ("shown"), and until
+Streamlit's run indicator is gone ("done"). `--baseline DIR` runs the same measurements, in the same
+process and on the same store, against another checkout (e.g. `git worktree add --detach /tmp/prev 1fd99dd`)
+served on another port, and prints both side by side. Needs Debian's chromium at /usr/bin/chromium (never
+a downloaded browser). Target: every interaction < 1 s.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
@@ -25,7 +31,13 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync"]
 SUMMARY_JS = """() => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
     .map(e => e.innerText).find(t => t.includes('models ranked of')) || ''"""
-PAGES = ("", "explore", "compare", "model_card")
+CHART_TEXT_JS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg text')]
+    .map(e => e.textContent).join('\\n')"""
+PAGES = ("", "explore", "compare", "model_card", "probe", "report")
+PRESETS = ("I need calibrated confidences", "My data looks like ImageNet")
+COMPARE_BASE = ("timm:convnext_base.fb_in22k_ft_in1k", "open_clip:ViT-B-16.laion400m_e31")
+COMPARE_ADD = ("bvg:resnet50_dino", "bvg:resnet50_freqmix", "bvg:resnet50_lpmix", "bvg:resnet50_deepaugment")
+TARGET_MS = 1000
 
 
 def free_port() -> int:
@@ -34,7 +46,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(port: int, timeout: float = 60.0) -> None:
+def wait_healthy(port: int, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -42,81 +54,206 @@ def wait_healthy(port: int, timeout: float = 60.0) -> None:
                 if r.status == 200:
                     return
         except OSError:
-            time.sleep(0.02)
+            time.sleep(0.05)
     raise TimeoutError("streamlit did not start")
 
 
-def wait_idle(page: Page, timeout: float = 30_000) -> None:
+def wait_idle(page: Page, timeout: float = 60_000) -> None:
     """Wait until no script run is in progress (the running indicator is gone)."""
     page.wait_for_timeout(50)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
 
 
-def slider_times(page: Page, runs: int) -> tuple[list[float], list[float]]:
-    """Per key press: ms until the ranking summary changes, and until the whole run has finished."""
-    box = page.locator('[data-testid="stSlider"]').filter(has_text="Calibrated confidences")
-    thumb = box.locator('input[type="range"]')
-    shown, done = [], []
+def timed(page: Page, act: Callable[[], None], shown: Callable[[], None]) -> tuple[float, float]:
+    """(ms until `shown` returns, ms until the run is over) after `act`."""
+    wait_idle(page)
+    t0 = time.perf_counter()
+    act()
+    shown()
+    t_shown = (time.perf_counter() - t0) * 1000
+    wait_idle(page)
+    return t_shown, (time.perf_counter() - t0) * 1000
+
+
+def summary_changed(page: Page, before: str) -> Callable[[], None]:
+    return lambda: page.wait_for_function(f"old => ({SUMMARY_JS})() !== old", arg=before, polling="raf",
+                                          timeout=60_000)
+
+
+def bench_preset(page: Page, base: str, runs: int) -> list[tuple[float, float]]:
+    page.goto(base)
+    page.get_by_text("Top pick:").wait_for(timeout=90_000)
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Start from a preset")
+    out = []
+    for i in range(runs):
+        wait_idle(page)
+        box.click()
+        option = page.locator('[role="option"]').filter(has_text=PRESETS[i % 2])
+        option.wait_for()
+        before = page.evaluate(SUMMARY_JS)
+        out.append(timed(page, option.click, summary_changed(page, before)))
+    return out
+
+
+def bench_slider(page: Page, base: str, runs: int) -> list[tuple[float, float]]:
+    page.goto(base)
+    page.get_by_text("Top pick:").wait_for(timeout=90_000)
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Calibrated confidences").locator(
+        'input[type="range"]')
+    out = []
     for i in range(runs):
         wait_idle(page)
         before = page.evaluate(SUMMARY_JS)
         thumb.focus()
+        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
+        out.append(timed(page, lambda k=key: page.keyboard.press(k), summary_changed(page, before)))
+    return out
+
+
+def bench_limit(page: Page, base: str, runs: int) -> list[tuple[float, float]]:
+    page.goto(base)
+    page.get_by_text("Top pick:").wait_for(timeout=90_000)
+    field = page.get_by_label("Max parameters (M)", exact=False).first
+    out = []
+    for i in range(runs):
+        wait_idle(page)
+        before = page.evaluate(SUMMARY_JS)
+        field.fill(str(40 + 20 * (i % 2)))
+
+        def act() -> None:
+            field.press("Enter")
+
+        out.append(timed(page, act, summary_changed(page, before)))
+    return out
+
+
+def bench_page_switch(page: Page, base: str, runs: int) -> list[tuple[float, float]]:
+    page.goto(base)
+    page.get_by_text("Top pick:").wait_for(timeout=90_000)
+    nav = page.locator('[data-testid="stTopNavLink"], [data-testid="stSidebarNavLink"]')
+    out = []
+    for i in range(runs):
+        wait_idle(page)
+        if i % 2 == 0:
+            link = nav.filter(has_text="Compare").first
+            shown = lambda: page.locator('[data-testid="stVegaLiteChart"] svg').first.wait_for(timeout=60_000)  # noqa: E731
+            out.append(timed(page, link.click, lambda s=shown: (page.get_by_text("Per need").wait_for(), s())))
+        else:
+            link = nav.filter(has_text="Advisor").first
+            out.append(timed(page, link.click, lambda: page.get_by_text("Top pick:").wait_for(timeout=60_000)))
+    return out
+
+
+def bench_compare_add(page: Page, base: str, runs: int) -> list[tuple[float, float]]:
+    query = "&".join(f"compare={m}" for m in COMPARE_BASE)
+    out = []
+    for i in range(runs):
+        page.goto(f"{base}/compare?{query}")
+        page.get_by_text("Per need").wait_for(timeout=90_000)
+        wait_idle(page)
+        page.wait_for_timeout(300)
+        model = COMPARE_ADD[i % len(COMPARE_ADD)]
+        box = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Models").locator("input").first
+        box.click()
+        box.fill(model)
+        page.locator('[role="option"]').filter(has_text=model).first.wait_for()
+        needle = model.split(":")[1][:12]
+
+        def shown(n: str = needle) -> None:
+            page.wait_for_function(f"n => ({CHART_TEXT_JS})().includes(n)", arg=n, polling="raf", timeout=60_000)
+
+        out.append(timed(page, lambda b=box: b.press("Enter"), shown))
+    return out
+
+
+BENCHES: dict[str, Callable[[Page, str, int], list[tuple[float, float]]]] = {
+    "preset change": bench_preset, "need slider": bench_slider, "hard limit": bench_limit,
+    "page switch": bench_page_switch, "Compare add-model": bench_compare_add,
+}
+
+
+def serve(root: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` in `root`; its stderr goes to $BENCH_UI_LOG when set (server-side timings)."""
+    port = free_port()
+    log = open(os.environ.get("BENCH_UI_LOG", os.devnull), "w")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--browser.gatherUsageStats", "false"],
+                            cwd=root, env={**env, "PYTHONPATH": str(root)}, stdout=subprocess.DEVNULL,
+                            stderr=log)
+    wait_healthy(port)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def measure(browser, root: Path, env: dict[str, str], runs: int, width: int,
+            shots: Path | None = None) -> dict[str, list[tuple[float, float]]]:
+    proc, base = serve(root, env)
+    results: dict[str, list[tuple[float, float]]] = {}
+    try:
+        page = browser.new_page(viewport={"width": width, "height": 1400})
         t0 = time.perf_counter()
-        page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
-        page.wait_for_function(f"old => ({SUMMARY_JS})() !== old", arg=before, polling="raf", timeout=30_000)
-        shown.append((time.perf_counter() - t0) * 1000)
-        wait_idle(page)
-        done.append((time.perf_counter() - t0) * 1000)
-    return shown, done
+        page.goto(base)
+        page.get_by_text("Top pick:").wait_for(timeout=120_000)
+        results["first ranking (cold)"] = [((time.perf_counter() - t0) * 1000, 0.0)]
+        for name, bench in BENCHES.items():
+            try:
+                results[name] = bench(page, base, runs)
+            except Exception as exc:  # a selector the other checkout lacks: report, keep going
+                print(f"  {root.name}: {name} failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        if shots:
+            shots.mkdir(parents=True, exist_ok=True)
+            for path in PAGES:
+                page.goto(f"{base}/{path}")
+                page.wait_for_selector("h1", timeout=60_000)
+                wait_idle(page)
+                page.wait_for_timeout(800)  # let Vega finish drawing
+                page.screenshot(path=str(shots / f"{root.name}_{path or 'advisor'}.png"), full_page=True)
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return results
 
 
-def screenshots(page: Page, base: str, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    for path in PAGES:
-        page.goto(f"{base}/{path}")
-        page.wait_for_selector("h1", timeout=30_000)
-        wait_idle(page)
-        page.wait_for_timeout(800)  # let Vega finish drawing
-        page.screenshot(path=str(out / f"page_{path or 'advisor'}.png"), full_page=True)
+def _med(xs: list[tuple[float, float]] | None, i: int) -> str:
+    if not xs:
+        return "     –"
+    return f"{statistics.median(x[i] for x in xs):6.0f}"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", help="store to serve (default: the project store)")
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--width", type=int, default=1400)
+    ap.add_argument("--baseline", type=Path, help="another checkout to measure the same way (side by side)")
     ap.add_argument("--shots", type=Path, help="also save a screenshot of every page here")
     args = ap.parse_args()
     env = dict(os.environ)
-    if args.db:
-        env["VISION_ADVISOR_DB"] = args.db
-    port = free_port()
+    db = Path(args.db) if args.db else ROOT / "precomputed" / "advisor.duckdb"
+    env["VISION_ADVISOR_DB"] = str(db.resolve())  # both checkouts serve the very same store
+    roots = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
+    found: dict[str, dict[str, list[tuple[float, float]]]] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 2400})
-        t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                 "--server.address", "127.0.0.1", "--server.headless", "true"],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            wait_healthy(port)
-            t_up = time.perf_counter() - t0
-            page.goto(f"http://127.0.0.1:{port}")
-            page.get_by_text("Top pick:").wait_for(timeout=60_000)
-            t_first = time.perf_counter() - t0
-            shown, done = slider_times(page, args.runs)
-            print(f"server healthy after        {t_up:6.2f} s")
-            print(f"first ranking visible after {t_first:6.2f} s  (target < 8 s)")
-            print(f"slider -> ranking updated   median {statistics.median(shown):6.0f} ms  "
-                  f"(min {min(shown):.0f}, max {max(shown):.0f}; target < 500 ms; n={len(shown)})")
-            print(f"slider -> run finished      median {statistics.median(done):6.0f} ms  "
-                  f"(min {min(done):.0f}, max {max(done):.0f})")
-            if args.shots:
-                screenshots(page, f"http://127.0.0.1:{port}", args.shots)
-                print(f"screenshots in {args.shots}")
+            for label, root in roots:
+                found[label] = measure(browser, root, env, args.runs, args.width, args.shots)
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
             browser.close()
+    head = "median ms, input -> updated element (-> run finished)"
+    cols = "".join(f" | {label:>20s}" for label, _ in roots)
+    print(f"{head}\n{'interaction':26s}{cols}   target")
+    for name in ["first ranking (cold)", *BENCHES]:
+        cells = ""
+        for label, _ in roots:
+            r = found[label].get(name)
+            cells += f" | {_med(r, 0)} ({_med(r, 1).strip():>6s})" if name in BENCHES else f" | {_med(r, 0):>20s}"
+        ok = ""
+        if name in BENCHES and found["this"].get(name):
+            ok = "  ok" if statistics.median(x[0] for x in found["this"][name]) < TARGET_MS else "  SLOW"
+        print(f"{name:26s}{cells}   {'< 1000' if name in BENCHES else ''}{ok}")
+    print(f"n = {args.runs} per interaction; width {args.width} px; store {db}")
     return 0
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from advisor.charts.core import compare_need_chart, contribution_chart, scatter_chart
+from advisor.charts.core import (
+    MODEL_PALETTE,
+    compare_need_chart,
+    contribution_chart,
+    model_colour_scale,
+    model_colours,
+    scatter_chart,
+    short_label,
+)
 from advisor.charts.detail import (
     DETAIL_VIEWS,
     detail_chart,
@@ -17,15 +25,19 @@ from advisor.charts.detail import (
 
 __all__ = [
     "DETAIL_VIEWS",
+    "MODEL_PALETTE",
     "compare_need_chart",
     "contribution_chart",
     "detail_chart",
     "imagenet_x_chart",
     "invariance_chart",
+    "model_colour_scale",
+    "model_colours",
     "probe_curves",
     "pug_chart",
     "robustness_chart",
     "scatter_chart",
     "shape_bias_chart",
+    "short_label",
     "vtab_chart",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import altair as alt
 import pandas as pd
 
@@ -13,34 +15,89 @@ PARADIGM_ORDER = ("supervised", "clip", "self-supervised", "semi-supervised", "a
 
 
 
+# Tableau 10 then its lighter half: 20 colours that stay distinct on white; models beyond 20 reuse them.
+MODEL_PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d",
+                 "#bab0ac", "#eeca3b", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def model_colours(model_ids: Iterable[str]) -> dict[str, str]:
+    """model_id -> colour, by order of first appearance, so one model keeps one colour in every chart that
+    is given the same list (a page, a report). Why a helper: Vega picks colours per chart from that chart's
+    own domain, so a model that is missing from one chart would shift every colour after it."""
+    ids = list(dict.fromkeys(str(m) for m in model_ids))
+    return {m: MODEL_PALETTE[i % len(MODEL_PALETTE)] for i, m in enumerate(ids)}
+
+
+def model_colour_scale(model_ids: Iterable[str]) -> alt.Scale:
+    """An Altair colour scale with a fixed model -> colour mapping (see `model_colours`)."""
+    colours = model_colours(model_ids)
+    return alt.Scale(domain=list(colours), range=list(colours.values()))
+
+
+def short_label(text: str, width: int = 28) -> str:
+    """Shorten a long label in the middle ('timm:convnext_ba…in22k_ft_in1k'), keeping both ends readable;
+    the full text belongs in the tooltip."""
+    text = str(text)
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
 def _short(model_id: str, width: int = 46) -> str:
-    return model_id if len(model_id) <= width else model_id[: width - 1] + "…"
+    return short_label(model_id, width)
+
+
+def _model_scale(d: pd.DataFrame, models: Sequence[str] | None) -> alt.Scale:
+    return model_colour_scale(models if models is not None else sorted(d["model_id"].astype(str).unique()))
+
+
+SHADE = ("solid: measured", "faded: no data (counted as average)")
 
 
 def contribution_chart(ranking: Ranking, top: int = 10) -> alt.Chart:
-    """Stacked horizontal bars: how much each need adds to each top model's score (rank order)."""
+    """Stacked horizontal bars: how much each need adds to each top model's score (rank order).
+
+    Long model ids are shortened in the middle on the axis (full id in the tooltip); the shade legend
+    says in words which bars rest on data, since a grey legend swatch cannot match tinted bars.
+    """
     order = ranking.table["model_id"].head(top).tolist()
     c = ranking.contributions[ranking.contributions["model_id"].isin(order)].copy()
     c["need_label"] = c["need"].map(need_label)
-    c["data"] = c["has_data"].map({True: "measured", False: "no data (counted as average)"})
+    c["data"] = c["has_data"].map({True: SHADE[0], False: SHADE[1]})
     c["label"] = c["model_id"].map(_short)
     labels = [_short(m) for m in order]
     bars = alt.Chart(c).mark_bar().encode(
-        y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=360)),
+        y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=0)),
         x=alt.X("sum(contribution):Q", title="score (sum of weighted need scores)",
                 scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("need_label:N", title="need", legend=alt.Legend(orient="right", labelLimit=260)),
-        opacity=alt.Opacity("data:N", title="data", scale=alt.Scale(
-            domain=["measured", "no data (counted as average)"], range=[1.0, 0.35]),
-            legend=alt.Legend(orient="right", labelLimit=260)),
+        color=alt.Color("need_label:N", title="need", legend=alt.Legend(orient="bottom", columns=3, labelLimit=0)),
+        opacity=alt.Opacity("data:N", title="bar shade", scale=alt.Scale(domain=list(SHADE), range=[1.0, 0.35]),
+                            legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0,
+                                              symbolType="square", symbolFillColor="#4c78a8",
+                                              symbolStrokeColor="#4c78a8")),
         order=alt.Order("weight:Q", sort="descending"),
         tooltip=[alt.Tooltip("model_id:N", title="model"), alt.Tooltip("need_label:N", title="need"),
                  alt.Tooltip("weight:Q", format=".2f"), alt.Tooltip("need_score:Q", format=".2f",
                                                                     title="need score (0-1)"),
                  alt.Tooltip("contribution:Q", format=".3f"), alt.Tooltip("data:N")],
     )
-    # Streamlit fits the whole chart (axes, legends) into `height`; leave room for the x axis and its title.
-    return bars.properties(height=max(200, 30 * len(order) + 70))
+    # Streamlit fits the whole chart (axes, legends) into `height`: room for the x axis and the legends below.
+    n_needs = c["need_label"].nunique()
+    return bars.properties(height=max(200, 28 * len(order) + 110 + 18 * ((n_needs + 2) // 3)))
+
+
+def _axis_scale(values: pd.Series, log: bool) -> alt.Scale:
+    """Fit the axis to the data; a linear axis of non-negative values (accuracy, counts) never dips below 0."""
+    if log or values.empty:
+        return alt.Scale(type="log" if log else "linear", zero=False, nice=not log, padding=12)
+    lo, hi = float(values.min()), float(values.max())
+    pad = (hi - lo) * 0.05 or abs(hi) * 0.05 or 1.0
+    low = lo - pad
+    if lo >= 0:
+        low = max(0.0, low)
+    return alt.Scale(type="linear", zero=False, nice=False, domain=[low, hi + pad])
 
 
 def scatter_chart(df: pd.DataFrame, x_label: str, y_label: str, log_x: bool = False,
@@ -48,7 +105,8 @@ def scatter_chart(df: pd.DataFrame, x_label: str, y_label: str, log_x: bool = Fa
     """Two properties over models; Pareto-front models ringed and joined by a line.
 
     `df` is `advisor.ranking.pareto.pareto_front` output (model_id, value_x, value_y, on_front, source_id_x/y,
-    precision_x/y), optionally with paradigm and arch_type columns. Axes fit the data (no forced zero);
+    precision_x/y), optionally with paradigm and arch_type columns. Axes fit the data (no forced zero;
+    never below 0 for non-negative values);
     non-positive values are left off a log axis, since a log scale cannot place them.
     """
     d = df.copy()
@@ -60,8 +118,8 @@ def scatter_chart(df: pd.DataFrame, x_label: str, y_label: str, log_x: bool = Fa
         d = d[d["value_x"] > 0]
     if log_y:
         d = d[d["value_y"] > 0]
-    xs = alt.Scale(type="log" if log_x else "linear", zero=False, nice=not log_x, padding=12)
-    ys = alt.Scale(type="log" if log_y else "linear", zero=False, nice=not log_y, padding=12)
+    xs = _axis_scale(d["value_x"], log_x)
+    ys = _axis_scale(d["value_y"], log_y)
     x = alt.X("value_x:Q", title=x_label, scale=xs)
     y = alt.Y("value_y:Q", title=y_label, scale=ys)
     tips = [alt.Tooltip("model_id:N", title="model"), alt.Tooltip("paradigm:N"), alt.Tooltip("arch_type:N",
@@ -80,20 +138,22 @@ def scatter_chart(df: pd.DataFrame, x_label: str, y_label: str, log_x: bool = Fa
     return alt.layer(line, points, rings).properties(height=460).interactive()
 
 
-def compare_need_chart(df: pd.DataFrame) -> alt.Chart:
-    """Grouped bars of need scores (0-1 among candidates) for a few models.
+def compare_need_chart(df: pd.DataFrame, models: Sequence[str] | None = None) -> alt.Chart:
+    """Horizontal grouped bars of need scores (0-1 among candidates) for a few models.
 
-    `df`: model_id, need, need_score (NaN = no data; drawn as a missing bar, never as zero).
+    `df`: model_id, need, need_score (NaN = no data; drawn as a missing bar, never as zero). Horizontal, so
+    every need label is readable at any width; `models` fixes the model -> colour mapping for the page.
     """
     d = df.dropna(subset=["need_score"]).copy()
     d["need_label"] = d["need"].map(need_label)
+    n_rows = max(1, d["need_label"].nunique())
+    n_models = max(1, d["model_id"].nunique())
     return alt.Chart(d).mark_bar().encode(
-        x=alt.X("need_label:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220)),
-        xOffset=alt.XOffset("model_id:N"),
-        y=alt.Y("need_score:Q", title="need score (0 worst – 1 best)",
-                scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("model_id:N", title="model", legend=alt.Legend(orient="top", direction="vertical",
-                                                                         labelLimit=400)),
+        y=alt.Y("need_label:N", title=None, axis=alt.Axis(labelLimit=0)),
+        yOffset=alt.YOffset("model_id:N", sort=list(models) if models is not None else "ascending"),
+        x=alt.X("need_score:Q", title="need score (0 worst – 1 best)", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("model_id:N", title="model", scale=_model_scale(d, models),
+                        legend=alt.Legend(orient="top", direction="vertical", labelLimit=0)),
         tooltip=[alt.Tooltip("model_id:N", title="model"), alt.Tooltip("need_label:N", title="need"),
                  alt.Tooltip("need_score:Q", format=".2f")],
-    ).properties(height=560)
+    ).properties(height=n_rows * (8 * n_models + 8) + 60 + 18 * n_models)

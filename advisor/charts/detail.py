@@ -7,15 +7,21 @@ Figure-read values are drawn lighter and named in the tooltip, so their precisio
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
 
+from advisor.charts.core import model_colour_scale, short_label
 from advisor.ranking.data import widest_source
 
 READ = ["exact", "figure-read"]
+# Legend titles and swatches that say what each mark means: solid = exact number, faded / dashed = read off a plot.
+READ_LEGEND = alt.Legend(title="value (tooltip: precision)", orient="bottom", direction="vertical", labelLimit=0,
+                         symbolType="square", symbolFillColor="#4c78a8", symbolStrokeColor="#4c78a8",
+                         labelExpr="datum.label == 'exact' ? 'exact (solid): a published number' : "
+                                   "'figure-read (faded): read off a published plot, ±'")
 
 
 def read_kind(precision: str) -> str:
@@ -42,23 +48,36 @@ def _tips(value_title: str) -> list[alt.Tooltip]:
             alt.Tooltip("precision:N", title="precision")]
 
 
-def _grouped_bars(d: pd.DataFrame, y_title: str, x_title: str, rule: float | None = None) -> alt.Chart | None:
+def _colour(d: pd.DataFrame, models: Sequence[str] | None) -> alt.Color:
+    """The page's model colours (shared across its charts) and a legend under the chart, never cut."""
+    ids = list(models) if models is not None else sorted(d["model_id"].astype(str).unique())
+    return alt.Color("model_id:N", title="model", scale=model_colour_scale(ids),
+                     legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0))
+
+
+def _grouped_bars(d: pd.DataFrame, x_title: str, y_title: str, rule: float | None = None,
+                  models: Sequence[str] | None = None) -> alt.Chart | None:
+    """Horizontal grouped bars: items on the y axis (readable at any width; long names shortened in the
+    middle, full name in the tooltip), one bar per model, value on x."""
     if d.empty:
         return None
+    d = d.assign(label=d["item"].map(lambda s: short_label(s, 60)))  # full name in the tooltip
+    n_items, n_models = d["label"].nunique(), d["model_id"].nunique()
+    sort = list(models) if models is not None else "ascending"
     base = alt.Chart(d).mark_bar().encode(
-        x=alt.X("item:N", title=x_title, axis=alt.Axis(labelAngle=-35, labelLimit=200)),
-        xOffset=alt.XOffset("model_id:N"),
-        y=alt.Y("value:Q", title=y_title),
-        color=alt.Color("model_id:N", title="model", legend=alt.Legend(orient="right", labelLimit=400)),
-        opacity=alt.Opacity("read:N", title="value", scale=alt.Scale(domain=READ, range=[1.0, 0.45]),
-                            legend=alt.Legend(orient="right")),
-        tooltip=_tips(y_title),
+        y=alt.Y("label:N", title=y_title, axis=alt.Axis(labelLimit=0)),
+        yOffset=alt.YOffset("model_id:N", sort=sort),
+        x=alt.X("value:Q", title=x_title),
+        color=_colour(d, models),
+        opacity=alt.Opacity("read:N", scale=alt.Scale(domain=READ, range=[1.0, 0.45]), legend=READ_LEGEND),
+        tooltip=_tips(x_title),
     )
-    # Streamlit fits axes and legends into `height`: leave room for the rotated item labels.
+    # Streamlit fits axes and legends into `height`: bars, the x axis and the two legends below.
+    height = n_items * (7 * n_models + 8) + 120 + 18 * n_models
     if rule is None:
-        return base.properties(height=400)
-    line = alt.Chart(pd.DataFrame({"y": [rule]})).mark_rule(strokeDash=[4, 3], color="#555").encode(y="y:Q")
-    return alt.layer(base, line).properties(height=400)
+        return base.properties(height=height)
+    line = alt.Chart(pd.DataFrame({"x": [rule]})).mark_rule(strokeDash=[4, 3], color="#555").encode(x="x:Q")
+    return alt.layer(base, line).properties(height=height)
 
 
 def _one_source(d: pd.DataFrame) -> pd.DataFrame:
@@ -66,47 +85,50 @@ def _one_source(d: pd.DataFrame) -> pd.DataFrame:
     return widest_source(d, ["model_id", "property_id", "item"])
 
 
-def imagenet_x_chart(df: pd.DataFrame) -> alt.Chart | None:
+def imagenet_x_chart(df: pd.DataFrame, models: Sequence[str] | None = None) -> alt.Chart | None:
     d = _one_source(_prep(df, ("imagenet_x_error_ratio",)))
-    return _grouped_bars(d, "error ratio (1 = average error; lower is better)", "ImageNet-X factor", rule=1.0)
+    return _grouped_bars(d, "error ratio (1 = average error; lower is better)", "ImageNet-X factor", rule=1.0,
+                         models=models)
 
 
-def robustness_chart(df: pd.DataFrame) -> alt.Chart | None:
+def robustness_chart(df: pd.DataFrame, models: Sequence[str] | None = None) -> alt.Chart | None:
     d = _one_source(_prep(df, ("shift_top1",)))
-    return _grouped_bars(d, "top-1 (%)", "shifted test set")
+    return _grouped_bars(d, "top-1 (%)", "shifted test set", models=models)
 
 
-def vtab_chart(df: pd.DataFrame) -> alt.Chart | None:
+def vtab_chart(df: pd.DataFrame, models: Sequence[str] | None = None) -> alt.Chart | None:
     """VTAB group means where published, else every task."""
     d = _one_source(_prep(df, ("vtab_linear_probe_top1",)))
     groups = d[d["item"].str.startswith("mean")]
-    return _grouped_bars(groups if len(groups) else d, "linear-probe top-1 (%)", "VTAB group")
+    return _grouped_bars(groups if len(groups) else d, "linear-probe (LP) top-1 (%)", "VTAB group", models=models)
 
 
-def pug_chart(df: pd.DataFrame) -> alt.Chart | None:
+def pug_chart(df: pd.DataFrame, models: Sequence[str] | None = None) -> alt.Chart | None:
     d = _one_source(_prep(df, ("pug_imagenet_top1",)))
-    return _grouped_bars(d, "top-1 (%)", "PUG-ImageNet factor")
+    return _grouped_bars(d, "top-1 (%)", "PUG-ImageNet factor", models=models)
 
 
-def shape_bias_chart(df: pd.DataFrame) -> alt.Chart | None:
+def shape_bias_chart(df: pd.DataFrame, models: Sequence[str] | None = None) -> alt.Chart | None:
     d = _one_source(_prep(df, ("shape_bias",)))
     d = d[d["item"] == ""]
     if d.empty:
         return None
+    d = d.assign(label=d["model_id"])  # full ids: the axis has room, and the layout test forbids "…"
     return alt.Chart(d).mark_bar().encode(
-        y=alt.Y("model_id:N", title=None, axis=alt.Axis(labelLimit=360)),
+        y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=0),
+                sort=list(models) if models is not None else "ascending"),
         x=alt.X("value:Q", title="shape bias (fraction of shape decisions)", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("model_id:N", legend=None),
-        opacity=alt.Opacity("read:N", title="value", scale=alt.Scale(domain=READ, range=[1.0, 0.45])),
+        color=_colour(d, models),
+        opacity=alt.Opacity("read:N", scale=alt.Scale(domain=READ, range=[1.0, 0.45]), legend=READ_LEGEND),
         tooltip=_tips("shape bias"),
-    ).properties(height=50 * d["model_id"].nunique() + 70)  # Streamlit fits the axis into the height too
+    ).properties(height=34 * d["model_id"].nunique() + 130 + 18 * d["model_id"].nunique())
 
 
 INVARIANCE = {"invariance_scale_top1": "zoom-in factor", "invariance_shift_top1": "crop shift (pixels)",
               "invariance_resolution_top1": "test resolution (pixels)"}
 
 
-def invariance_chart(df: pd.DataFrame) -> alt.Chart | None:
+def invariance_chart(df: pd.DataFrame, models: Sequence[str] | None = None) -> alt.Chart | None:
     """Top-1 over magnitude, one panel per transform family (scale, shift, resolution)."""
     d = _one_source(_prep(df, tuple(INVARIANCE)))
     d = d.assign(magnitude=pd.to_numeric(d["item"], errors="coerce")).dropna(subset=["magnitude"])
@@ -120,27 +142,46 @@ def invariance_chart(df: pd.DataFrame) -> alt.Chart | None:
         panels.append(alt.Chart(p).mark_line(point=True).encode(
             x=alt.X("magnitude:Q", title=title, scale=alt.Scale(zero=False)),
             y=alt.Y("value:Q", title="top-1 (%)", scale=alt.Scale(zero=False)),
-            color=alt.Color("model_id:N", title="model", legend=alt.Legend(orient="right", labelLimit=400)),
-            strokeDash=alt.StrokeDash("read:N", title="value", scale=alt.Scale(domain=READ, range=[[1, 0], [5, 3]])),
+            color=_colour(d, models),
+            strokeDash=alt.StrokeDash("read:N", scale=alt.Scale(domain=READ, range=[[1, 0], [5, 3]]),
+                                      legend=alt.Legend(title="line", orient="bottom", direction="vertical",
+                                                        symbolType="stroke", labelLimit=0,
+                                                        labelExpr="datum.label == 'exact' ? 'solid: exact "
+                                                                  "published numbers' : 'dashed: read off a "
+                                                                  "published plot, ±'")),
             tooltip=_tips("top-1 (%)"),
-        ).properties(width=250, height=240))
+        ).properties(width=230, height=220))
+    # Legends below the panels: three panels and a legend side by side do not fit a 1,280 px window.
     return alt.hconcat(*panels).resolve_scale(y="shared")
 
 
-def probe_curves(df: pd.DataFrame) -> alt.Chart | None:
+def probe_curves(df: pd.DataFrame, panel_width: int = 200, models: Sequence[str] | None = None) -> alt.Chart | None:
     """Live-probe results: one panel per (metric, family), a line per model over the magnitude grid.
 
-    `df`: model_id, family, magnitude, metric, value.
+    `df`: model_id, family, magnitude, metric, value, and optionally `untransformed` (True at each family's
+    identity point, drawn as a larger diamond so it can be found wherever the grid puts it).
     """
     if df.empty:
         return None
-    return alt.Chart(df).mark_line(point=True).encode(
-        x=alt.X("magnitude:Q", title="magnitude", scale=alt.Scale(zero=False)),
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-        color=alt.Color("model_id:N", title="model", legend=alt.Legend(orient="bottom", labelLimit=400)),
-        tooltip=[alt.Tooltip("model_id:N", title="model"), "family:N", "metric:N",
-                 alt.Tooltip("magnitude:Q", format=".3g"), alt.Tooltip("value:Q", format=".4g")],
-    ).properties(width=220, height=170).facet(
+    d = df.copy()
+    if "untransformed" not in d:
+        d["untransformed"] = False
+    d["point"] = d["untransformed"].map({True: "untransformed image", False: "transformed"})
+    x = alt.X("magnitude:Q", title="magnitude", scale=alt.Scale(zero=False))
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+    colour = _colour(d, models)
+    tips = [alt.Tooltip("model_id:N", title="model"), "family:N", "metric:N",
+            alt.Tooltip("magnitude:Q", format=".3g"), alt.Tooltip("value:Q", format=".4g"),
+            alt.Tooltip("point:N", title="point")]
+    line = alt.Chart().mark_line().encode(x=x, y=y, color=colour)
+    points = alt.Chart().mark_point(filled=True).encode(
+        x=x, y=y, color=colour, tooltip=tips,
+        shape=alt.Shape("point:N", scale=alt.Scale(domain=["transformed", "untransformed image"],
+                                                   range=["circle", "diamond"]),
+                        legend=alt.Legend(title="point", orient="bottom", labelLimit=0)),
+        size=alt.Size("point:N", scale=alt.Scale(domain=["transformed", "untransformed image"], range=[30, 110]),
+                      legend=None))
+    return alt.layer(line, points, data=d).properties(width=panel_width, height=160).facet(
         row=alt.Row("metric:N", title=None), column=alt.Column("family:N", title=None),
     ).resolve_scale(x="independent", y="independent")
 
@@ -150,7 +191,7 @@ class DetailView:
     key: str
     title: str
     property_ids: tuple[str, ...]
-    build: Callable[[pd.DataFrame], alt.Chart | None]
+    build: Callable[..., alt.Chart | None]  # (scores, models=None) -> chart or None
 
 
 DETAIL_VIEWS: tuple[DetailView, ...] = (
@@ -163,8 +204,8 @@ DETAIL_VIEWS: tuple[DetailView, ...] = (
 )
 
 
-def detail_chart(key: str, df: pd.DataFrame) -> alt.Chart | None:
+def detail_chart(key: str, df: pd.DataFrame, models: Sequence[str] | None = None) -> alt.Chart | None:
     for v in DETAIL_VIEWS:
         if v.key == key:
-            return v.build(df)
+            return v.build(df, models=models)
     raise KeyError(key)

@@ -23,6 +23,38 @@ from advisor.ui import cache, state
 PAGE_DIR = Path(__file__).parent / "pages"
 THIN_COVERAGE = 0.75  # below this share of the requested weight, a pick is "thinly covered"
 
+# Plain-language help for every metric and abbreviation the pages show (column help, captions, glossary).
+GLOSSARY: dict[str, str] = {
+    "score": "The weighted mean of the need scores you asked for: 0 = worst, 1 = best among the models ranked.",
+    "coverage": "Share of your weight this model has data for. A need without data counts as the median "
+                "candidate (neither rewarded nor punished), so low coverage means the score rests on less "
+                "evidence.",
+    "first in": f"Stability: the share of {state.DRAWS:,} slightly perturbed versions of your weights (random "
+                "draws around them) in which this model comes first. Near 100 % the pick does not depend on the exact "
+                "slider positions. Below 60 % for the top model the first few are a close call: look at them "
+                "all. For lower-ranked models a small share is normal.",
+    "GMACs": "Giga multiply-accumulate operations: billions of multiply-adds the model needs for one image at "
+             "its input size. A measure of compute per image (lower = cheaper).",
+    "params": "Number of learned weights, in millions (M): memory and download size.",
+    "LP": "Linear probe: a single linear classifier trained on the frozen model's features; its accuracy "
+          "measures how well the features transfer to a new task without fine-tuning.",
+    "ImageNet top-1": "Share of ImageNet validation images whose most likely predicted class is right (%).",
+    "invariance": "Mean top-1 agreement over the transformed variants: how often the model keeps the class it "
+                  "predicted for the untransformed image (100 % = never changes its mind).",
+    "prob. kept": "Probability the model still gives to the class it predicted for the untransformed image, "
+                  "after the transformation, relative to before (1 = fully kept).",
+    "KL": "Kullback-Leibler divergence between the class probabilities before and after the transformation: "
+          "0 = the prediction did not move; larger = it moved more.",
+    "cosine": "Cosine similarity of the model's image embedding before and after the transformation: 1 = the "
+              "same direction, lower = the features changed.",
+}
+
+
+def glossary(*terms: str) -> None:
+    """A short 'what the numbers mean' list (all terms when none are named)."""
+    names = terms or tuple(GLOSSARY)
+    st.markdown("  \n".join(f"**{t}**: {GLOSSARY[t]}" for t in names))
+
 
 @contextmanager
 def user_errors() -> Iterator[None]:
@@ -152,38 +184,45 @@ def ranked_table(ranking: Ranking, data: RankingData, top: int = 25,
     acc = axis_values(data, "imagenet_top1", "", pd.Index(t["model_id"])).set_index("model_id")["value"]
     extra = {"measured here": t["model_id"].map(measured).fillna("")} if measured else {}
     weights = t["weights_from"] if "weights_from" in t else pd.Series("", index=t.index)
+    # Shares as whole percentages, the way the captions print them (44 % in both, never 44.44 % here).
     return pd.DataFrame({
         "rank": t["rank"], "model": t["model_id"], **extra, "weights": weights.fillna("none known"),
-        "score": t["score"], "coverage": t["coverage"],
-        "stability": t["top1_share"], "ImageNet top-1": t["model_id"].map(acc), "params": t["params_m"],
-        "GMACs": t["gmacs"], "paradigm": t["paradigm"],
+        "score": t["score"],
+        "coverage": (t["coverage"] * 100).round(0), "first in": (t["top1_share"] * 100).round(0),
+        "ImageNet top-1": t["model_id"].map(acc), "params": t["params_m"], "GMACs": t["gmacs"],
+        "paradigm": t["paradigm"],
     })
 
 
 def ranked_table_config() -> dict:
     return {
         "rank": st.column_config.NumberColumn("rank", format="%d", width="small"),
-        "model": st.column_config.TextColumn("model", width=300),
+        "model": st.column_config.TextColumn("model", width="large"),
         "weights": st.column_config.TextColumn("weights", help="Where the weights can be had (timm, open_clip, "
                                                "torchvision, torch.hub, pip); 'none known' = not public"),
-        "score": st.column_config.NumberColumn("score", format="%.3f", help="0 worst – 1 best among candidates"),
-        "coverage": st.column_config.ProgressColumn("coverage", format="percent", min_value=0.0, max_value=1.0,
-                                                    help="share of your weight this model has data for"),
-        "stability": st.column_config.ProgressColumn(
-            "stability", format="percent", min_value=0.0, max_value=1.0,
-            help="share of slightly perturbed weightings in which it stays first"),
-        "ImageNet top-1": st.column_config.NumberColumn(format="%.1f %%"),
-        "params": st.column_config.NumberColumn(format="%.1f M"),
-        "GMACs": st.column_config.NumberColumn(format="%.2f"),
+        "score": st.column_config.NumberColumn("score", format="%.3f", help=GLOSSARY["score"]),
+        "coverage": st.column_config.ProgressColumn("coverage", format="%d %%", min_value=0, max_value=100,
+                                                    help=GLOSSARY["coverage"]),
+        "first in": st.column_config.ProgressColumn("first in", format="%d %%", min_value=0, max_value=100,
+                                                    help=GLOSSARY["first in"]),
+        "ImageNet top-1": st.column_config.NumberColumn(format="%.1f %%", help=GLOSSARY["ImageNet top-1"]),
+        "params": st.column_config.NumberColumn(format="%.1f M", help=GLOSSARY["params"]),
+        "GMACs": st.column_config.NumberColumn(format="%.2f", help=GLOSSARY["GMACs"]),
     }
+
+
+FACT_COLUMNS = {"params": st.column_config.TextColumn(help=GLOSSARY["params"]),
+                "GMACs": st.column_config.TextColumn(help=GLOSSARY["GMACs"])}
 
 
 def ranking_notices(ranking: Ranking) -> None:
     """Warn where the top pick is unstable or thinly covered; pass the engine's notes on."""
     top = ranking.table.iloc[0]
     if ranking.request.draws > 0 and not bool(top["stable"]):
-        st.warning(f"The top pick is not stable: it stays first in only {top['top1_share']:.0%} of slightly "
-                   "perturbed weightings. Look at the next few models too.", icon=":material/balance:")
+        st.warning(f"A close call: the top pick comes first in only {top['top1_share']:.0%} of "
+                   f"{ranking.request.draws:,} slightly perturbed versions of your weights (below 60 % counts as a "
+                   "close call). Small changes to the sliders can reorder the first few: compare them before choosing.",
+                   icon=":material/balance:")
     if float(top["coverage"]) < THIN_COVERAGE:
         st.warning(f"The top pick is thinly covered: data exists for only {top['coverage']:.0%} of the weight "
                    "you set; missing needs count as average.", icon=":material/data_alert:")

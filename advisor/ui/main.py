@@ -43,5 +43,9 @@ def main() -> None:
              for n, p in enumerate(state.PAGES)]
     page = st.navigation([pg for pg, _ in pages], position="top")
     keep_other_pages_state(next((spec for pg, spec in pages if pg.url_path == page.url_path), None))
+    # The URL is written from the very state this run renders, before the page draws: a run cut short by a
+    # newer widget event (quick slider steps) still leaves the address bar matching the widgets. Written again
+    # after the page, for values the page itself settles (defaults on first visit, an invalid axis choice).
+    write_url_state()
     page.run()
     write_url_state()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from advisor.charts import contribution_chart
 from advisor.errors import AdvisorError
 from advisor.ranking.explain import explain_top
-from advisor.ui import cache, components, state
+from advisor.ui import cache, components, state, views
 
 INTRO = ("Pick a pretrained vision model by more than ImageNet accuracy. Say what matters for your use with "
          "the sliders; the advisor ranks the {n:,} models in its store on published robustness, calibration, "
@@ -22,10 +21,12 @@ def controls() -> None:
         if quba:
             st.info("QUBA mode reproduces QUBA's own score with its fixed weights; the sliders are ignored. "
                     "Pick another preset to use them.", icon=":material/info:")
+    # Hard limits first and always open: they decide which models are ranked at all.
+    with st.container(border=True):
+        st.markdown(":material/filter_alt: **Hard limits** (a model outside them is not ranked)")
+        components.limit_controls(cache.model_table())
     st.markdown("**What matters for you** (0 = ignore, 1 = most)")
     components.need_sliders(disabled=quba)
-    with st.expander("Hard limits", icon=":material/filter_alt:"):
-        components.limit_controls(cache.model_table())
 
 
 def results() -> None:
@@ -39,7 +40,8 @@ def results() -> None:
     st.subheader(f"Top pick: {top['model_id']}")
     st.caption(f"{len(ranking.table)} models ranked of {ranking.n_candidates} passing the limits · "
                f"score {top['score']:.3f} · coverage {top['coverage']:.0%} · "
-               f"first in {top['top1_share']:.0%} of perturbed weightings")
+               f"first in {top['top1_share']:.0%} of perturbed weightings",
+               help=components.GLOSSARY["first in"])
     components.ranking_notices(ranking)
     measured = components.measured_labels(components.measured_key())
     if measured:
@@ -53,8 +55,10 @@ def results() -> None:
     frame = components.ranked_table(ranking, data, measured=measured)
     st.dataframe(frame, hide_index=True, width="stretch", column_config=components.ranked_table_config(),
                  key="ranked_table")
+    with st.expander("What the numbers mean", icon=":material/help:"):
+        components.glossary("score", "coverage", "first in", "ImageNet top-1", "params", "GMACs", "LP")
     st.markdown("**What each need adds to the score** (top 10)")
-    st.altair_chart(contribution_chart(ranking, top=10), width="stretch")
+    views.show(views.contribution_spec(ranking.request, components.measured_key()))
     st.markdown("**Why these models**")
     for mid, text in explain_top(ranking, 3).items():
         with st.expander(mid, expanded=mid == top["model_id"]):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from advisor.charts import DETAIL_VIEWS, compare_need_chart
-from advisor.charts.detail import read_kind
-from advisor.ui import cache, components, state
+from advisor.ui import cache, components, state, views
 
 COMPARE_INIT = "_compare_init"
 
@@ -44,26 +42,21 @@ def render() -> None:
             s[state.COMPARE] = study[:4]
             st.rerun()
         return
-    st.dataframe(facts(ids), hide_index=True, width="stretch")
+    st.dataframe(facts(ids), hide_index=True, width="stretch", column_config=components.FACT_COLUMNS)
+    page = views.compare_specs(tuple(ids))
     st.subheader("Per need")
-    st.caption("Need scores among all models in the store (0 worst – 1 best); a missing bar means no data.")
-    ns = cache.reference_need_scores()
-    st.altair_chart(compare_need_chart(ns[ns["model_id"].isin(ids)]), width="stretch")
-    scores = cache.model_scores(tuple(ids))
-    figure = scores["precision"].map(read_kind) == "figure-read"
+    st.caption("Need scores among all models in the store (0 worst – 1 best); a missing bar means no data. "
+               "Each model keeps its colour in every chart on this page.")
+    views.show(page["need"])
     st.subheader("Detail views")
-    if figure.any():
-        kinds = ", ".join(sorted(scores.loc[figure, "precision"].unique()))
-        st.caption(f"Lighter bars and dashed lines are values read off published figures ({kinds}); the "
-                   "tooltip gives each value's precision and source.")
+    if page["figure_kinds"]:
+        st.caption(f"Faded bars and dashed lines are values read off published figures "
+                   f"({', '.join(page['figure_kinds'])}); the tooltip gives each value's precision and source.")
     shown = 0
-    for view in DETAIL_VIEWS:
-        chart = view.build(scores)
-        if chart is None:
-            continue
+    for key, title, chart in page["details"]:
         shown += 1
-        st.markdown(f"**{view.title}**")
-        st.altair_chart(chart, width="stretch" if view.key != "invariance" else "content")
+        st.markdown(f"**{title}**")
+        views.show(chart, stretch=key != "invariance")
     if not shown:
         st.info("None of these models has data for the study's detail views (ImageNet-X, robustness per "
                 "data set, VTAB, PUG, invariance, shape bias).")

@@ -5,10 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from advisor.charts import scatter_chart
-from advisor.ranking.pareto import pareto_front
 from advisor.store.properties import get_property
-from advisor.ui import cache, components, state
+from advisor.ui import cache, components, state, views
 
 
 def axis_label(prop: str, item: str) -> str:
@@ -60,21 +58,29 @@ def render() -> None:
     if s[state.SEARCH].strip():
         keep = keep[keep["model_id"].str.contains(s[state.SEARCH].strip(), case=False, regex=False)
                     | keep["display_name"].str.contains(s[state.SEARCH].strip(), case=False, regex=False)]
+    filtered = bool(s[state.EX_PARADIGMS] or s[state.SEARCH].strip())
     x, y = (s[state.X_PROP], s[state.X_ITEM]), (s[state.Y_PROP], s[state.Y_ITEM])
     with components.user_errors():
-        df = pareto_front(cache.get_data(), x, y, pd.Index(keep["model_id"]))
-        if df.empty:
+        df, chart = views.explore_view(x, y, tuple(keep["model_id"]) if filtered else None, axis_label(*x),
+                                       axis_label(*y), bool(s[state.LOG_X]), bool(s[state.LOG_Y]))
+        if chart is None:
             st.info("No model has data for both properties with these filters. Try another pair or clear the "
                     "search.")
             return
-        df = df.merge(models[["model_id", "paradigm", "arch_type"]], on="model_id", how="left")
-        chart = scatter_chart(df, axis_label(*x), axis_label(*y), log_x=s[state.LOG_X], log_y=s[state.LOG_Y])
-        st.altair_chart(chart, width="stretch")
+        views.show(chart)
         front = df[df["on_front"]].reset_index(drop=True)
         st.caption(f"{len(df)} models with both values · {len(front)} on the Pareto front")
+        # One number format per column (fixed decimals), never a mix of 66.008 and 77.81.
         st.dataframe(front[["model_id", "value_x", "value_y", "source_id_x", "source_id_y", "paradigm"]].rename(
             columns={"value_x": axis_label(*x), "value_y": axis_label(*y), "source_id_x": "x source",
-                     "source_id_y": "y source"}), hide_index=True, width="stretch")
+                     "source_id_y": "y source", "model_id": "model"}), hide_index=True, width="stretch",
+            column_config={k: st.column_config.NumberColumn(format=_fmt(df, v)) for k, v in
+                           ((axis_label(*x), "value_x"), (axis_label(*y), "value_y"))})
+
+
+def _fmt(df: pd.DataFrame, col: str) -> str:
+    """Fixed decimals for a column: 3 for values below 10 (ratios, ECE), else 1 (percentages, counts)."""
+    return "%.3f" if df[col].abs().max() < 10 else "%.1f"
 
 
 def _known(prop: str) -> bool:

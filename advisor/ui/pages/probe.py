@@ -15,8 +15,13 @@ MAX_IMAGES = 8  # per run: a 2-core CPU probes 8 images × 3 models × 3 familie
 DEFAULT_FAMILIES = ("scale", "shift", "resolution")  # the study's three
 DEFAULT_SAMPLE = "chelsea.png"  # the bundled cat photo
 N_DEFAULT_MODELS = 2
+UPLOAD_SEEN = "_probe_upload_seen"  # session flag: the default sample was dropped for this upload
 METRICS = {"top1_agreement": "Top-1 agreement", "prob_kept": "Probability kept on the original class",
            "kl": "KL divergence from the original", "cosine": "Embedding cosine similarity"}
+METRIC_HELP = {"top1_agreement": "Share of images where the model keeps the class it predicted for the "
+                               "untransformed image (1 = always).",
+               "prob_kept": "prob. kept: " + components.GLOSSARY["prob. kept"],
+               "kl": "KL: " + components.GLOSSARY["KL"], "cosine": "cosine: " + components.GLOSSARY["cosine"]}
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 
 
@@ -82,10 +87,20 @@ def run(images: list, models: list[str], families: list[str]) -> None:
 
 
 def curves_frame(result, metric: str) -> pd.DataFrame:
-    """Long frame for probe_curves: mean of one metric per (model, family, magnitude) over the images."""
+    """Long frame for probe_curves: mean of one metric per (model, family, magnitude) over the images,
+    with each family's untransformed (identity) point flagged, wherever its grid sorts it."""
+    from advisor.probes import get_family
+
     c = result.curve(metric)
+    identity = {f: get_family(f).identity for f in c["family"].unique()}
     return pd.DataFrame({"model_id": c["model_id"], "family": c["family"], "magnitude": c["magnitude"],
-                         "metric": METRICS[metric], "value": c[metric]})
+                         "metric": METRICS[metric], "value": c[metric],
+                         "untransformed": c["magnitude"] == c["family"].map(identity)})
+
+
+def panel_width(n_families: int, room: int = 660) -> int:
+    """Width of one probe panel so that all families fit the results column at 1,280 px (axes included)."""
+    return max(110, min(220, room // max(1, n_families) - 70))
 
 
 def show_result(result) -> None:
@@ -112,19 +127,26 @@ def show_result(result) -> None:
             f = get_family(fam)
             st.caption(f"{f.label} ({f.unit})")
             st.image([im for _, im in strip], caption=[f"{m:g}" for m, _ in strip], width=120)
-    st.markdown("**How the predictions move** (mean over the images; the first point of each grid is the "
+    st.markdown("**How the predictions move** (mean over the images; the large diamond in each panel is the "
                 "untransformed image)")
     tabs = st.tabs(list(METRICS.values()))
+    models = [m.model_id for m in result.models]
     for tab, metric in zip(tabs, METRICS, strict=True):
-        chart = probe_curves(curves_frame(result, metric))
+        tab.caption(METRIC_HELP[metric])
+        frame = curves_frame(result, metric)
+        chart = probe_curves(frame, panel_width=panel_width(frame["family"].nunique()), models=models)
         if chart is not None:
             tab.altair_chart(chart, width="content")
     st.markdown("**Invariance per model and family** (mean top-1 agreement over the transformed variants)")
     cols = {"model_id": "model", "family": "family", "invariance": "invariance", "mean_prob_kept": "prob. kept",
             "mean_kl": "KL", "mean_cosine": "cosine", "n_images": "images", "n_variants": "variants"}
+    g = components.GLOSSARY
     st.dataframe(result.summary.rename(columns=cols), hide_index=True, width="stretch",
                  column_config={"invariance": st.column_config.ProgressColumn(format="percent", min_value=0.0,
-                                                                              max_value=1.0)})
+                                                                              max_value=1.0, help=g["invariance"]),
+                                "prob. kept": st.column_config.NumberColumn(format="%.3f", help=g["prob. kept"]),
+                                "KL": st.column_config.NumberColumn(format="%.3f", help=g["KL"]),
+                                "cosine": st.column_config.NumberColumn(format="%.3f", help=g["cosine"])})
     if result.skipped:
         with st.expander(f"Variants a model could not run ({len(result.skipped)})"):
             st.write("\n".join(f"- {x}" for x in result.skipped))
@@ -141,13 +163,18 @@ def render() -> None:
     st.markdown("Apply zoom, shift, resolution, rotation and other changes to your own photos and measure how "
                 "much each model's prediction moves. Only models with real weights on this machine can run.")
     s = st.session_state
-    left, right = st.columns([1.4, 2.3], gap="large")
+    left, right = st.columns([1.6, 2.3], gap="large")  # the uploader's type list fits at 1,280 px
     with left:
         files = st.file_uploader(f"Your images (up to {MAX_IMAGES})", type=IMAGE_TYPES, accept_multiple_files=True,
                                  key=state.PROBE_UPLOAD)
         names = [p.name for p in bundled_images()]
         if state.PROBE_SAMPLES not in s:
             s[state.PROBE_SAMPLES] = [DEFAULT_SAMPLE] if DEFAULT_SAMPLE in names else names[:1]
+        if files and not s.get(UPLOAD_SEEN):  # the user's own images replace the default sample (once)
+            s[UPLOAD_SEEN] = True
+            s[state.PROBE_SAMPLES] = []
+        elif not files:
+            s[UPLOAD_SEEN] = False
         st.multiselect("Sample photos (CC0)", names, key=state.PROBE_SAMPLES)
         images, notes = gather_images([(f.name, f.getvalue()) for f in files or []], s[state.PROBE_SAMPLES])
         for msg in notes:

@@ -1,0 +1,94 @@
+"""Nothing clipped: every page at 1,280 and 1,920 px, no overflowing element and no truncated chart label.
+
+Screenshots go to artifacts/layout/ (gitignored) to be looked at.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
+
+HERE = Path(__file__).parent
+ARTIFACTS = HERE.parents[1] / "artifacts" / "layout"
+PAGES = ("", "explore", "compare", "model_card", "probe", "report")
+WIDTHS = (1280, 1920)
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+FIXTURE = _load("ui_fixture_store_layout", HERE.parent / "app" / "fixture_store.py")
+SUPPORT = _load("ui_browser_support_layout", HERE / "conftest.py")
+
+# Elements of the main area whose content is wider than their box and cut there (overflow hidden / clip;
+# scroll containers meant to scroll, e.g. the data grids, are left out), and a page that scrolls sideways.
+CLIPPED_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]') || document.body;
+  const scrolls = (el) => { for (let e = el; e && e !== main; e = e.parentElement) {
+      const o = getComputedStyle(e).overflowX; if (o === 'auto' || o === 'scroll') return true; } return false; };
+  const out = [];
+  if (document.documentElement.scrollWidth > document.documentElement.clientWidth + 2)
+    out.push(`page scrolls sideways: ${document.documentElement.scrollWidth}>${document.documentElement.clientWidth}`);
+  for (const el of main.querySelectorAll('*')) {
+    if (el.closest('[data-testid="stDataFrame"], [data-testid="stTooltipContent"], [role="tablist"]')) continue;
+    const o = getComputedStyle(el).overflowX;
+    if (o !== 'hidden' && o !== 'clip') continue;  // visible overflow is not cut here; a hiding ancestor is
+    if (el.clientWidth < 4 || el.scrollWidth <= el.clientWidth + 2 || scrolls(el)) continue;
+    out.push(`${el.tagName.toLowerCase()}[${el.getAttribute('data-testid') || el.className || ''}] `
+             + `${el.scrollWidth}>${el.clientWidth}: ${(el.innerText || el.textContent || '').slice(0, 60)}`);
+  }
+  return out; }"""
+# Vega truncates a label with an ellipsis when it is longer than its limit; a chart wider than its box is cut.
+CHART_JS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].flatMap((c, i) => {
+  const bad = [...c.querySelectorAll('svg text')].map(t => t.textContent).filter(t => t.includes('…'))
+     .map(t => `chart ${i}: truncated label '${t}'`);
+  const svg = c.querySelector('svg'); const box = c.getBoundingClientRect();
+  if (svg && svg.getBoundingClientRect().right > box.right + 2)
+    bad.push(`chart ${i}: ${Math.round(svg.getBoundingClientRect().right - box.right)} px cut on the right`);
+  return bad; })"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from advisor.ui.cache import DB_ENV
+
+    db = FIXTURE.make_store(tmp_path_factory.mktemp("layout") / "ui.duckdb")
+    port = SUPPORT.free_port()
+    proc = SUPPORT.start_server(port, {DB_ENV: str(db)})
+    try:
+        SUPPORT.wait_healthy(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        SUPPORT.stop_server(proc)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_page_clips_anything(server, chromium_browser, width):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = chromium_browser.new_page(viewport={"width": width, "height": 1000})
+    problems: dict[str, list[str]] = {}
+    try:
+        for path in PAGES:
+            page.goto(f"{server}/{path}")
+            page.wait_for_selector("h1", timeout=60_000)
+            page.wait_for_timeout(200)
+            page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
+            # Widgets, grids and charts load lazily: wait until no skeleton placeholder is left, then for Vega.
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')",
+                                   timeout=90_000)
+            page.wait_for_timeout(700)
+            SUPPORT.save_shot(page, ARTIFACTS / f"{path or 'advisor'}_{width}.png")
+            found = page.evaluate(CLIPPED_JS) + page.evaluate(CHART_JS)
+            if found:
+                problems[path or "advisor"] = found
+    finally:
+        page.close()
+    assert not problems, "\n".join(f"{p}: {x}" for p, xs in problems.items() for x in xs)

@@ -1,0 +1,82 @@
+"""A URL copied right after quick widget changes restores exactly what is on screen in a fresh browser."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
+
+HERE = Path(__file__).parent
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+FIXTURE = _load("ui_fixture_store_url", HERE.parent / "app" / "fixture_store.py")
+SUPPORT = _load("ui_browser_support_url", HERE / "conftest.py")
+SLIDERS = ("Calibrated confidences", "Robustness to corruptions")
+
+
+@pytest.fixture
+def server(tmp_path):
+    from advisor.ui.cache import DB_ENV
+
+    db = FIXTURE.make_store(tmp_path / "ui.duckdb")
+    port = SUPPORT.free_port()
+    proc = SUPPORT.start_server(port, {DB_ENV: str(db)})
+    try:
+        SUPPORT.wait_healthy(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        SUPPORT.stop_server(proc)
+
+
+def thumb(page, label: str):
+    return page.locator('[data-testid="stSlider"]').filter(has_text=label).locator('input[type="range"]').first
+
+
+def idle(page) -> None:
+    page.wait_for_timeout(100)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=30_000)
+
+
+def on_screen(page) -> dict[str, str]:
+    values = {label: thumb(page, label).input_value() for label in SLIDERS}
+    values["top pick"] = page.get_by_text("Top pick:").inner_text()
+    return values
+
+
+def test_url_copied_at_once_restores_the_view(server, chromium_browser, tmp_path):
+    page = chromium_browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server)
+    page.get_by_text("Top pick:").wait_for(timeout=30_000)
+    idle(page)
+    thumb(page, SLIDERS[0]).focus()
+    for _ in range(10):  # quick steps, no waiting in between: the runs interrupt each other
+        page.keyboard.press("ArrowRight")
+    thumb(page, SLIDERS[1]).focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    # The address bar follows the widgets within a round trip, not after the page has finished drawing.
+    page.wait_for_function("() => location.search.includes('w_calibration=1')", timeout=5_000)
+    idle(page)
+    url, shown = page.url, on_screen(page)
+    assert shown[SLIDERS[0]] == "1"
+    fresh = chromium_browser.new_context(viewport={"width": 1400, "height": 1000})
+    other = fresh.new_page()
+    try:
+        other.goto(url)
+        other.get_by_text("Top pick:").wait_for(timeout=30_000)
+        idle(other)
+        assert on_screen(other) == shown
+    finally:
+        SUPPORT.save_shot(other, tmp_path / "url_restored.png")
+        fresh.close()
+        page.close()
