@@ -23,7 +23,7 @@ from advisor.errors import ImageIntakeError
 MAX_BYTES = 50 * 1024 * 1024  # a larger upload is refused before decoding
 MAX_PIXELS = 64_000_000  # above this a real image is "too large" (a 48 MP phone photo still fits)
 WORK_SHORT_SIDE = 1024  # the kept copy; probes never need more (3x zoom of a 256-px view = 768 px)
-MAX_ASPECT = 4.0  # a longer strip is centre-cropped to 4:1: the probes resize the short side, so the
+MAX_ASPECT = 8.0  # a longer strip is centre-cropped to 8:1: the probes resize the short side, so the
 #                   long side (and memory per image) would otherwise grow without bound (a 30000×2 PNG)
 ASSETS = Path(__file__).with_name("assets")
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
