@@ -45,7 +45,7 @@ def ensure_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES
             raise StoreError(f"store {db_path} is {reason} and the sources folder {sources_dir} is missing")
         try:
             build_store(db_path, sources_dir)
-        except OSError as exc:
+        except (OSError, duckdb.Error) as exc:
             raise StoreError(f"store {db_path} is {reason} and could not be rebuilt: {exc}") from exc
         return f"rebuilt ({reason})"
 
