@@ -169,6 +169,14 @@ def load_image_file(path: str | Path, **limits: float) -> IntakeResult:
     return load_image(data, p.name, **limits)
 
 
+def read_image_bytes(path: str | Path, max_bytes: int = MAX_BYTES) -> tuple[str, bytes]:
+    """(file name, bytes) of a user-named image file, read with a size cap; a missing file, a folder or a
+    device is an InvalidRequestError naming it (for `advisor report --image`)."""
+    from advisor.jsonio import read_capped
+
+    return Path(path).name, read_capped(path, max_bytes, "image")
+
+
 def load_images(items: Iterable[IntakeResult | str | Path | tuple[str, bytes]],
                 ) -> tuple[list[IntakeResult], list[str]]:
     """Intake many images; one bad file becomes a message and never stops the others."""

@@ -10,13 +10,15 @@ from advisor.ranking.cli import add_rank_options, resolve_request
 
 def cmd_report(args: argparse.Namespace) -> int:
     from advisor.cli import _store
+    from advisor.jsonio import load_json
+    from advisor.probes.images import read_image_bytes
     from advisor.report.build import build_report
     from advisor.report.write import write_report
 
     store = _store(args)
     request = resolve_request(args, store)
-    probe = Path(args.probe_results) if args.probe_results else None
-    images = [(Path(p).name, Path(p).read_bytes()) for p in args.image]
+    probe = load_json(args.probe_results, what="probe results") if args.probe_results else None
+    images = [read_image_bytes(p) for p in args.image]
     report = build_report(store, request, probe_results=probe, notes=args.note or "", images=images,
                           title=args.title)
     written = write_report(report, args.format, Path(args.output))
