@@ -79,18 +79,6 @@ def probe_ready_ids(path: str | None = None) -> frozenset[str]:
     return frozenset(mid for mid, (ok, _) in readiness(live).items() if ok)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def intake(name: str, data: bytes):  # -> advisor.probes.IntakeResult | str
-    """One image through the probes' safe intake, or the error message naming the file."""
-    from advisor.errors import ImageIntakeError
-    from advisor.probes import load_image
-
-    try:
-        return load_image(data, name)
-    except ImageIntakeError as exc:
-        return str(exc)
-
-
 @st.cache_data(max_entries=16, show_spinner="Writing the report (charts rendered offline)…")
 def cached_report(request: RankRequest, measured: tuple[tuple, ...], notes: str, probe_json: str | None,
                   images: tuple[tuple[str, bytes], ...], path: str | None = None) -> dict[str, bytes]:
