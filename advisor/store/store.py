@@ -50,6 +50,17 @@ def ensure_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES
         return f"rebuilt ({reason})"
 
 
+def rebuild_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES) -> None:
+    """Rebuild a store whose file failed while in use (its fingerprint may still read as fresh)."""
+    with _LOCK:
+        if not sources_dir.is_dir():
+            raise StoreError(f"store {db_path} is damaged and the sources folder {sources_dir} is missing")
+        try:
+            build_store(db_path, sources_dir)
+        except (OSError, duckdb.Error) as exc:
+            raise StoreError(f"store {db_path} is damaged and could not be rebuilt: {exc}") from exc
+
+
 class PropertyStore:
     """Query API over the store. Everything returns DataFrames or plain dicts."""
 
@@ -62,17 +73,26 @@ class PropertyStore:
         except duckdb.Error as exc:
             raise StoreError(f"cannot read the store {self.db_path}: {exc}. Run `advisor build`.") from exc
         self._model_ids: list[str] | None = None
+        self.failed = False  # set when a query hit a damaged file: the app reopens the store (see ui.cache)
 
     def close(self) -> None:
         self._con.close()
 
     def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
         """Run a read-only query (cursor per call, so threads can share the store)."""
-        cur = self._con.cursor()
         try:
-            return cur.execute(sql, list(params)).df()
-        finally:
-            cur.close()
+            cur = self._con.cursor()
+            try:
+                return cur.execute(sql, list(params)).df()
+            finally:
+                cur.close()
+        except (duckdb.ParserException, duckdb.BinderException, duckdb.InvalidInputException):
+            raise  # a mistake in the query, not in the file
+        except duckdb.Error as exc:
+            self.failed = True
+            first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise StoreError(f"the property store {self.db_path} could not be read ({first}); it is reopened "
+                             f"(and rebuilt if needed) for the next request, or run `advisor build`") from exc
 
     # --- tables -------------------------------------------------------------------------------
     def models(self, search: str | None = None, paradigm: str | None = None) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from advisor.ui import state
+from advisor.ui import cache, state
 from advisor.ui.components import PAGE_DIR
 
 # (file, title, icon). Adding a page is one line here; the first is the landing page.
@@ -52,5 +52,6 @@ def main() -> None:
     pages = [st.Page(str(PAGE_DIR / f), title=t, icon=i, default=n == 0) for n, (f, t, i) in enumerate(PAGES)]
     page = st.navigation(pages, position="top")
     keep_other_pages_state(next((f for f, t, _ in PAGES if t == page.title), ""))
-    page.run()
+    with cache.store_errors():  # a damaged store file: a message, and reopened for the next run
+        page.run()
     write_url_state()
