@@ -45,7 +45,7 @@ def server(tmp_path_factory):
 
 
 def _settled(page) -> None:
-    page.get_by_text("Top pick:").wait_for(timeout=90_000)
+    page.locator('[data-testid="stSlider"]').first.wait_for(timeout=90_000)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=90_000)
 
 
