@@ -5,41 +5,22 @@ One reader for the CLI (`--measured FILE`) and the app, so both rank the same me
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from advisor.errors import AdvisorError, InvalidRequestError
+from advisor.jsonio import loads_bounded, read_capped
 from advisor.store.measured import empty_measured
 
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 EVALUATION_KIND = "vision-advisor-evaluation"
 
 
-def read_capped(path: Path, limit: int = MAX_RESULT_BYTES) -> bytes:
-    """The file's bytes, refusing more than `limit` (counted while reading: stat() says 0 for /dev/zero)."""
-    try:
-        if path.is_dir():
-            raise InvalidRequestError(f"{path} is a folder, not a result file")
-        with path.open("rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise InvalidRequestError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        raise InvalidRequestError(f"{path} is larger than {limit // 2**20} MiB")
-    return data
-
-
 def measured_from_text(text: str | bytes, name: str = "result") -> pd.DataFrame:
     """Score rows from a probe result or an evaluation result document."""
-    try:
-        doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequestError(f"{name}: not JSON ({exc})") from None
-    except RecursionError:
-        raise InvalidRequestError(f"{name}: JSON nested too deeply") from None
+    doc = loads_bounded(text, what=name, max_bytes=MAX_RESULT_BYTES)
     if not isinstance(doc, dict):
         raise InvalidRequestError(f"{name}: not a probe or evaluation result (expected a JSON object)")
     try:
@@ -60,6 +41,6 @@ def measured_from_text(text: str | bytes, name: str = "result") -> pd.DataFrame:
 
 def load_measured_files(paths: Iterable[Path]) -> pd.DataFrame:
     """Every file's score rows, concatenated (a later file's rows do not replace an earlier one's)."""
-    frames = [measured_from_text(read_capped(Path(p)), str(p)) for p in paths]
+    frames = [measured_from_text(read_capped(Path(p), MAX_RESULT_BYTES, what="measured result"), str(p)) for p in paths]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else empty_measured()

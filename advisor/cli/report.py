@@ -10,16 +10,17 @@ from advisor.report.formats import FORMATS
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from advisor.measured import read_capped
+    from advisor.jsonio import load_json
+    from advisor.probes.images import read_image_bytes
     from advisor.ranking.engine import rank
-    from advisor.report.build import MAX_PROBE_BYTES, build_report
+    from advisor.report.build import build_report
     from advisor.report.write import write_report
 
     store = open_store(args)
     request = resolve_request(args, store)
     data = ranking_data(store, args)
-    probe = read_capped(Path(args.probe_results), MAX_PROBE_BYTES) if args.probe_results else None
-    images = [(Path(p).name, read_capped(Path(p))) for p in args.image]
+    probe = load_json(args.probe_results, what="probe results") if args.probe_results else None
+    images = [read_image_bytes(p) for p in args.image]
     report = build_report(store, probe_results=probe, notes=args.note or "", images=images, title=args.title,
                           ranking=rank(data, request), data=data)
     written = write_report(report, args.format, Path(args.output))

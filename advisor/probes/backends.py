@@ -22,7 +22,14 @@ import torch
 
 from advisor.errors import AdvisorError, WeightsUnavailableError
 from advisor.probes.transforms import ViewConfig
-from advisor.probes.weights import ModelSpec, WeightsSource, find_weights, parse_model_id, unavailable
+from advisor.probes.weights import (
+    ModelSpec,
+    WeightsSource,
+    find_weights,
+    load_error,
+    parse_model_id,
+    unavailable,
+)
 
 MAX_LOADED_MODELS = int(os.environ.get("VISION_ADVISOR_MAX_MODELS", "3"))
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -140,8 +147,7 @@ def _build_timm(spec: ModelSpec, src: WeightsSource) -> tuple[torch.nn.Module, V
     except Exception as e:
         if src.kind == "download":
             raise unavailable(spec, f"download failed: {e}") from None
-        raise WeightsUnavailableError(f"{spec.model_id}: weights from {src.label} do not fit: "
-                                      f"{str(e).splitlines()[0][:300]}") from None
+        raise load_error(spec, src, e) from None
     model.eval().requires_grad_(False)
     if getattr(model, "num_classes", 0) <= 0:
         raise WeightsUnavailableError(f"{spec.model_id}: has no classifier head to probe")

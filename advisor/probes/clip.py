@@ -17,7 +17,7 @@ import torch
 
 from advisor.errors import WeightsUnavailableError
 from advisor.probes.transforms import ViewConfig
-from advisor.probes.weights import ModelSpec, WeightsSource, cache_dir, unavailable
+from advisor.probes.weights import ModelSpec, WeightsSource, cache_dir, load_error, unavailable
 
 # "simple" is open_clip's 7-prompt subset of OpenAI's 80 ImageNet prompts: ~11x cheaper to build.
 TEMPLATE_SETS = {"openai": open_clip.OPENAI_IMAGENET_TEMPLATES, "simple": open_clip.SIMPLE_IMAGENET_TEMPLATES}
@@ -43,7 +43,7 @@ def build_open_clip(spec: ModelSpec, src: WeightsSource) -> tuple[torch.nn.Modul
     except Exception as e:  # open_clip wraps download and load errors in RuntimeError / others
         if src.kind == "download":
             raise unavailable(spec, f"download failed: {e}") from None
-        raise WeightsUnavailableError(f"{spec.model_id}: could not load weights from {src.label}: {e}") from None
+        raise load_error(spec, src, e, "could not be loaded") from None
     model.eval().requires_grad_(False)
     cfg = open_clip.get_model_preprocess_cfg(model)
     size = cfg.get("size", 224)

@@ -23,6 +23,8 @@ from advisor.errors import ImageIntakeError
 MAX_BYTES = 50 * 1024 * 1024  # a larger upload is refused before decoding
 MAX_PIXELS = 64_000_000  # above this a real image is "too large" (a 48 MP phone photo still fits)
 WORK_SHORT_SIDE = 1024  # the kept copy; probes never need more (3x zoom of a 256-px view = 768 px)
+MAX_ASPECT = 8.0  # a longer strip is centre-cropped to 8:1: the probes resize the short side, so the
+#                   long side (and memory per image) would otherwise grow without bound (a 30000×2 PNG)
 ASSETS = Path(__file__).with_name("assets")
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
@@ -103,8 +105,21 @@ def _to_rgb(img: Image.Image, notes: list[str]) -> Image.Image:
     return img.convert("RGB")
 
 
+def _bounded_canvas(rgb: Image.Image, notes: list[str], max_aspect: float) -> Image.Image:
+    """Centre-crop extreme strips, so the work per image is bounded whatever the file."""
+    w, h = rgb.size
+    if max_aspect and max(w, h) > max_aspect * min(w, h):
+        long = int(max_aspect * min(w, h))
+        box = ((w - long) // 2, 0, (w - long) // 2 + long, h) if w > h else (0, (h - long) // 2, w,
+                                                                              (h - long) // 2 + long)
+        rgb = rgb.crop(box)
+        notes.append(f"aspect ratio {max(w, h) / min(w, h):.1f}:1 centre-cropped to {max_aspect:g}:1 "
+                     f"({rgb.width}×{rgb.height})")
+    return rgb
+
+
 def load_image(data: bytes, name: str, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS,
-               work_short_side: int = WORK_SHORT_SIDE) -> IntakeResult:
+               work_short_side: int = WORK_SHORT_SIDE, max_aspect: float = MAX_ASPECT) -> IntakeResult:
     """Decode untrusted bytes into an RGB working copy; raises ImageIntakeError naming the file."""
     name = Path(name).name or "image"
     if not data:
@@ -133,6 +148,7 @@ def load_image(data: bytes, name: str, *, max_bytes: int = MAX_BYTES, max_pixels
     except (OSError, ValueError, SyntaxError) as e:
         raise _fail(name, f"could not convert to RGB ({e})") from None
     original_size = rgb.size
+    rgb = _bounded_canvas(rgb, notes, max_aspect)
     short = min(rgb.size)
     if work_short_side and short > work_short_side:
         scale = work_short_side / short
@@ -143,7 +159,7 @@ def load_image(data: bytes, name: str, *, max_bytes: int = MAX_BYTES, max_pixels
                         warnings=tuple(notes))
 
 
-def load_image_file(path: str | Path, **limits: int) -> IntakeResult:
+def load_image_file(path: str | Path, **limits: float) -> IntakeResult:
     """`load_image` for a path; a missing or unreadable file is an ImageIntakeError too."""
     p = Path(path)
     try:
@@ -151,6 +167,14 @@ def load_image_file(path: str | Path, **limits: int) -> IntakeResult:
     except OSError as e:
         raise _fail(p.name, f"cannot read file ({e.strerror or e})") from None
     return load_image(data, p.name, **limits)
+
+
+def read_image_bytes(path: str | Path, max_bytes: int = MAX_BYTES) -> tuple[str, bytes]:
+    """(file name, bytes) of a user-named image file, read with a size cap; a missing file, a folder or a
+    device is an InvalidRequestError naming it (for `advisor report --image`)."""
+    from advisor.jsonio import read_capped
+
+    return Path(path).name, read_capped(path, max_bytes, "image")
 
 
 def load_images(items: Iterable[IntakeResult | str | Path | tuple[str, bytes]],

@@ -201,6 +201,9 @@ def run_probe(images: Iterable[IntakeResult | str | Path | tuple[str, bytes]], m
     def sub(k: int) -> Progress | None:
         return (lambda f, msg: progress((k + f) / n, msg)) if progress else None
 
+    if not unique:  # every image rejected: say so now rather than load models (15-30 s) for nothing
+        errors.append("no usable image: nothing was measured and no model was loaded")
+        model_ids = ()
     paths = _canonical_paths(weights_paths or {}, model_ids, errors)
     for k, model_id in enumerate(model_ids):
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,7 +152,7 @@ def how_to_get(spec: ModelSpec) -> str:
                  f"pretrained='{spec.tag}')\"")
     return (f"on a machine with network access run {fetch} (it fills the Hugging Face cache, "
             f"{hf_cache_dir()}; copy that folder here if this machine is offline), or pass a local "
-            f"weights file (--weights PATH / weights_path=...).")
+            f"weights file (--weights {spec.model_id}=PATH on the command line, weights_path=... in Python).")
 
 
 def unavailable(spec: ModelSpec, detail: str = "") -> WeightsUnavailableError:
@@ -160,13 +161,69 @@ def unavailable(spec: ModelSpec, detail: str = "") -> WeightsUnavailableError:
                                    f"How to get them: {how_to_get(spec)}")
 
 
+_SAFE_FORMATS = "a .safetensors file or a PyTorch state dict (.pth / .pt / .bin)"
+
+
+def _sniff(head: bytes, size: int) -> str | None:
+    """'safetensors', 'torch-zip' or 'torch-pickle' from a file's first bytes; None for anything else."""
+    if len(head) >= 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") < size:
+        return "safetensors"
+    if head.startswith(b"PK\x03\x04"):
+        return "torch-zip"
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "torch-pickle"
+    return None
+
+
+def check_weights_file(spec: ModelSpec, weights_path: str | Path) -> Path:
+    """A user-given weights path that is a regular, non-empty file in a weights format; else a clear message."""
+    p = Path(weights_path).expanduser()
+    where = f"{spec.model_id}: weights file {p}"
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise WeightsUnavailableError(f"{spec.model_id}: weights file not found: {p}") from None
+    except OSError as exc:
+        raise WeightsUnavailableError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise WeightsUnavailableError(f"{where} is a folder; give the weights file inside it ({_SAFE_FORMATS})")
+    if not stat.S_ISREG(st.st_mode):
+        raise WeightsUnavailableError(f"{where} is not a regular file (a device, FIFO or socket); "
+                                      f"give {_SAFE_FORMATS}")
+    if st.st_size == 0:
+        raise WeightsUnavailableError(f"{where} is empty (0 bytes)")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise WeightsUnavailableError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    if _sniff(head, st.st_size) is None:
+        looks = "text" if all(32 <= b < 127 or b in (9, 10, 13) for b in head) else "an unknown format"
+        raise WeightsUnavailableError(f"{where} is not a weights file (it looks like {looks}); "
+                                      f"give {_SAFE_FORMATS}")
+    return p
+
+
+def load_error(spec: ModelSpec, src: WeightsSource, exc: BaseException,
+               what: str = "do not fit") -> WeightsUnavailableError:
+    """The message for weights that failed to load; a refused pickle never suggests weights_only=False."""
+    import pickle
+
+    text = str(exc)
+    if isinstance(exc, pickle.UnpicklingError) or "weights_only" in text:
+        return WeightsUnavailableError(
+            f"{spec.model_id}: refused to load {src.label}: it holds Python objects other than tensors "
+            f"(a pickle that could run code when loaded), so it was not loaded. Use {_SAFE_FORMATS} "
+            f"saved from a trusted model.")
+    first = text.splitlines()[0][:300] if text.strip() else type(exc).__name__
+    return WeightsUnavailableError(f"{spec.model_id}: weights from {src.label} {what}: {first}")
+
+
 def find_weights(spec: ModelSpec, weights_path: str | Path | None = None, *, allow_random: bool = False,
                  allow_download: bool = False) -> WeightsSource:
     """The first source that has real weights; never loads them. Raises WeightsUnavailableError."""
     if weights_path is not None:
-        p = Path(weights_path).expanduser()
-        if not p.is_file():
-            raise WeightsUnavailableError(f"{spec.model_id}: weights file not found: {p}")
+        p = check_weights_file(spec, weights_path)
         return WeightsSource("file", f"file:{p.name}", str(p))
     found = _find_timm(spec) if spec.kind == "timm" else _find_open_clip(spec)
     if found is not None:

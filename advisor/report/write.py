@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import stat
+import tempfile
 from pathlib import Path
 
 from advisor.errors import AdvisorError
@@ -16,6 +19,55 @@ class UnsafePathError(AdvisorError):
     """A write would land outside the chosen output."""
 
     exit_code = 2
+
+
+class WriteFailedError(AdvisorError):
+    """The disk refused the write (full, read-only, no permission); nothing half-written is left."""
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def check_output_path(path: Path) -> None:
+    """The output must be a regular file or not exist: never replace a device, FIFO, socket or folder."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UnsafePathError(f"cannot use output {path}: {_os_reason(exc)}") from None
+    if stat.S_ISREG(st.st_mode):
+        return
+    kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a symbolic link" if stat.S_ISLNK(st.st_mode)
+            else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+            else "a device")
+    raise UnsafePathError(f"refusing to write to {path}: it is {kind}, not a regular file")
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write `data` to a fresh temp file beside `target`, then rename it over; the temp file never survives."""
+    check_output_path(target)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:80]}.", suffix=".tmp")
+    except OSError as exc:
+        raise WriteFailedError(f"cannot write {target}: {_os_reason(exc)}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o644)
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        check_output_path(target)  # it may have changed while we wrote
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise WriteFailedError(f"cannot write {target}: {_os_reason(exc)}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def safe_join(base: Path, name: str) -> Path:
@@ -36,8 +88,13 @@ def write_bytes(path: Path, data: bytes) -> None:
         fd = os.open(path, flags, 0o644)
     except OSError as exc:
         raise UnsafePathError(f"cannot write {path}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise WriteFailedError(f"cannot write {path}: {_os_reason(exc)}") from None
 
 
 def asset_dir_name(out_path: Path) -> str:
@@ -51,7 +108,10 @@ def write_assets(out_dir: Path, dir_name: str, files: dict[str, bytes]) -> list[
     folder = safe_join(Path(out_dir), dir_name)
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise UnsafePathError(f"{folder} exists and is not a plain folder")
-    folder.mkdir(exist_ok=True)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise WriteFailedError(f"cannot create {folder}: {_os_reason(exc)}") from None
     written = []
     for name, blob in files.items():
         p = safe_join(folder, name)
@@ -69,12 +129,15 @@ def write_report(report: Report, fmt: str, out_path: Path | str) -> list[Path]:
     out = Path(out_path)
     if out.name in ("", ".", "..") or (out.exists() and out.is_dir()):
         raise UnsafePathError(f"output {out} must be a file path, not a folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_output_path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteFailedError(f"cannot create the folder {out.parent}: {_os_reason(exc)}") from None
     target = safe_join(out.parent, out.name) if SAFE_NAME.match(out.name) else out.parent.resolve() / out.name
+    check_output_path(target)
     assets = asset_dir_name(target)
     doc, files = FORMATS[fmt].render(report, assets)
     written = write_assets(target.parent, assets, files)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    write_bytes(tmp, doc)
-    os.replace(tmp, target)
+    atomic_write(target, doc)
     return [target, *written]

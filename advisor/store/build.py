@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -159,20 +160,26 @@ def build_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(db_path.name + f".{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
     try:
-        con.execute(SCHEMA.read_text())
-        for table, df in (("sources", sources), ("properties", props), ("models", models),
-                          ("scores", scores), ("aliases", aliases), ("conflicts", conflicts),
-                          ("quba_constants", quba), ("duplicate_candidates", dup_cands), ("build_info", info)):
-            cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-            con.register("df_in", df[cols])
-            con.execute(f"INSERT INTO {table} SELECT * FROM df_in")
-            con.unregister("df_in")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    os.replace(tmp, db_path)
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute(SCHEMA.read_text())
+            for table, df in (("sources", sources), ("properties", props), ("models", models),
+                              ("scores", scores), ("aliases", aliases), ("conflicts", conflicts),
+                              ("quba_constants", quba), ("duplicate_candidates", dup_cands), ("build_info", info)):
+                cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+                con.register("df_in", df[cols])
+                con.execute(f"INSERT INTO {table} SELECT * FROM df_in")
+                con.unregister("df_in")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, db_path)
+    except BaseException:  # any failure (disk full, bad schema, Ctrl-C): no temp file is left behind
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        raise
     return {"models": len(models), "scores": len(scores), "sources": len(sources), "aliases": len(aliases),
             "conflicts": len(conflicts), "duplicate_candidates": len(dup_cands),
             "unreviewed_duplicates": int((dup_cands["verdict"] == "unreviewed").sum()),

@@ -46,7 +46,7 @@ def ensure_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES
             raise StoreError(f"store {db_path} is {reason} and the sources folder {sources_dir} is missing")
         try:
             build_store(db_path, sources_dir)
-        except OSError as exc:
+        except (OSError, duckdb.Error) as exc:
             raise StoreError(f"store {db_path} is {reason} and could not be rebuilt: {exc}") from exc
         return f"rebuilt ({reason})"
 
@@ -54,6 +54,17 @@ def ensure_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES
 def open_store(db: Path | str | None = None, sources: Path | str | None = None) -> PropertyStore:
     """The store at `db` (default precomputed/advisor.duckdb), built from `sources` when missing or stale."""
     return PropertyStore(Path(db) if db else DEFAULT_DB, Path(sources) if sources else DEFAULT_SOURCES)
+
+
+def rebuild_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES) -> None:
+    """Rebuild a store whose file failed while in use (its fingerprint may still read as fresh)."""
+    with _LOCK:
+        if not sources_dir.is_dir():
+            raise StoreError(f"store {db_path} is damaged and the sources folder {sources_dir} is missing")
+        try:
+            build_store(db_path, sources_dir)
+        except (OSError, duckdb.Error) as exc:
+            raise StoreError(f"store {db_path} is damaged and could not be rebuilt: {exc}") from exc
 
 
 class PropertyStore:
@@ -68,17 +79,26 @@ class PropertyStore:
         except duckdb.Error as exc:
             raise StoreError(f"cannot read the store {self.db_path}: {exc}. Run `advisor build`.") from exc
         self._model_ids: list[str] | None = None
+        self.failed = False  # set when a query hit a damaged file: the app reopens the store (see ui.cache)
 
     def close(self) -> None:
         self._con.close()
 
     def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
         """Run a read-only query (cursor per call, so threads can share the store)."""
-        cur = self._con.cursor()
         try:
-            return cur.execute(sql, list(params)).df()
-        finally:
-            cur.close()
+            cur = self._con.cursor()
+            try:
+                return cur.execute(sql, list(params)).df()
+            finally:
+                cur.close()
+        except (duckdb.ParserException, duckdb.BinderException, duckdb.InvalidInputException):
+            raise  # a mistake in the query, not in the file
+        except duckdb.Error as exc:
+            self.failed = True
+            first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise StoreError(f"the property store {self.db_path} could not be read ({first}); it is reopened "
+                             f"(and rebuilt if needed) for the next request, or run `advisor build`") from exc
 
     # --- tables -------------------------------------------------------------------------------
     def models(self, search: str | None = None, paradigm: str | None = None) -> pd.DataFrame:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from advisor.errors import StoreError
 from advisor.ranking.data import RankingData
 from advisor.ranking.engine import Limits, Ranking, RankRequest, rank
 from advisor.ranking.needs import EXCLUSIVE, list_needs
 from advisor.store.build import DEFAULT_DB
 from advisor.store.measured import measured_from_key
-from advisor.store.store import PropertyStore
+from advisor.store.store import PropertyStore, rebuild_store
+from advisor.textsafe import md_escape
 
 DB_ENV = "VISION_ADVISOR_DB"  # point the app at another store (tests, benchmarks)
 
@@ -23,10 +27,44 @@ def db_path() -> Path:
 
 
 @st.cache_resource(show_spinner="Opening the property store…")
-def get_store(path: str | None = None) -> PropertyStore:
-    """The store (built on first use for the default path; a store named by the env var is used as is)."""
+def _open_store(path: str | None = None) -> PropertyStore:
     p = Path(path) if path else db_path()
     return PropertyStore(p, auto_build=p == DEFAULT_DB)
+
+
+def get_store(path: str | None = None) -> PropertyStore:
+    """The store (built on first use for the default path; a store named by the env var is used as is).
+
+    A store whose file failed a query (damaged while the app runs) is dropped with everything derived
+    from it and reopened, so the next request heals instead of failing until a restart.
+    """
+    store = _open_store(path)
+    if store.failed:
+        reset_store()
+        with contextlib.suppress(Exception):  # other sessions may still hold it; they heal the same way
+            store.close()
+        if store.db_path == DEFAULT_DB:
+            rebuild_store(store.db_path)
+        store = _open_store(path)
+    return store
+
+
+def reset_store() -> None:
+    """Forget the open store and every cache derived from it (the next call reopens / rebuilds it)."""
+    for fn in (_open_store, get_data, get_measured_data):
+        fn.clear()
+    st.cache_data.clear()
+
+
+@contextlib.contextmanager
+def store_errors() -> Iterator[None]:
+    """Around a page: a store failure becomes a message (not Streamlit's generic error) and a reopen."""
+    try:
+        yield
+    except StoreError as exc:
+        reset_store()
+        st.error(f"The model data could not be read: {md_escape(str(exc))}. It has been reopened; "
+                 "interact again or reload the page.", icon=":material/database:")
 
 
 @st.cache_resource(show_spinner="Preparing the ranking data…")
@@ -71,18 +109,6 @@ def probe_ready_ids(path: str | None = None) -> frozenset[str]:
     from advisor.probes.weights import loadable_model_ids, ready_model_ids
 
     return ready_model_ids(loadable_model_ids(model_table(path)))  # the rule `advisor rank --probe-ready` uses
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def intake(name: str, data: bytes):  # -> advisor.probes.IntakeResult | str
-    """One image through the probes' safe intake, or the error message naming the file."""
-    from advisor.errors import ImageIntakeError
-    from advisor.probes import load_image
-
-    try:
-        return load_image(data, name)
-    except ImageIntakeError as exc:
-        return str(exc)
 
 
 @st.cache_data(max_entries=16, show_spinner="Writing the report (charts rendered offline)…")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from advisor.ui import state
+from advisor.ui import cache, state
 from advisor.ui.components import PAGE_DIR
 
 
@@ -47,5 +47,6 @@ def main() -> None:
     # newer widget event (quick slider steps) still leaves the address bar matching the widgets. Written again
     # after the page, for values the page itself settles (defaults on first visit, an invalid axis choice).
     write_url_state()
-    page.run()
+    with cache.store_errors():  # a damaged store file: a message, and reopened for the next run
+        page.run()
     write_url_state()

@@ -34,7 +34,7 @@ def test_cli_with_measured_file_equals_the_app_after_the_same_probe(app, ui_db, 
 def test_cli_measured_file_errors_are_messages(ui_db, tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text("[" * 100_000)
-    for path, message in ((bad, "nested too deeply"), (tmp_path / "none.json", "cannot read"),
+    for path, message in ((bad, "levels deep"), (tmp_path / "none.json", "not found"),
                           (tmp_path, "is a folder")):
         code = main([*fixture_db(ui_db), "rank", "--need", "invariance=1", "--measured", str(path)])
         err = capsys.readouterr().err

@@ -74,7 +74,7 @@ def test_corrupt_upload_is_named_and_the_good_one_still_runs(app, tiny_default):
     at.multiselect(key=state.PROBE_SAMPLES).set_value([]).run()
     at.file_uploader(key=state.PROBE_UPLOAD).set_value(
         [("broken.png", b"\x89PNG\r\n\x1a\n not really", "image/png"), ("good.png", png_bytes(), "image/png")]).run()
-    assert any("broken.png" in w.value for w in at.warning)
+    assert any("broken\\.png" in w.value for w in at.warning)  # escaped for Markdown (issue 13)
     at.multiselect(key=state.PROBE_FAMILIES).set_value(["rotation"]).run()
     at.button(key=state.PROBE_RUN).click().run()
     no_errors(at)

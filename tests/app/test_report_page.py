@@ -96,7 +96,7 @@ def test_uploading_a_json_report_restores_needs_and_limits(app, ui_db, seed):
     blob = report_json(ui_db, {"calibration": 2.0, "accuracy": 1.0}, paradigms=("supervised",))
     at.file_uploader(key=state.REPORT_UPLOAD).set_value(("saved.json", blob, "application/json")).run()
     no_errors(at)
-    assert any("restored from saved.json" in s.value for s in at.success)
+    assert any("restored from \u2068saved\\.json\u2069" in s.value for s in at.success)  # escaped, isolated
     assert any("scaled" in c.value for c in at.caption)  # weight 2 does not fit a 0-1 slider
     s = at.session_state
     assert s[state.PRESET] == state.CUSTOM
@@ -119,7 +119,7 @@ def test_a_broken_report_is_an_error_message(app, blob):
     before = at.session_state[state.weight_key("accuracy")]
     at.file_uploader(key=state.REPORT_UPLOAD).set_value(("bad.json", blob, "application/json")).run()
     assert not at.exception
-    assert any("bad.json was not loaded" in e.value for e in at.error)
+    assert any("\u2068bad\\.json\u2069 was not loaded" in e.value for e in at.error)
     assert at.session_state[state.weight_key("accuracy")] == before
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from advisor.charts import probe_curves
 from advisor.errors import AdvisorError
+from advisor.textsafe import md_escape, md_name, md_names, visible_text
 from advisor.ui import cache, components, state
 
 MAX_IMAGES = 8  # per run: a 2-core CPU probes 8 images × 3 models × 3 families in about a minute
@@ -25,23 +29,95 @@ METRIC_HELP = {"top1_agreement": "Share of images where the model keeps the clas
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 
 
-def gather_images(uploads: list[tuple[str, bytes]], samples: list[str]) -> tuple[list, list[str]]:
-    """Uploaded + bundled images through the safe intake: (accepted, warnings); a bad file never stops the rest."""
-    from advisor.probes import bundled_image
+MAX_UPLOAD_BYTES = 100 * 2**20  # all uploads of one run together; checked on the sizes, before any decoding
+INTAKE_KEY = "_probe_intake"  # this session's decoded images: dropped with the session, never shared
 
-    ok, warnings = [], []
-    items = list(uploads) + [(n, bundled_image(n).read_bytes()) for n in samples]
+
+def _upload_items(uploads: list) -> list[tuple[str, int, Callable[[], bytes]]]:
+    """(name, size, read) for UploadedFile objects or (name, bytes) pairs, without reading any bytes yet."""
+    out = []
+    for u in uploads:
+        if isinstance(u, tuple):
+            out.append((str(u[0]), len(u[1]), lambda b=u[1]: b))
+        else:
+            out.append((str(u.name), int(u.size), u.getvalue))
+    return out
+
+
+def _intake(name: str, data: bytes, digest: str):  # -> IntakeResult | str
+    """Safe intake, memoised in this session only (a global cache kept every session's images alive)."""
+    from advisor.errors import ImageIntakeError
+    from advisor.probes import load_image
+
+    memo = st.session_state.setdefault(INTAKE_KEY, {})
+    key = (digest, name)
+    if key not in memo:
+        try:
+            memo[key] = load_image(data, name)
+        except ImageIntakeError as exc:
+            memo[key] = str(exc)
+    return memo[key]
+
+
+def _named_message(name: str, msg: str) -> str:
+    """An intake message 'name: why' as Markdown: the name isolated and escaped, the reason escaped."""
+    prefix = f"{Path(name).name}: "
+    if msg.startswith(prefix):
+        return f"{md_name(Path(name).name)}: {md_escape(visible_text(msg[len(prefix):]))}"
+    return md_escape(visible_text(msg))
+
+
+def gather_images(uploads: list, samples: list[str]) -> tuple[list, list[str]]:
+    """Uploaded + bundled images through the safe intake: (accepted, warnings as Markdown).
+
+    Count and total size are checked on the declared sizes before any file is read or decoded; identical
+    files are used once and said so; a bad file never stops the rest.
+    """
+    from advisor.probes import bundled_image
+    from advisor.probes.images import MAX_BYTES
+
+    warnings: list[str] = []
+    items = _upload_items(uploads) + [(n, bundled_image(n).stat().st_size, bundled_image(n).read_bytes)
+                                      for n in samples]
     if len(items) > MAX_IMAGES:
+        left = [n for n, _, _ in items[MAX_IMAGES:]]
         warnings.append(f"{len(items)} images given: only the first {MAX_IMAGES} are used "
-                        f"({', '.join(n for n, _ in items[MAX_IMAGES:])} left out).")
+                        f"({md_names(left)} left out).")
         items = items[:MAX_IMAGES]
-    for name, data in items:
-        got = cache.intake(name, data)
+    kept, total, too_big, over = [], 0, [], []
+    for name, size, read in items:
+        if size > MAX_BYTES:
+            too_big.append((name, size))
+        elif total + size > MAX_UPLOAD_BYTES:
+            over.append(name)
+        else:
+            total += size
+            kept.append((name, read))
+    warnings += [f"Skipped {md_name(Path(n).name)}: file too large: {size / 2**20:.1f} MiB exceeds the "
+                 f"{MAX_BYTES / 2**20:.0f} MiB limit" for n, size in too_big]
+    if over:
+        warnings.append(f"{md_names(over)} left out: all images together may be at most "
+                        f"{MAX_UPLOAD_BYTES / 2**20:.0f} MiB.")
+    by_digest: dict[str, list[tuple[str, bytes]]] = {}
+    for name, read in kept:
+        data = read()
+        by_digest.setdefault(hashlib.sha256(data).hexdigest(), []).append((name, data))
+    ok = []
+    for digest, same in by_digest.items():
+        if len(same) > 1:
+            warnings.append(f"{len(same)} files have identical content: {md_names([n for n, _ in same], 8)}; "
+                            "used once.")
+        name, data = same[0]
+        got = _intake(name, data, digest)
         if isinstance(got, str):
-            warnings.append(f"Skipped {got}")
+            warnings.append(f"Skipped {_named_message(name, got)}")
         else:
             ok.append(got)
-            warnings += [f"{got.name}: {w}" for w in got.warnings]
+            warnings += [f"{md_name(got.name)}: {md_escape(w)}" for w in got.warnings]
+    live = set(by_digest)
+    memo = st.session_state.get(INTAKE_KEY, {})
+    for key in [k for k in memo if k[0] not in live]:  # forget images no longer chosen
+        del memo[key]
     return ok, warnings
 
 
@@ -107,7 +183,7 @@ def show_result(result) -> None:
     from advisor.probes import get_family
 
     for msg in result.errors:
-        st.warning(msg, icon=":material/warning:")
+        st.warning(md_escape(visible_text(msg)), icon=":material/warning:")
     random = [m.model_id for m in result.models if str(m.weights).startswith("random")]
     if random:
         st.warning(f"{', '.join(random)} ran with random weights (test architecture): not a real model, and "
@@ -122,7 +198,7 @@ def show_result(result) -> None:
     st.dataframe(runs, hide_index=True, width="stretch")
     strips = st.session_state.get(state.PROBE_STRIPS) or {}
     if strips:
-        st.markdown(f"**What was applied** (to {result.images[0].name}, as the first model sees it)")
+        st.markdown(f"**What was applied** (to {md_name(result.images[0].name)}, as the first model sees it)")
         for fam, strip in strips.items():
             f = get_family(fam)
             st.caption(f"{f.label} ({f.unit})")
@@ -176,7 +252,7 @@ def render() -> None:
         elif not files:
             s[UPLOAD_SEEN] = False
         st.multiselect("Sample photos (CC0)", names, key=state.PROBE_SAMPLES)
-        images, notes = gather_images([(f.name, f.getvalue()) for f in files or []], s[state.PROBE_SAMPLES])
+        images, notes = gather_images(list(files or []), s[state.PROBE_SAMPLES])
         for msg in notes:
             st.warning(msg, icon=":material/image_not_supported:")
         with components.user_errors():

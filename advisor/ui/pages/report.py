@@ -6,6 +6,7 @@ import streamlit as st
 
 from advisor.errors import AdvisorError
 from advisor.report.formats import FORMATS
+from advisor.textsafe import md_escape, md_name, visible_text
 from advisor.ui import cache, components, state
 
 PREVIEW_HEIGHT = 900
@@ -21,15 +22,15 @@ def restore_section() -> None:
             return
         file_id = f"{up.file_id}:{up.name}:{up.size}"
         if s.get(state.REPORT_RESTORED) == file_id:
-            st.success(f"Needs and limits from {up.name} are in use.", icon=":material/check_circle:")
+            st.success(f"Needs and limits from {md_name(up.name)} are in use.", icon=":material/check_circle:")
             return
         try:
             notes = components.restore_request(up.getvalue())
         except AdvisorError as exc:
-            st.error(f"{up.name} was not loaded: {exc}", icon=":material/error:")
+            st.error(f"{md_name(up.name)} was not loaded: {md_escape(visible_text(str(exc)))}", icon=":material/error:")
             return
         s[state.REPORT_RESTORED] = file_id
-        st.success(f"Needs and limits restored from {up.name}; the Advisor page now shows that ranking.",
+        st.success(f"Needs and limits restored from {md_name(up.name)}; the Advisor page now shows that ranking.",
                    icon=":material/check_circle:")
         for note in notes:
             st.caption(f"Note: {note}")
