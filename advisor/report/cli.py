@@ -1,4 +1,4 @@
-"""`advisor report`: the ranking plus reasons, charts, probe results and sources, as md / html / json."""
+"""`advisor report`: the ranking plus reasons, charts, probe results and sources, as md / html / json / pdf."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from advisor.ranking.cli import add_rank_options, resolve_request
+from advisor.report.write import FORMATS
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -25,13 +26,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="write a recommendation report (Markdown, HTML or JSON)")
+    p = sub.add_parser("report", help="write a recommendation report (Markdown, HTML, JSON or PDF)")
     add_rank_options(p)
     p.add_argument("--probe-results", metavar="FILE", help="probe results JSON (advisor probe --json output)")
     p.add_argument("--image", action="append", default=[], metavar="FILE", help="image to show as a thumbnail")
     p.add_argument("--note", help="free text shown at the top of the report")
     p.add_argument("--title", default="Vision model recommendation")
-    p.add_argument("--format", choices=("md", "html", "json"), required=True)
+    p.add_argument("--format", choices=FORMATS, required=True)
     p.add_argument("-o", "--output", required=True, metavar="FILE")
     p.set_defaults(func=cmd_report)
 

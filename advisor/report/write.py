@@ -9,7 +9,7 @@ from pathlib import Path
 from advisor.errors import AdvisorError
 from advisor.report.model import Report
 
-FORMATS = ("md", "html", "json")
+FORMATS = ("md", "html", "json", "pdf")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
 
 
@@ -62,7 +62,7 @@ def write_assets(out_dir: Path, dir_name: str, files: dict[str, bytes]) -> list[
 
 
 def write_report(report: Report, fmt: str, out_path: Path | str) -> list[Path]:
-    """Write the report as md/html/json to out_path (plus md images beside it); returns what was written."""
+    """Write the report as md/html/json/pdf to out_path (plus md images beside it); returns what was written."""
     if fmt not in FORMATS:
         raise UnsafePathError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out = Path(out_path)
@@ -79,11 +79,15 @@ def write_report(report: Report, fmt: str, out_path: Path | str) -> list[Path]:
         from advisor.report.html import to_html
 
         text = to_html(report)
+    elif fmt == "pdf":
+        from advisor.report.pdf import render_pdf
+
+        text = render_pdf(report)
     else:
         from advisor.report.json_io import to_json
 
         text = to_json(report)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    write_bytes(tmp, text.encode("utf-8"))
+    write_bytes(tmp, text if isinstance(text, bytes) else text.encode("utf-8"))
     os.replace(tmp, target)
     return [target, *written]
