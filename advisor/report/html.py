@@ -34,7 +34,7 @@ TEMPLATE = """{%- macro table(t, help={}) -%}
 <title>{{ r.title }}</title>
 <style>
 @page{size:A4;margin:14mm 13mm}
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;overflow-wrap:break-word;
 margin:2em auto;padding:0 1em;color:#1d232b}
 h1{margin-bottom:.2em}h2{border-bottom:1px solid #d6dbe1;padding-bottom:.2em;margin-top:1.6em}
 h2,h3{break-after:avoid}

@@ -24,8 +24,8 @@ ISSUES_TITLE = "Problems during the probe"
 COLUMN_HELP = {
     "invariance": "share of transformed images on which the model's top-1 class stays the one it gave the "
                   "original image (1 = never changes; mean over the transform's non-identity steps)",
-    "prob. kept": "probability the model still gives the original image's top-1 class after the transform "
-                  "(mean; 1 = fully kept, 0 = gone)",
+    "prob. kept": "probability the model gives, on the transformed image, to the class it picked for the original "
+                  "(mean, 0 to 1; read it against the model's confidence on the original image)",
     "KL": "Kullback-Leibler divergence from the original image's class probabilities to the transformed "
           "one's (mean; 0 = identical predictions, larger = the prediction moved more)",
     "cosine": "cosine similarity between the model's embedding of the original and of the transformed image "
