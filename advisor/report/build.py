@@ -20,9 +20,9 @@ from advisor.ranking.explain import explain_top, head_to_head
 from advisor.ranking.needs import get_need
 from advisor.ranking.records import ranking_to_records
 from advisor.ranking.request import apply_limits
-from advisor.report.charts import probe_charts, tradeoff_charts
+from advisor.report.charts import probe_charts, share_model_colours, tradeoff_charts
 from advisor.report.model import Report, ReportImage, ReportTable, _plain, limits_to_dict
-from advisor.report.probes import probe_tables
+from advisor.report.probes import probe_tables, read_probe
 from advisor.report.render import thumbnail
 
 MAX_PROBE_BYTES = 50 * 1024 * 1024
@@ -140,10 +140,12 @@ def build_report(store_or_data: Any, request: RankRequest | None = None, probe_r
                         for r in df.itertuples(index=False)]}
     info = store.build_info() if store is not None else {}
     raw_probe = load_probe_results(probe_results)
-    ptables: tuple[ReportTable, ...] = probe_tables(raw_probe) if raw_probe is not None else ()
+    probe = read_probe(raw_probe) if raw_probe is not None else None
+    ptables: tuple[ReportTable, ...] = probe_tables(probe) if probe is not None else ()
     charts = tradeoff_charts(ranking) if with_charts else ()
-    if with_charts and ptables:
-        charts += probe_charts(ptables)
+    if with_charts and probe is not None:
+        charts += probe_charts(probe)
+    charts = share_model_colours(charts, [m["model_id"] for m in shortlist])  # one colour per model
     pairs = list(images.items()) if isinstance(images, Mapping) else list(images or [])
     imgs = tuple(ReportImage(str(name), *thumbnail(blob)) for name, blob in pairs)
     used = _sources_used(data, ranking)

@@ -20,6 +20,7 @@ class ReportFormat:
     extension: str
     mime: str
     module: str  # module with `render(report, assets)`
+    lazy: bool = False  # slow to render: the app renders it only when the user asks for the file
 
     def render(self, report: Report, assets: str | None = None) -> tuple[bytes, dict[str, bytes]]:
         """The document and the files it links to (inside the `assets` folder; none when assets is None)."""
@@ -45,6 +46,7 @@ _FORMATS = (
     ReportFormat("html", "HTML (one file, works offline)", ".html", "text/html", "advisor.report.html"),
     ReportFormat("json", "JSON (load it back here or in the CLI)", ".json", "application/json",
                  "advisor.report.json_io"),
+    ReportFormat("pdf", "PDF (A4, for printing)", ".pdf", "application/pdf", "advisor.report.pdf", lazy=True),
 )
 FORMATS: dict[str, ReportFormat] = {f.name: f for f in _FORMATS}
 

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import jinja2
 
 from advisor.report import view
 from advisor.report.model import Report
+from advisor.report.probes import help_for
 from advisor.report.render import RenderError, render_svg
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
-TEMPLATE = """{%- macro table(t) -%}
-<table><thead><tr>{% for c in t[0] %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
-{% for row in t[1] %}<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>
+TEMPLATE = """{%- macro table(t, help={}) -%}
+<table><thead><tr>{% for c in t[0] %}<th{% if c in help %} title="{{ help[c] }}"{% endif %}>{{ c }}</th>
+{%- endfor %}</tr></thead><tbody>
+{% for row in t[1] %}<tr>{% for v in row %}<td
+{%- if v is number_like %} class="num"{% elif v is long_token %} class="long"{% endif %}>{{ v }}</td>
+{%- endfor %}</tr>
 {% endfor %}</tbody></table>
+{%- endmacro -%}
+{%- macro figures(cs) -%}
+{% for c in cs %}{% if c.uri %}<figure>
+<img alt="{{ c.title }}" src="{{ c.uri }}"><figcaption>{{ c.title }}</figcaption></figure>
+{% else %}<p class="omitted">{{ c.title }}: {{ c.note }}</p>{% endif %}{% endfor %}
 {%- endmacro -%}
 <!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -23,16 +33,25 @@ TEMPLATE = """{%- macro table(t) -%}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ r.title }}</title>
 <style>
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;
+@page{size:A4;margin:14mm 13mm}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;overflow-wrap:break-word;
 margin:2em auto;padding:0 1em;color:#1d232b}
 h1{margin-bottom:.2em}h2{border-bottom:1px solid #d6dbe1;padding-bottom:.2em;margin-top:1.6em}
+h2,h3{break-after:avoid}
 .meta{color:#5b6672}.note{background:#f3f6fa;border-left:4px solid #6b8fb3;padding:.5em 1em;white-space:pre-wrap}
-table{border-collapse:collapse;margin:.6em 0;font-size:13.5px}
-th,td{border:1px solid #d6dbe1;padding:3px 8px;text-align:left}
-th{background:#eef1f5}td.num{text-align:right;font-variant-numeric:tabular-nums}.warn{color:#a3262a;font-weight:600}
-figure{margin:1em 0}figcaption{color:#5b6672;font-size:13px}.omitted{color:#7a5b00;font-style:italic}
+table{border-collapse:collapse;margin:.6em 0;font-size:13.5px;max-width:100%}
+th,td{border:1px solid #d6dbe1;padding:3px 8px;text-align:left}td.long{overflow-wrap:anywhere}
+tr{break-inside:avoid}
+th{background:#eef1f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.warn{color:#a3262a;font-weight:600}
+figure{margin:1em 0;break-inside:avoid}figcaption{color:#5b6672;font-size:13px}.omitted{color:#7a5b00;font-style:italic}
+img{max-width:100%;height:auto}
+dl.help{font-size:13px;color:#3b4652;margin:.2em 0 1em}dl.help dt{font-weight:600;float:left;margin-right:.4em}
+dl.help dd{margin:0 0 .2em}
+code{overflow-wrap:anywhere}
 .thumbs{display:flex;flex-wrap:wrap;gap:1em}.thumbs figure{margin:0;max-width:180px}
 .thumbs figcaption{overflow-wrap:anywhere}
+@media print{body{margin:0;padding:0;max-width:none;font-size:11pt}table{font-size:9pt}figure img{max-height:120mm}}
 </style></head><body>
 <h1>{{ r.title }}</h1>
 <p class="meta">{{ header }}</p>
@@ -49,16 +68,17 @@ figure{margin:1em 0}figcaption{color:#5b6672;font-size:13px}.omitted{color:#7a5b
 {% for m, t in r.reasons.items() %}<li><b>{{ m }}</b>: {{ t }}</li>{% endfor %}</ul>{% endif %}
 {% if r.head_to_head %}<h2>Head-to-head of the top two</h2><p>{{ r.head_to_head.text }}</p>{{ table(h2h) }}{% endif %}
 {% if charts %}<h2>Trade-offs</h2>
-{% for c in charts %}{% if c.uri %}<figure>
-<img alt="{{ c.title }}" src="{{ c.uri }}"><figcaption>{{ c.title }}</figcaption></figure>
-{% else %}<p class="omitted">{{ c.title }}: {{ c.note }}</p>{% endif %}{% endfor %}{% endif %}
-{% if images or probe_tables or has_probe %}<h2>Probe results</h2>
+{{ figures(charts) }}{% endif %}
+{% if images or probe_tables or has_probe or probe_charts %}<h2>Probe results</h2>
 {% if images %}<div class="thumbs">{% for im in images %}<figure>
 {% if im.uri %}<img alt="thumbnail of image {{ loop.index }}" src="{{ im.uri }}">
 {% else %}<p class="omitted">{{ im.note }}</p>{% endif %}
 <figcaption>image {{ loop.index }}: {{ im.name }}</figcaption></figure>{% endfor %}</div>{% endif %}
-{% for t in probe_tables %}<h3>{{ t.title }}</h3>{{ table(t.table) }}
-{% if t.more %}<p class="meta">{{ t.more }} more rows in the JSON report.</p>{% endif %}{% endfor %}{% endif %}
+{% for t in probe_tables %}<h3>{{ t.title }}</h3>{{ table(t.table, t.help) }}
+{% if t.help %}<dl class="help">{% for c, h in t.help.items() %}<dt>{{ c }}:</dt><dd>{{ h }}</dd>{% endfor %}</dl>
+{% endif %}
+{% if t.more %}<p class="meta">{{ t.more }} more rows in the JSON report.</p>{% endif %}{% endfor %}
+{{ figures(probe_charts) }}{% endif %}
 <h2>Data sources</h2>
 {% if non_commercial %}
 <p class="warn">Some data used here is licensed for non-commercial use only (marked NON-COMMERCIAL).</p>{% endif %}
@@ -67,7 +87,11 @@ figure{margin:1em 0}figcaption{color:#5b6672;font-size:13px}.omitted{color:#7a5b
 </body></html>
 """
 
+_NUMBER = re.compile(r"^([-+]?\d[\d,]*(\.\d+)?(e[-+]?\d+)?%?|–)$")
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+_LONG_TOKEN = re.compile(r"\S{28,}")  # a word this long may be broken anywhere, so no table outgrows the page
+_ENV.tests["number_like"] = lambda v: isinstance(v, str) and bool(_NUMBER.match(v))
+_ENV.tests["long_token"] = lambda v: isinstance(v, str) and bool(_LONG_TOKEN.search(v))
 _TEMPLATE = _ENV.from_string(TEMPLATE)
 
 
@@ -78,7 +102,7 @@ def _data_uri(mime: str, blob: bytes) -> str:
 def to_html(report: Report) -> str:
     """Every piece of text goes through jinja2 autoescape; images are data: URIs (nothing is fetched)."""
     r = report
-    charts = []
+    charts: dict[bool, list[dict]] = {False: [], True: []}  # probe charts go to the probe section
     for c in r.charts:
         uri, note = None, c.note
         if c.spec is not None:
@@ -86,16 +110,17 @@ def to_html(report: Report) -> str:
                 uri = _data_uri("image/svg+xml", render_svg(c.spec).encode("utf-8"))
             except RenderError as exc:
                 note = f"chart omitted: {exc}"
-        charts.append({"title": c.title, "uri": uri, "note": note})
+        charts[c.name.startswith("probe_")].append({"title": c.title, "uri": uri, "note": note})
     images = [{"name": im.name, "note": im.note, "uri": _data_uri("image/png", im.png) if im.png else None}
               for im in r.images]
     probe = []
     for t in r.probe_tables:
         cols, rows, more = view.table_rows(t)
-        probe.append({"title": t.title, "table": (cols, rows), "more": more})
+        probe.append({"title": t.title, "table": (cols, rows), "more": more, "help": dict(help_for(cols))})
     return _TEMPLATE.render(
         r=r, csp=CSP, header=view.header_line(r), needs=view.needs_table(r), limits=view.limits_lines(r),
-        settings=view.settings_line(r), shortlist=view.shortlist_table(r), h2h=view.h2h_table(r), charts=charts,
+        settings=view.settings_line(r), shortlist=view.shortlist_table(r), h2h=view.h2h_table(r), charts=charts[False],
+        probe_charts=charts[True],
         images=images, probe_tables=probe, has_probe=r.probe_results is not None,
         non_commercial=view.has_non_commercial(r), sources=view.sources_table(r))
 

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from advisor.report import view
 from advisor.report.model import Report
+from advisor.report.probes import help_for
 from advisor.report.render import RenderError, render_png
 from advisor.report.write import write_assets
 
@@ -54,14 +55,20 @@ def markdown_bundle(report: Report, assets: str | None) -> tuple[str, dict[str, 
         out += ["## Why the top picks", ""] + [f"- **{md(m)}**: {md(t)}" for m, t in r.reasons.items()] + [""]
     if r.head_to_head:
         out += ["## Head-to-head of the top two", "", md(r.head_to_head["text"]), "", *_table(*view.h2h_table(r))]
-    if r.charts:
-        out += ["## Trade-offs", ""]
+    def figures(probe: bool) -> list[str]:
+        lines = []
         for i, c in enumerate(r.charts):
+            if c.name.startswith("probe_") != probe:
+                continue
             if c.spec is None:
-                out += [f"*{md(c.title)}: {md(c.note)}*", ""]
+                lines += [f"*{md(c.title)}: {md(c.note)}*", ""]
             else:
-                out += [image(f"chart_{i + 1}_{c.name}.png", c.title, lambda c=c: render_png(c.spec)), ""]
-    if r.images or r.probe_tables or r.probe_results is not None:
+                lines += [image(f"chart_{i + 1}_{c.name}.png", c.title, lambda c=c: render_png(c.spec)), ""]
+        return lines
+
+    trade = figures(probe=False)
+    out += ["## Trade-offs", "", *trade] if trade else []
+    if r.images or r.probe_tables or r.probe_results is not None or any(c.name.startswith("probe_") for c in r.charts):
         out += ["## Probe results", ""]
         for i, im in enumerate(r.images):
             pic = image(f"image_{i + 1}.png", f"image {i + 1}", lambda im=im: im.png) if im.png else md(im.note)
@@ -70,7 +77,10 @@ def markdown_bundle(report: Report, assets: str | None) -> tuple[str, dict[str, 
         for t in r.probe_tables:
             cols, rows, more = view.table_rows(t)
             out += [f"### {md(t.title)}", "", *_table(cols, rows)]
+            help_ = help_for(cols)
+            out += [f"- **{md(c)}**: {md(h)}" for c, h in help_] + ([""] if help_ else [])
             out += [f"*{more} more rows in the JSON report.*", ""] if more else []
+        out += figures(probe=True)
     out += ["## Data sources", ""]
     if view.has_non_commercial(r):
         out += ["**Some data used here is licensed for non-commercial use only (marked NON-COMMERCIAL).**", ""]

@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 THUMB_PX = 160
+# Text is measured by vl-convert and drawn by a browser or WeasyPrint: name one font both have (fonts-dejavu-core),
+# or legend labels measured in one font are cut when drawn in a wider one.
+CHART_CONFIG = {"font": "DejaVu Sans, sans-serif"}
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 
@@ -19,7 +22,7 @@ def render_svg(spec: Mapping[str, Any]) -> str:
     import vl_convert as vlc
 
     try:
-        return vlc.vegalite_to_svg(dict(spec), allowed_base_urls=[])
+        return vlc.vegalite_to_svg(dict(spec), config=CHART_CONFIG, allowed_base_urls=[])
     except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError with its own messages
         raise RenderError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
 
@@ -28,7 +31,7 @@ def render_png(spec: Mapping[str, Any], scale: float = 1.5) -> bytes:
     import vl_convert as vlc
 
     try:
-        return vlc.vegalite_to_png(dict(spec), scale=scale, allowed_base_urls=[])
+        return vlc.vegalite_to_png(dict(spec), scale=scale, config=CHART_CONFIG, allowed_base_urls=[])
     except Exception as exc:
         raise RenderError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
 

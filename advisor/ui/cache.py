@@ -113,15 +113,28 @@ def probe_ready_ids(path: str | None = None) -> frozenset[str]:
 
 @st.cache_data(max_entries=16, show_spinner="Writing the report (charts rendered offline)…")
 def cached_report(request: RankRequest, measured: tuple[tuple, ...], notes: str, probe_json: str | None,
-                  images: tuple[tuple[str, bytes], ...], path: str | None = None) -> dict[str, tuple[str, bytes, str]]:
-    """The report in every registered format: name -> (download file name, bytes, mime)."""
+                  images: tuple[tuple[str, bytes], ...], path: str | None = None) -> dict[str, tuple]:
+    """The report in every registered format: name -> (download file name, bytes, mime).
+
+    A lazy format (PDF) maps to (file name, None, mime): the page renders it with `lazy_format_bytes` only when
+    the user clicks its download button. '_report' holds the Report itself."""
     from advisor.report.build import build_report
     from advisor.report.formats import FORMATS
 
     data = get_measured_data(measured, path) if measured else get_data(path)
     report = build_report(get_store(path), ranking=cached_rank(request, path, measured), probe_results=probe_json,
                           notes=notes, images=list(images), data=data)
-    return {name: fmt.download(report) for name, fmt in FORMATS.items()}
+    out: dict = {"_report": report}
+    for name, fmt in FORMATS.items():
+        out[name] = (f"vision-advisor-report{fmt.extension}", None, fmt.mime) if fmt.lazy else fmt.download(report)
+    return out
+
+
+def lazy_format_bytes(report, name: str) -> bytes:  # report: advisor.report.model.Report
+    """The bytes of a slow format, rendered on a download click (Streamlit runs this in its own thread)."""
+    from advisor.report.formats import FORMATS
+
+    return FORMATS[name].download(report)[1]
 
 
 @st.cache_data(show_spinner=False)

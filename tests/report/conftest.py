@@ -82,17 +82,36 @@ def png_bytes(color=(200, 30, 30), size=(64, 48)) -> bytes:
     return buf.getvalue()
 
 
-PROBE = {
-    "model_ids": ["timm:a", "timm:b"],
-    "variants": [{"model_id": m, "image": EVIL, "family": fam, "magnitude": mag, "top1_agreement": ta,
-                  "prob_kept": pk, "kl": kl, "cosine": cs}
-                 for m, base in (("timm:a", 1.0), ("timm:b", 0.9))
-                 for fam in ("scale", "shift")
-                 for mag, ta, pk, kl, cs in ((1.0, 1.0 * base, 1.0, 0.0, 1.0), (2.0, 0.5 * base, 0.6, 0.3, 0.9),
-                                             (3.0, 0.25 * base, 0.3, float("nan"), 0.8))],
-    "summary": {"columns": ["model_id", "family", "mean_top1_agreement"],
-                "data": [["timm:a", "scale", 0.58], ["timm:b", "scale", 0.52]]},
-}
+def probe_result():
+    """A real ProbeResult (the layout `advisor probe --json` writes): two models in the store, one not,
+    two families, two images (one with a hostile name); one KL value failed and the probe-only model has no
+    embedding cosine (NaN = missing)."""
+    from advisor.probes.results import ImageRun, ModelRun, ProbeResult, coerce_rows
+
+    images = ((EVIL, "a" * 64), ("cat.png", "b" * 64))
+    grid = {"scale": (1.0, 1.5, 2.0), "shift": (0.0, 8.0, 16.0)}
+    rows = []
+    for m, keep in (("timm:a", 1.0), ("timm:b", 0.8), ("timm:probe_only", 0.5)):
+        for fam, mags in grid.items():
+            for step, mag in enumerate(mags):
+                for k, (name, sha) in enumerate(images):
+                    agree = 1.0 if step == 0 else float(k == 0 or keep == 1.0)
+                    kl = 0.0 if step == 0 else (float("nan") if (m, fam, step, k) == ("timm:b", "shift", 2, 1)
+                                                else 0.1 * step / keep)
+                    rows.append({"model_id": m, "image": name, "image_sha256": sha, "family": fam, "magnitude": mag,
+                                 "identity": step == 0, "top1_agreement": agree,
+                                 "prob_kept": 0.9 if step == 0 else 0.9 * keep ** step, "kl": kl,
+                                 "cosine": float("nan") if m == "timm:probe_only" else 1.0 - 0.05 * step / keep,
+                                 "ref_class": 281,
+                                 "pred_class": 281 if agree else 7, "ref_prob": 0.9})
+    models = tuple(ModelRun(m, "timm", w, "fp32", (224, 224), 1000) for m, w in
+                   (("timm:a", "pip:effnet"), ("timm:b", "hf-cache:b"), ("timm:probe_only", "random")))
+    return ProbeResult(rows=coerce_rows(pd.DataFrame(rows)), models=models,
+                       images=tuple(ImageRun(n, sha, (640, 480)) for n, sha in images),
+                       families=tuple(grid.items()), errors=("x.gif: not an image",), seconds=1.5)
+
+
+PROBE = probe_result().to_json()
 
 
 FIXED_TIME = "2026-01-01T00:00:00Z"
@@ -104,7 +123,7 @@ def evil() -> str:
 
 
 @pytest.fixture
-def probe() -> dict:
+def probe() -> str:
     return PROBE
 
 

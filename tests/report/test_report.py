@@ -15,7 +15,10 @@ from advisor.report.html import to_html
 from advisor.report.json_io import report_from_json
 from advisor.report.markdown import to_markdown
 from advisor.report.model import request_from_dict, request_from_json, request_from_report, request_to_dict
+from advisor.report.probes import IMAGES_TITLE, ISSUES_TITLE, MODELS_TITLE, SUMMARY_TITLE
 from advisor.report.write import write_report
+
+PROBE_CHARTS = ["probe_top1_agreement", "probe_prob_kept", "probe_kl", "probe_cosine"]
 
 URL_ATTRS = {"src", "href", "srcset", "action", "poster", "data", "formaction", "background", "xlink:href"}
 
@@ -56,7 +59,7 @@ def test_report_contents_from_store(report, tiny_store):
     assert not src["src_cal"]["non_commercial"] and src["src_cal"]["licence"] == "MIT"
     assert [i.name for i in report.images] == [EVIL, "broken.png"]
     assert report.images[0].png.startswith(b"\x89PNG") and report.images[1].png is None
-    assert {t.title for t in report.probe_tables} >= {"variants", "summary"}
+    assert [t.title for t in report.probe_tables] == [SUMMARY_TITLE, MODELS_TITLE, IMAGES_TITLE, ISSUES_TITLE]
 
 
 def test_excluding_non_commercial_drops_that_source(tiny_store, request_):
@@ -90,23 +93,25 @@ def test_missing_chart_builder_gives_note(monkeypatch, tiny_store, request_, pro
 
     monkeypatch.setattr(rc, "_builder", lambda *names: None)
     r = build_report(tiny_store, request_, probe_results=probe, created_at=FIXED_TIME)
-    assert r.charts and all(c.spec is None and c.note.startswith("chart omitted") for c in r.charts)
+    ranking_charts = [c for c in r.charts if not c.name.startswith("probe_")]
+    assert ranking_charts and all(c.spec is None and c.note.startswith("chart omitted") for c in ranking_charts)
+    assert all(c.spec is not None for c in r.charts if c.name.startswith("probe_"))  # built here, not there
     assert "chart omitted" in to_html(r) and "chart omitted" in to_markdown(r)
 
 
 def test_html_is_self_contained_and_escaped(report):
     html = to_html(report)
     urls, tags = fetched_urls(html)
-    assert [c.name for c in report.charts] == ["contributions", "score_vs_params", "need_vs_need", "probe_curves_1"]
-    assert len(urls) == 5, "four charts and one thumbnail, embedded"
-    assert tags.count("img") == 5 and "script" not in tags and "link" not in tags
+    assert [c.name for c in report.charts] == ["contributions", "score_vs_params", "need_vs_need", *PROBE_CHARTS]
+    assert len(urls) == 8, "seven charts and one thumbnail, embedded"
+    assert tags.count("img") == 8 and "script" not in tags and "link" not in tags
     assert "url(" not in html  # no CSS fetches either
     assert all(u.startswith("data:image/") for u in urls), [u[:40] for u in urls if not u.startswith("data:")]
     assert "<script" not in html.lower() and "http://" not in html and "https://" not in html
     assert "Content-Security-Policy" in html and "default-src &#39;none&#39;; img-src data:" in html
     assert EVIL not in html and "&lt;img src=x onerror=alert(1)&gt;.png" in html
     assert "<b>vision</b>" not in html and "&lt;b&gt;vision&lt;/b&gt;" in html
-    assert html.count("data:image/svg+xml;base64,") == 4 and html.count("data:image/png;base64,") == 1
+    assert html.count("data:image/svg+xml;base64,") == 7 and html.count("data:image/png;base64,") == 1
 
 
 def test_json_round_trip_reproduces_ranking(report, tiny_store, tmp_path):
@@ -155,19 +160,3 @@ def test_report_from_fixture_data_without_store(data, request_):
     assert {s["licence"] for s in r.sources} == {"not recorded"}
     assert any(s["non_commercial"] for s in r.sources if s["source_id"] == "src_nc")
     assert "data build not recorded" in to_html(r)
-
-
-def test_probe_tables_accept_common_json_layouts():
-    import pandas as pd
-
-    from advisor.report.probes import probe_tables
-
-    df = pd.DataFrame({"model_id": ["timm:a", "timm:b"], "family": ["scale", "scale"], "magnitude": [2.0, 2.0],
-                       "kl": [0.1, float("nan")]})
-    as_string = json.dumps({"backend": "timm", "variants": df.to_json(orient="table"),
-                            "summary": json.loads(df.to_json(orient="split")), "ids": ["timm:a", "timm:b"]})
-    tables = {t.title: t for t in probe_tables(as_string)}
-    assert set(tables) == {"probe results: details", "variants", "summary"}
-    assert dict(tables["probe results: details"].rows) == {"backend": "timm", "ids": "timm:a, timm:b"}
-    assert tables["summary"].rows == (("timm:a", "scale", 2.0, 0.1), ("timm:b", "scale", 2.0, None))
-    assert [r[-1] for r in tables["variants"].rows] == [0.1, None]

@@ -61,7 +61,8 @@ def test_markdown_asset_names_come_from_the_tool_not_the_user(report, evil):
     assert asset_dir_name(__import__("pathlib").Path("../<x>/my report.md")) == "my_report_files"
 
 
-def test_cli_report_then_rank_from_it(tiny_store, tmp_path, capsys, evil):
+def test_cli_report_then_rank_from_it(tiny_store, tmp_path, capsys, probe):
+    probe_json = probe
     db = str(tiny_store.db_path)
     base = ["--db", db, "--sources", str(tmp_path / "no_sources")]
     img = tmp_path / "photo.png"
@@ -69,15 +70,15 @@ def test_cli_report_then_rank_from_it(tiny_store, tmp_path, capsys, evil):
 
     Image.new("RGB", (40, 30), (0, 120, 0)).save(img)
     probe = tmp_path / "probe.json"
-    probe.write_text(json.dumps({"variants": [{"model_id": "timm:a", "image": evil, "family": "scale",
-                                              "magnitude": 2.0, "top1_agreement": 0.5}]}))
+    probe.write_text(probe_json)
     rank_opts = ["--need", "accuracy=1", "--need", "calibration=0.5", "--max-params", "50", "--top", "3",
                  "--draws", "50"]
-    for fmt in ("md", "html", "json"):
+    for fmt in ("md", "html", "json", "pdf"):
         out = tmp_path / f"report.{fmt}"
         assert main([*base, "report", *rank_opts, "--probe-results", str(probe), "--image", str(img),
                      "--note", "for <b>you</b>", "--format", fmt, "-o", str(out)]) == 0
         assert out.stat().st_size > 500
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-")
     assert sorted(p.name for p in (tmp_path / "report_files").iterdir())[0].startswith("chart_")
     capsys.readouterr()
     assert main([*base, "rank", "--from", str(tmp_path / "report.json"), "--json"]) == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from advisor.errors import AdvisorError
@@ -59,8 +61,10 @@ def render() -> None:
                                   None if result is None else result.to_json(), s.get(state.PROBE_THUMBS) or ())
         for col, (name, fmt) in zip(st.columns(len(FORMATS)), FORMATS.items(), strict=True):
             file_name, blob, mime = out[name]
+            if blob is None:  # a slow format: rendered when clicked
+                blob = partial(cache.lazy_format_bytes, out["_report"], name)
             col.download_button(fmt.label, blob, file_name, mime, key=f"dl_{name}", icon=":material/download:",
-                                width="stretch")
+                                width="stretch", on_click="ignore")
         st.markdown("**Preview** (the HTML report)")
         # Our own HTML (every user text in it is escaped by advisor.report), so an iframe is safe here.
         st.iframe(out["html"][1].decode(), height=PREVIEW_HEIGHT)

@@ -1,0 +1,115 @@
+"""The PDF report: WeasyPrint prints the HTML report to A4, shows the same sections, fetches nothing."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import threading
+from html.parser import HTMLParser
+from typing import ClassVar
+
+import pytest
+
+from advisor.report.html import to_html
+from advisor.report.pdf import PdfUnavailableError, html_to_pdf, render_pdf
+
+pypdf = pytest.importorskip("pypdf")
+A4_PT = (595.3, 841.9)
+
+
+class _Headings(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.out: list[str] = []
+        self._in = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("h1", "h2", "h3"):
+            self._in, self.out = True, [*self.out, ""]
+
+    def handle_endtag(self, tag):
+        if tag in ("h1", "h2", "h3"):
+            self._in = False
+
+    def handle_data(self, data):
+        if self._in:
+            self.out[-1] += data
+
+
+def _pdf(html_or_report) -> bytes:
+    try:
+        return html_to_pdf(html_or_report) if isinstance(html_or_report, str) else render_pdf(html_or_report)
+    except PdfUnavailableError as exc:  # like the chromium tests: skipped where the system libraries are absent
+        pytest.skip(str(exc))
+
+
+def _outline_titles(reader) -> list[str]:
+    out = []
+
+    def walk(items):
+        for it in items:
+            if isinstance(it, list):
+                walk(it)
+            else:
+                out.append(it.title)
+
+    walk(reader.outline)
+    return out
+
+
+def test_pdf_is_a4_and_shows_the_html_sections(report):
+    blob = _pdf(report)
+    assert blob.startswith(b"%PDF-")
+    reader = pypdf.PdfReader(io.BytesIO(blob))
+    assert len(reader.pages) >= 3
+    for page in reader.pages:
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(A4_PT, abs=1)
+    parser = _Headings()
+    parser.feed(to_html(report))
+    headings = [h.strip() for h in parser.out]
+    assert "Probe results" in headings and "Data sources" in headings and "Shortlist" in headings
+    assert _outline_titles(reader) == headings  # every heading, in order, as a PDF bookmark
+    text = "".join("".join((p.extract_text() or "").split()) for p in reader.pages)  # table cells wrap lines
+
+    def shown(s: str) -> bool:
+        return "".join(s.split()) in text
+
+    assert all(shown(h) for h in headings)
+    assert shown("timm:probe_only") and shown("NON-COMMERCIAL") and shown("feedc0ffee123456")
+    assert shown("<img src=x onerror=alert(1)>.png")  # the hostile name printed as text
+    for words in ("Top-1 agreement", "Probability kept", "transform magnitude", "parameters (M)"):
+        assert shown(words), words  # the SVG charts are drawn as vectors: their axis words are PDF text
+
+
+class _Counter(http.server.BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self):
+        _Counter.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_pdf_fetches_nothing_but_data_uris(tmp_path):
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Counter)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    secret = tmp_path / "secret.css"
+    secret.write_text("body{background:red}")
+    base = f"http://127.0.0.1:{server.server_port}"
+    html = (f'<html><head><link rel="stylesheet" href="{base}/style.css">'
+            f'<link rel="stylesheet" href="{secret.as_uri()}"><style>@import url("{base}/imp.css");'
+            f'h1{{background:url("{base}/bg.png")}}</style></head><body><h1>Offline</h1>'
+            f'<img src="{base}/img.png"><img src="{secret.as_uri()}">'
+            '<img src="data:image/svg+xml;utf8,<svg xmlns=\'http://www.w3.org/2000/svg\' width=\'10\' height=\'10\'/>">'
+            '</body></html>')
+    try:
+        blob = _pdf(html)
+    finally:
+        server.shutdown()
+    assert blob.startswith(b"%PDF-")
+    assert _Counter.hits == []
+    assert "Offline" in pypdf.PdfReader(io.BytesIO(blob)).pages[0].extract_text()
