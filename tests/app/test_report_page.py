@@ -46,7 +46,7 @@ def report_json(db, weights: dict[str, float], **limits) -> bytes:
 def test_download_buttons_for_every_format(app):
     at = open_report(app)
     labels = list(downloads(at))
-    assert [lab.split(" ")[0] for lab in labels] == ["Markdown", "HTML", "JSON"]
+    assert [lab.split(" ")[0] for lab in labels] == ["Markdown", "HTML", "JSON", "PDF"]
     assert "zip" in labels[0]
     assert at.text_area(key=state.REPORT_NOTES).value == ""
 
