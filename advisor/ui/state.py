@@ -6,6 +6,7 @@ Only values that differ from the defaults are written, which keeps links short.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 
@@ -242,7 +243,10 @@ def _parse(key: str, values: list[str]) -> object:
     if key in BOOLS:
         return raw.lower() in ("1", "true", "yes", "on")
     if key in FLOATS or key in WEIGHTS or key == MIN_COVERAGE:
-        return float(raw)
+        value = float(raw)
+        if not math.isfinite(value) or value < 0:  # ?max_params=nan must not become "no parameter data"
+            raise ValueError(f"{key}={raw!r} is not a finite non-negative number")
+        return value
     return raw
 
 
