@@ -148,6 +148,11 @@ def test_every_need_can_be_ranked_alone(make_data):
             rows += [("timm:m1", "imagenet_top1", "", 50.0, "s"), ("timm:m2", "imagenet_top1", "", 50.0, "s")]
         r = rank(make_data(rows), RankRequest({need.name: 1.0}, draws=10))
         assert len(r.table) == 2, need.name
+        # m2 has the larger raw value: it must lead exactly when the need reads the property upward
+        from advisor.store.properties import get_property
+
+        upward = get_property(f.property_id).higher_is_better != f.flip
+        assert r.table["model_id"].iloc[0] == ("timm:m2" if upward else "timm:m1"), need.name
 
 
 def test_pareto_front(make_data):
