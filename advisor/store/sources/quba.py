@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from advisor.errors import SourceFileError
+from advisor.ids import split_id
 from advisor.store.sources.base import BuildContext, Collector, SourceRecord, csv_line, read_csv, to_float
 
 SOURCE_ID = "quba"
@@ -157,7 +158,7 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
         if model_id in seen:
             raise SourceFileError(models_path, f"{qid!r} and {seen[model_id]!r} both map to {model_id}", line)
         seen[model_id] = qid
-        ns, name = model_id.split(":", 1)
+        ns, name = split_id(model_id)
         if ns in ("timm", "open_clip", "torchvision"):
             loader, load_name = ns, name
         try:
