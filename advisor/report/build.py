@@ -147,7 +147,7 @@ def build_report(store_or_data: Any, request: RankRequest | None = None, probe_r
         charts += probe_charts(probe)
     charts = share_model_colours(charts, [m["model_id"] for m in shortlist])  # one colour per model
     pairs = list(images.items()) if isinstance(images, Mapping) else list(images or [])
-    imgs = tuple(ReportImage(str(name), *thumbnail(blob)) for name, blob in pairs)
+    imgs = tuple(ReportImage(str(name), *thumbnail(blob, str(name))) for name, blob in pairs)
     used = _sources_used(data, ranking)
     return Report(
         title=title, created_at=created_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

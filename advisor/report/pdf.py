@@ -31,10 +31,27 @@ def _no_fetch_fetcher() -> Any:
     return DataOnlyFetcher(allowed_protocols=("data",), allow_redirects=False)
 
 
+def _import_weasyprint() -> Any:
+    """WeasyPrint's HTML class, without the global it flips on import.
+
+    `weasyprint.images` sets PIL's process-wide LOAD_TRUNCATED_IMAGES to True, which would make every later
+    image intake in this process accept truncated files; it is put back at once (our PDF embeds only our
+    own PNG/SVG data).
+    """
+    from PIL import ImageFile
+
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    try:
+        from weasyprint import HTML
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
+    return HTML
+
+
 def html_to_pdf(html: str) -> bytes:
     """Print HTML to PDF bytes; any non-data: URL in it is refused (and left out), never fetched."""
     try:
-        from weasyprint import HTML
+        HTML = _import_weasyprint()
     except (ImportError, OSError) as exc:  # OSError: WeasyPrint installed but Pango missing
         raise PdfUnavailableError(
             "PDF export needs WeasyPrint and Pango (pip install weasyprint; on Debian/Ubuntu apt-get install "

@@ -36,22 +36,19 @@ def render_png(spec: Mapping[str, Any], scale: float = 1.5) -> bytes:
         raise RenderError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
 
 
-def thumbnail(blob: bytes) -> tuple[bytes | None, str]:
-    """(PNG thumbnail, note); an unreadable or oversized image gives (None, why)."""
-    from PIL import Image, UnidentifiedImageError
+def thumbnail(blob: bytes, name: str = "image") -> tuple[bytes | None, str]:
+    """(PNG thumbnail, note); untrusted bytes go through the probes' safe intake (the same limits), and an
+    image it rejects gives (None, why)."""
+    from advisor.errors import ImageIntakeError
+    from advisor.probes.images import load_image
 
     if not isinstance(blob, (bytes, bytearray)):
         return None, "not image bytes"
-    if len(blob) > MAX_IMAGE_BYTES:
-        return None, f"image larger than {MAX_IMAGE_BYTES // 2**20} MiB: thumbnail omitted"
     try:
-        with Image.open(io.BytesIO(blob)) as im:
-            if im.width * im.height > MAX_IMAGE_PIXELS:
-                return None, "image has too many pixels: thumbnail omitted"
-            im = im.convert("RGB")
-            im.thumbnail((THUMB_PX, THUMB_PX))
-            out = io.BytesIO()
-            im.save(out, format="PNG", optimize=True)
-            return out.getvalue(), ""
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return None, "not a readable image: thumbnail omitted"
+        im = load_image(bytes(blob), name).image.copy()
+    except ImageIntakeError as exc:
+        return None, f"thumbnail omitted: {str(exc).split(': ', 1)[-1]}"
+    im.thumbnail((THUMB_PX, THUMB_PX))
+    out = io.BytesIO()
+    im.save(out, format="PNG", optimize=True)
+    return out.getvalue(), ""

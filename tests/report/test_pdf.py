@@ -113,3 +113,22 @@ def test_pdf_fetches_nothing_but_data_uris(tmp_path):
     assert blob.startswith(b"%PDF-")
     assert _Counter.hits == []
     assert "Offline" in pypdf.PdfReader(io.BytesIO(blob)).pages[0].extract_text()
+
+
+def test_pdf_export_leaves_image_intake_strict(report):
+    """WeasyPrint flips PIL's LOAD_TRUNCATED_IMAGES on import; after a PDF, a truncated image is still refused."""
+    import io
+
+    import pytest
+    from PIL import Image, ImageFile
+
+    from advisor.errors import ImageIntakeError
+    from advisor.probes.images import load_image
+    from advisor.report.pdf import render_pdf
+
+    render_pdf(report)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 200, 30)).save(buf, "PNG")
+    with pytest.raises(ImageIntakeError):
+        load_image(buf.getvalue()[:-40], "cut.png")

@@ -58,6 +58,7 @@ def test_report_contents_from_store(report, tiny_store):
     assert src["src_nc"]["non_commercial"] and src["src_nc"]["licence"] == "CC BY-NC 4.0"
     assert not src["src_cal"]["non_commercial"] and src["src_cal"]["licence"] == "MIT"
     assert [i.name for i in report.images] == [EVIL, "broken.png"]
+    assert report.images[0].png is not None, report.images[0].note
     assert report.images[0].png.startswith(b"\x89PNG") and report.images[1].png is None
     assert [t.title for t in report.probe_tables] == [SUMMARY_TITLE, MODELS_TITLE, IMAGES_TITLE, ISSUES_TITLE]
 
