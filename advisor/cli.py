@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Feature modules with a `register(subparsers)` function (imported lazily, so `--help` stays fast).
-FEATURE_CLIS = ("advisor.ranking.cli", "advisor.report.cli", "advisor.probes.cli")
+FEATURE_CLIS = ("advisor.ranking.cli", "advisor.report.cli", "advisor.probes.cli", "advisor.evaluate.cli")
 
 
 def _feature_register(mod: str) -> Callable[[argparse._SubParsersAction], None] | None:
