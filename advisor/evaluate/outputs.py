@@ -142,7 +142,8 @@ def run_task(task: TaskSpec, progress: Callable[[int], None] | None = None) -> T
             except AdvisorError as e:
                 out.errors.append(f"skipped {e}")
     raw.clear()
-    bad = {sha for sha in need if sha not in images}
+    bad = {sha for sha in need if sha not in images}  # rejected files: named in errors, never run
+    todo = {k: [sha for sha in v if sha not in bad] for k, v in todo.items()}
     out.shas = {k: v for k, v in out.shas.items() if v not in bad}
     for m in models:
         if any(todo[(m, v)] for v in views):
