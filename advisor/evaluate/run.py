@@ -62,7 +62,12 @@ class RayExecutor:
             ray.init(address=address, num_cpus=None if address else self.num_cpus,
                      runtime_env={"env_vars": env}, include_dashboard=False, log_to_driver=False)
         remote = ray.remote(num_cpus=1)(run_task)
-        split = [TaskSpec(**{**t.__dict__, "model_ids": (m,)}) for t in tasks for m in t.model_ids]
+        import torch
+
+        # The driver's thread count in every task: the same oneDNN reduction order, so the same bits.
+        threads = torch.get_num_threads()
+        split = [TaskSpec(**{**t.__dict__, "model_ids": (m,), "threads": t.threads or threads})
+                 for t in tasks for m in t.model_ids]
         refs = [remote.remote(t) for t in split]
         pending, done = list(refs), {}
         while pending:
