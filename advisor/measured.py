@@ -25,7 +25,7 @@ def measured_from_text(text: str | bytes, name: str = "result") -> pd.DataFrame:
         raise InvalidRequestError(f"{name}: not a probe or evaluation result (expected a JSON object)")
     try:
         if doc.get("kind") == EVALUATION_KIND:
-            from advisor.evaluate.results import EvaluationResult
+            from advisor.evaluate.result import EvaluationResult
 
             return EvaluationResult.from_json(text).measured_scores()
         if "rows" in doc and "models" in doc:

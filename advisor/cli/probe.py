@@ -37,6 +37,8 @@ def add_probe_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.add_argument("--out", type=Path, help="also save the JSON result to this file")
     p.add_argument("--list-families", action="store_true", help="list the transform families and exit")
+    p.add_argument("--download", action="store_true",
+                   help="download missing weights from the Hugging Face hub (size and licence printed first)")
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -122,6 +124,13 @@ def _run(args: argparse.Namespace) -> int:
             raise InvalidRequestError(f"--weights expects ID=PATH, got {item!r}")
         weights[mid] = path
     families = [f.strip() for item in args.family for f in item.split(",") if f.strip()] or None
+    if getattr(args, "download", False):
+        from advisor.probes.download import ensure_weights, plan_download
+
+        for mid in models:
+            if mid not in weights and not probe_readiness(mid)[0]:
+                print(f"will download {plan_download(mid).describe()}", file=sys.stderr)
+                ensure_weights(mid, download=True)
     result = run_probe(images, models, families, precision=args.precision, weights_paths=weights)
     for msg in result.errors:
         print(f"error: {msg}", file=sys.stderr)

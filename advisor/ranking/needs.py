@@ -41,7 +41,8 @@ _F = Feature
 IDENTITY = ("1", "1.0", "0", "224")
 NEEDS: tuple[Need, ...] = (
     Need("accuracy", "ImageNet accuracy", "Top-1 on ImageNet val (and ReaL labels): matters when your data "
-         "looks like ImageNet.", (_F("imagenet_top1", items=("",)), _F("imagenet_real_top1", items=("",))),
+         "looks like ImageNet.", (_F("imagenet_top1", items=("",)), _F("imagenet_real_top1", items=("",)),
+                                   _F("measured_top1"), _F("measured_top5")),
          "timm results; QUBA; the study"),
     Need("natural_shift", "Robustness to natural distribution shift",
          "Accuracy kept on shifted test sets (ImageNet-V2/A/R/Sketch, ObjectNet, ...) relative to clean "
@@ -54,7 +55,8 @@ NEEDS: tuple[Need, ...] = (
     Need("adversarial", "Adversarial robustness", "Accuracy under PGD / AutoAttack and QUBA's adversarial ratio.",
          (_F("adversarial_robustness_ratio"), _F("pgd_top1"), _F("autoattack_top1")), "Croce et al. 2021"),
     Need("calibration", "Calibrated confidences", "Low expected calibration error: the confidence can be "
-         "trusted as a probability.", (_F("calibration_error"), _F("ece_15bin")), "Guo et al. 2017"),
+         "trusted as a probability.", (_F("calibration_error"), _F("ece_15bin"), _F("measured_ece"),
+                                       _F("measured_nll")), "Guo et al. 2017"),
     Need("invariance", "Invariance to scale, shift and resolution",
          "Accuracy kept when zooming in, shifting the crop or changing test resolution (identity excluded); "
          "shift consistency: how often two randomly shifted crops of one image get the same class "
@@ -63,11 +65,12 @@ NEEDS: tuple[Need, ...] = (
          "YTBB-Robust, pm-10 / pm-0); includes scores measured here by live probes.",
          (_F("invariance_scale_top1", exclude=IDENTITY), _F("invariance_shift_top1", exclude=IDENTITY),
           _F("invariance_resolution_top1", exclude=IDENTITY), _F("shift_consistency"),
-          _F("frame_consistency_ratio"), _F("measured_invariance")),
+          _F("frame_consistency_ratio"), _F("measured_invariance"), _F("measured_invariance_top1")),
          "Vishniakov et al. 2024; Zhang 2019; Shankar et al. 2021"),
     Need("transfer", "Transferability", "Linear-probe accuracy on VTAB and other downstream sets: how well "
          "the features serve a new task when a head is trained on your data.",
-         (_F("vtab_linear_probe_top1"), _F("linear_probe_top1")), "Zhai et al. 2019"),
+         (_F("vtab_linear_probe_top1"), _F("linear_probe_top1"), _F("measured_linear_probe_top1"),
+          _F("measured_knn_top1"), _F("measured_logme")), "Zhai et al. 2019"),
     Need("zero_shot", "Zero-shot transfer", "Zero-shot accuracy of image-text models on downstream sets "
          "(VTAB-like, WILDS, fairness sets): useful with no labelled data of your own.",
          (_F("zero_shot_top1"),), "OpenCLIP results; CLIP_benchmark"),

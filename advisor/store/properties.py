@@ -117,6 +117,28 @@ PROPERTIES: tuple[Property, ...] = (
        "Inference images per second on the named GPU benchmark file (item).", "timm benchmark"),
     _P("throughput_cpu", "efficiency", "CPU throughput", "img/s", True,
        "Inference images per second on the named CPU benchmark file (item).", "timm benchmark"),
+    # measured here by `advisor evaluate` on the user's labelled images (session / --measured only)
+    _P("measured_top1", "accuracy", "Top-1 measured here", "%", True,
+       "Top-1 on your labelled images (ImageNet classes, or CLIP zero-shot on your class names).",
+       "Vision Advisor evaluate"),
+    _P("measured_top5", "accuracy", "Top-5 measured here", "%", True,
+       "Top-5 on your labelled images.", "Vision Advisor evaluate"),
+    _P("measured_ece", "calibration", "ECE measured here", "fraction", False,
+       "15-bin expected calibration error on your labelled images (torchmetrics).", "Guo et al. 2017"),
+    _P("measured_nll", "calibration", "NLL measured here", "nats", False,
+       "Mean negative log-likelihood of the true class on your labelled images.", "Vision Advisor evaluate"),
+    _P("measured_knn_top1", "transfer", "k-NN top-1 measured here", "%", True,
+       "Out-of-fold k-NN accuracy of frozen features on your labels (stratified k-fold).",
+       "Vision Advisor evaluate"),
+    _P("measured_linear_probe_top1", "transfer", "Linear probe top-1 measured here", "%", True,
+       "Out-of-fold logistic-regression accuracy of frozen features on your labels (stratified k-fold).",
+       "Vision Advisor evaluate"),
+    _P("measured_logme", "transfer", "LogME measured here", "unitless", True,
+       "LogME evidence of frozen features for your labels (comparable within one data set only).",
+       "You et al. 2021"),
+    _P("measured_invariance_top1", "invariance", "Top-1 under transforms measured here", "%", True,
+       "Top-1 on your labelled images under the transform family in item (mean over its non-identity "
+       "magnitudes).", "Vision Advisor evaluate"),
 )
 
 PROPERTY_IDS = frozenset(p.property_id for p in PROPERTIES)

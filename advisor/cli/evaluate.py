@@ -1,0 +1,96 @@
+"""`advisor evaluate DATA --model ID [--model ID ...] [--family NAME] [--json] [-o results.json]`.
+
+A thin layer: parses arguments, calls `advisor.evaluate.run.evaluate`, prints a table or JSON. Errors
+are AdvisorErrors (a message and the error's exit code, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from advisor.errors import AdvisorError, InvalidRequestError
+
+DESCRIPTION = ("Measure models on your own labelled images (a folder with one subfolder per class, or a CSV "
+               "with path,label): accuracy and calibration, transfer of frozen features, invariance.")
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", type=Path, help="folder of class subfolders, or a CSV with columns path,label")
+    p.add_argument("--model", "-m", action="append", default=[], metavar="ID", help="model id (repeatable)")
+    p.add_argument("--family", "-f", action="append", default=[], metavar="NAME",
+                   help="also measure accuracy under this transform family (repeatable or comma-separated)")
+    p.add_argument("--labels", choices=["auto", "imagenet", "own"], default="auto",
+                   help="how labels are read: ImageNet classes, your own label set, or decide (default)")
+    p.add_argument("--published-top1", action="append", default=[], metavar="ID=PCT",
+                   help="a model's published ImageNet top-1, shown next to transfer results")
+    p.add_argument("--download", action="store_true",
+                   help="download missing weights from the Hugging Face hub (size and licence are printed)")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="ray: (model x shard) tasks on RAY_ADDRESS or a local Ray instance")
+    p.add_argument("--no-cache", action="store_true", help="recompute instead of reusing cached outputs")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("--out", "-o", type=Path, help="also save the JSON result to this file")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """The `advisor evaluate` subcommand (advisor.cli discovers this)."""
+    p = sub.add_parser("evaluate", help="measure models on your own labelled images", description=DESCRIPTION)
+    add_options(p)
+    p.set_defaults(func=command)
+
+
+def _published(items: list[str]) -> dict[str, float]:
+    from advisor.probes.weights import parse_model_id
+
+    out = {}
+    for item in items:
+        mid, _, value = item.rpartition("=")
+        try:
+            out[parse_model_id(mid).model_id] = float(value)
+        except ValueError:
+            raise InvalidRequestError(f"--published-top1 expects ID=PERCENT, got {item!r}") from None
+    return out
+
+
+def format_result(result) -> str:
+    """One block per model: each figure with its interval and image count."""
+    lines = [f"{len(result.images)} image(s), labels: {result.label_set}, {len(result.classes)} classes, "
+             f"{result.seconds:.1f} s ({result.executor})"]
+    for m in result.models:
+        pub = f"  published ImageNet top-1: {m.published_top1:.1f} %" if m.published_top1 is not None else ""
+        lines.append(f"\n{m.model_id}  weights: {m.weights}  task: {m.task}{pub}")
+        for name, f in m.metrics.items():
+            lines.append(f"  {name:20s} {f.value:9.4f}   95% CI {f.ci_low:.4f}–{f.ci_high:.4f}   n={f.n}")
+        for c in m.confusions[:5]:
+            lines.append(f"  confused: {c['true']} -> {c['predicted']} ({c['count']}x)")
+        for p in m.invariance:
+            acc = f"top-1 {p.top1.value:.3f} [{p.top1.ci_low:.3f}, {p.top1.ci_high:.3f}]  " if p.top1 else ""
+            lines.append(f"  {p.family:11s} {p.magnitude:7g}  {acc}agreement {p.agreement.value:.3f}")
+        lines += [f"  note: {n}" for n in m.notes]
+    return "\n".join(lines)
+
+
+def command(args: argparse.Namespace) -> int:
+    from advisor.evaluate.run import evaluate
+
+    if args.download:
+        from advisor.probes.download import plan_download
+        from advisor.probes.weights import find_weights, parse_model_id
+
+        for mid in args.model:
+            try:
+                find_weights(parse_model_id(mid))
+            except AdvisorError:
+                print(f"will download {plan_download(mid).describe()}", file=sys.stderr)
+    families = [f.strip() for item in args.family for f in item.split(",") if f.strip()]
+    result = evaluate(args.data, args.model, families=families, published_top1=_published(args.published_top1),
+                      executor=args.executor, label_set=args.labels, download=args.download,
+                      cache_root=None if not args.no_cache else "", show_bar=True)
+    for msg in result.errors:
+        print(msg if msg.startswith("note:") else f"error: {msg}", file=sys.stderr)
+    if args.out:
+        args.out.write_text(result.to_json(), encoding="utf-8")
+    print(result.to_json() if args.json else format_result(result))
+    return 0 if result.models else 2

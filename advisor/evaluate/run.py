@@ -1,0 +1,239 @@
+"""`evaluate`: measure models on the user's labelled images and turn the outputs into figures.
+
+Work goes through an executor: "local" (default) runs one task per shard with every model, so each
+image is decoded once for all of them; "ray" runs one task per (model, shard) on a Ray cluster
+(RAY_ADDRESS, or a local instance when unset). The shards and batches are the same either way, and the
+outputs are merged by image hash before any figure is computed, so both give the same result.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from advisor.errors import AdvisorError, InvalidRequestError
+from advisor.evaluate import stats
+from advisor.evaluate.data import LabelledData, imagenet_class_names, load_labelled
+from advisor.evaluate.outputs import REF, SHARD_SIZE, TaskOutput, TaskSpec, run_task
+from advisor.evaluate.result import EvaluationResult, InvariancePoint, ModelEvaluation
+
+Progress = Callable[[float, str], None]
+EXECUTORS = ("local", "ray")
+
+
+def shards(samples: Sequence, size: int = SHARD_SIZE) -> list[tuple]:
+    return [tuple(samples[i:i + size]) for i in range(0, len(samples), size)]
+
+
+class LocalExecutor:
+    """Runs tasks in this process, one after the other."""
+
+    name = "local"
+
+    def map(self, tasks: list[TaskSpec], progress: Callable[[int], None]) -> list[TaskOutput]:
+        return [run_task(t, progress) for t in tasks]
+
+
+class RayExecutor:
+    """Runs (model x shard) tasks on Ray: RAY_ADDRESS if set, else a local instance (`num_cpus`)."""
+
+    name = "ray"
+
+    def __init__(self, num_cpus: int | None = None) -> None:
+        self.num_cpus = num_cpus
+
+    def map(self, tasks: list[TaskSpec], progress: Callable[[int], None]) -> list[TaskOutput]:
+        try:
+            import ray
+        except ImportError:
+            raise InvalidRequestError("--executor ray needs Ray: pip install 'vision-advisor[ray]'") from None
+        if not ray.is_initialized():
+            address = os.environ.get("RAY_ADDRESS") or None
+            root = str(Path(__file__).resolve().parents[2])  # workers import advisor from this checkout
+            env = {"PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+            for k in ("HF_HUB_OFFLINE", "HF_HUB_CACHE", "HF_HOME", "VISION_ADVISOR_CACHE", "TORCH_HOME"):
+                if k in os.environ:
+                    env[k] = os.environ[k]
+            ray.init(address=address, num_cpus=None if address else self.num_cpus,
+                     runtime_env={"env_vars": env}, include_dashboard=False, log_to_driver=False)
+        remote = ray.remote(num_cpus=1)(run_task)
+        import torch
+
+        # The driver's thread count in every task: the same oneDNN reduction order, so the same bits.
+        threads = torch.get_num_threads()
+        split = [TaskSpec(**{**t.__dict__, "model_ids": (m,), "threads": t.threads or threads})
+                 for t in tasks for m in t.model_ids]
+        refs = [remote.remote(t) for t in split]
+        pending, done = list(refs), {}
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            out = ray.get(ready[0])
+            done[ready[0]] = out
+            progress(len(out.shas))
+        return [done[r] for r in refs]
+
+
+def make_executor(name: str, num_cpus: int | None = None) -> LocalExecutor | RayExecutor:
+    if name == "local":
+        return LocalExecutor()
+    if name == "ray":
+        return RayExecutor(num_cpus)
+    raise InvalidRequestError(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
+
+
+def _progress_bar(total: int, progress: Progress | None, show_bar: bool) -> Callable[[int], None]:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, unit="img", desc="evaluate", disable=not show_bar, file=sys.stderr)
+    done = [0]
+
+    def step(n: int) -> None:
+        done[0] += n
+        bar.update(n)
+        if progress:
+            progress(min(1.0, done[0] / max(1, total)), f"{done[0]}/{total} (model, image) pairs")
+        if done[0] >= total:
+            bar.close()
+    return step
+
+
+def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[str] = (),
+             published_top1: Mapping[str, float] | None = None, executor: str = "local",
+             num_cpus: int | None = None, cache_root: str | Path | None = None, label_set: str = "auto",
+             allow_random: bool = False, download: bool = False, progress: Progress | None = None,
+             show_bar: bool = False, shard_size: int = SHARD_SIZE) -> EvaluationResult:
+    """Measure each model on DATA: classification figures when labels name ImageNet classes (or, for
+    CLIP, your class names), frozen-feature transfer otherwise, invariance for `families`."""
+    from advisor.probes.transforms import get_family
+    from advisor.probes.weights import cache_dir, parse_model_id
+
+    t0 = time.perf_counter()
+    if not model_ids:
+        raise InvalidRequestError("give at least one --model")
+    canon = list(dict.fromkeys(parse_model_id(m).model_id for m in model_ids))
+    fams = tuple(get_family(f).name for f in families)
+    labelled = load_labelled(data, label_set)
+    errors: list[str] = [] if labelled.imagenet is not None or label_set == "own" else [f"note: {labelled.note}"]
+    if download:
+        from advisor.probes.download import ensure_weights
+
+        for m in canon:
+            try:
+                ensure_weights(m, progress, download=True)
+            except AdvisorError as e:
+                errors.append(str(e))
+    root = str(cache_root if cache_root is not None else cache_dir() / "evaluate")
+    tasks = [TaskSpec(tuple(canon), s, fams, root, allow_random=allow_random)
+             for s in shards(labelled.samples, shard_size)]
+    step = _progress_bar(len(labelled.samples) * len(canon), progress, show_bar)
+    outputs = make_executor(executor, num_cpus).map(tasks, step)
+    records, shas, weights = _merge(outputs, errors)
+    models = []
+    for m in canon:
+        if (m, REF) not in records:
+            continue
+        try:
+            models.append(_evaluate_model(m, weights[m], labelled, shas, records, fams,
+                                          (published_top1 or {}).get(m), allow_random))
+        except AdvisorError as e:
+            errors.append(str(e))
+    images = tuple({"name": s.name, "sha256": shas[s.name], "label": s.label}
+                   for s in labelled.samples if s.name in shas)
+    return EvaluationResult(str(data), "imagenet" if labelled.imagenet is not None else "own", labelled.classes,
+                            images, tuple(models), fams, tuple(dict.fromkeys(errors)),
+                            round(time.perf_counter() - t0, 3), executor)
+
+
+def _merge(outputs: list[TaskOutput], errors: list[str]):
+    records: dict[tuple[str, str], dict[str, tuple]] = {}
+    shas: dict[str, str] = {}
+    weights: dict[str, str] = {}
+    for o in outputs:
+        errors += o.errors
+        shas.update(o.shas)
+        weights.update(o.weights)
+        for key, rec in o.records.items():
+            records.setdefault(key, {}).update(rec)
+    return records, shas, weights
+
+
+def _evaluate_model(model_id: str, weights: str, labelled: LabelledData, shas: dict[str, str],
+                    records: dict, fams: tuple[str, ...], published: float | None,
+                    allow_random: bool) -> ModelEvaluation:
+    ref = records[(model_id, REF)]
+    samples = [s for s in labelled.samples if shas.get(s.name) in ref]
+    order = [shas[s.name] for s in samples]
+    logits = np.stack([ref[h][0] for h in order]).astype(np.float64)
+    emb = np.stack([ref[h][1] for h in order]).astype(np.float64)
+    labels = np.array([s.label for s in samples])
+    notes, metrics, cls = [], {}, None
+    task = "transfer"
+    if labelled.imagenet is not None and logits.shape[1] == 1000:
+        task, names = "imagenet", imagenet_class_names()
+        targets = np.array([labelled.imagenet[lab] for lab in labels])
+        cls = stats.classification(logits, targets, names)
+    elif labelled.imagenet is not None:
+        notes.append(f"its head has {logits.shape[1]} classes, not ImageNet-1k's 1000: features only")
+    elif model_id.startswith("open_clip:"):
+        task, names = "zero-shot", list(labelled.classes)
+        targets = np.array([names.index(lab) for lab in labels])
+        logits = _clip_logits(model_id, emb, names, allow_random)
+        cls = stats.classification(logits, targets, names)
+    if cls is not None:
+        metrics.update(cls["metrics"])
+    feats, how = stats.transfer(emb, labels)
+    metrics.update(feats)
+    notes.append(f"transfer: {how}")
+    invariance = _invariance(model_id, records, order, fams, cls["pred"] if cls else logits.argmax(1),
+                             targets if cls else None)
+    return ModelEvaluation(model_id, weights, task, len(samples), published, metrics,
+                           tuple(cls["reliability"]) if cls else (), tuple(cls["per_class"]) if cls else (),
+                           tuple(cls["confusions"]) if cls else (), invariance,
+                           cls["correct"] if cls else None, tuple(notes))
+
+
+def _invariance(model_id: str, records: dict, order: list[str], fams: tuple[str, ...], ref_pred: np.ndarray,
+                targets: np.ndarray | None) -> tuple[InvariancePoint, ...]:
+    from advisor.probes.transforms import get_family
+
+    points = []
+    for name in fams:
+        fam = get_family(name)
+        for mag in fam.magnitudes:
+            if mag == fam.identity:
+                pred = ref_pred
+            else:
+                rec = records.get((model_id, f"{fam.name}@{mag:g}"), {})
+                if not all(h in rec for h in order):
+                    continue
+                pred = np.array([int(rec[h][0]) for h in order])
+            ok = pred >= 0
+            if not ok.any():
+                continue
+            top1 = stats.mean_figure((pred == targets)[ok]) if targets is not None else None
+            points.append(InvariancePoint(fam.name, float(mag), mag == fam.identity, top1,
+                                          stats.mean_figure((pred == ref_pred)[ok])))
+    return tuple(points)
+
+
+def _clip_logits(model_id: str, emb: np.ndarray, names: list[str], allow_random: bool) -> np.ndarray:
+    """CLIP zero-shot logits over the user's class names (open_clip's prompts and classifier builder)."""
+    import open_clip
+    import torch
+
+    from advisor.probes.backends import load_model
+    from advisor.probes.clip import TEMPLATE_SETS
+    from advisor.probes.weights import parse_model_id
+
+    model = load_model(model_id, allow_random=allow_random)
+    tokenizer = open_clip.get_tokenizer(parse_model_id(model_id).arch)
+    with torch.inference_mode():
+        head = open_clip.build_zero_shot_classifier(model.module, tokenizer=tokenizer, classnames=names,
+                                                    templates=TEMPLATE_SETS["simple"], device="cpu").float()
+        scale = float(model.module.logit_scale.exp())
+    return scale * emb @ head.numpy().astype(np.float64)
