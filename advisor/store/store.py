@@ -42,13 +42,18 @@ def ensure_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES
         if have is not None and (not sources_dir.is_dir() or have == sources_fingerprint(sources_dir)):
             return "fresh"
         reason = "missing" if not db_path.exists() else ("corrupt" if have is None else "stale")
-        if not sources_dir.is_dir():
-            raise StoreError(f"store {db_path} is {reason} and the sources folder {sources_dir} is missing")
-        try:
-            build_store(db_path, sources_dir)
-        except (OSError, duckdb.Error) as exc:
-            raise StoreError(f"store {db_path} is {reason} and could not be rebuilt: {exc}") from exc
+        _build(db_path, sources_dir, reason)
         return f"rebuilt ({reason})"
+
+
+def _build(db_path: Path, sources_dir: Path, reason: str) -> None:
+    """Build the store (caller holds _LOCK); failures become a StoreError that says why it was built."""
+    if not sources_dir.is_dir():
+        raise StoreError(f"store {db_path} is {reason} and the sources folder {sources_dir} is missing")
+    try:
+        build_store(db_path, sources_dir)
+    except (OSError, duckdb.Error) as exc:
+        raise StoreError(f"store {db_path} is {reason} and could not be rebuilt: {exc}") from exc
 
 
 def open_store(db: Path | str | None = None, sources: Path | str | None = None) -> PropertyStore:
@@ -59,12 +64,7 @@ def open_store(db: Path | str | None = None, sources: Path | str | None = None) 
 def rebuild_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES) -> None:
     """Rebuild a store whose file failed while in use (its fingerprint may still read as fresh)."""
     with _LOCK:
-        if not sources_dir.is_dir():
-            raise StoreError(f"store {db_path} is damaged and the sources folder {sources_dir} is missing")
-        try:
-            build_store(db_path, sources_dir)
-        except (OSError, duckdb.Error) as exc:
-            raise StoreError(f"store {db_path} is damaged and could not be rebuilt: {exc}") from exc
+        _build(db_path, sources_dir, "damaged")
 
 
 class PropertyStore:
