@@ -64,7 +64,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     print(f"{mid}  ({model['display_name']})")
     for k in ("arch_type", "paradigm", "pretrain_data", "finetune_data", "params_m", "gmacs", "img_size",
-              "loader", "load_name"):
+              "weights_from", "load_call", "weights_licence", "obtain_note"):
         if not pd.isna(model.get(k)):
             print(f"  {k}: {model[k]}")
     cols = ["property_id", "item", "value", "unit", "source_id", "licence", "precision"]
