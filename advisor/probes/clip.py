@@ -1,4 +1,4 @@
-"""open_clip backend: build a CLIP model from a local weights source and give it an ImageNet head.
+"""The open_clip backend's heavy half (called by kinds/open_clip.py): a CLIP model and its ImageNet head.
 
 The head is open_clip's own zero-shot classifier (its IMAGENET_CLASSNAMES, its templates and its
 `build_zero_shot_classifier`), built once per (model, weights, template set) and kept on disk, because

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from advisor.errors import WeightsUnavailableError
+from advisor.probes.kinds import backend_for
 from advisor.probes.weights import ModelSpec, find_weights, hf_cache_dir, hub_offline, parse_model_id
 
 Progress = Callable[[float, str], None]
@@ -46,31 +47,6 @@ def hub_endpoint() -> str:
     return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
 
 
-def _candidates(spec: ModelSpec) -> tuple[str, list[str], str]:
-    """(repo, file names to try in order, licence) from the model's own pretrained config."""
-    if spec.kind == "timm":
-        from timm.models import get_pretrained_cfg
-
-        cfg = get_pretrained_cfg(f"{spec.arch}.{spec.tag}" if spec.tag else spec.arch)
-        if cfg is None or not cfg.hf_hub_id:
-            raise WeightsUnavailableError(f"{spec.model_id}: timm names no Hugging Face repository for "
-                                          "these weights, so they cannot be downloaded from the hub.")
-        names = [cfg.hf_hub_filename] if cfg.hf_hub_filename else ["model.safetensors", "pytorch_model.bin"]
-        if names[0].endswith((".bin", ".pth")):
-            names.insert(0, names[0][:-4] + ".safetensors")
-        return cfg.hf_hub_id.split("@")[0], names, cfg.license or "see the model card"
-    import open_clip
-
-    cfg = open_clip.get_pretrained_cfg(spec.arch, spec.tag) if spec.tag else {}
-    hub = cfg.get("hf_hub", "")
-    if not hub:
-        raise WeightsUnavailableError(f"{spec.model_id}: open_clip names no Hugging Face repository for "
-                                      "these weights, so they cannot be downloaded from the hub.")
-    repo, _, filename = hub.rstrip("/").rpartition("/") if not hub.endswith("/") else (hub.rstrip("/"), "", "")
-    names = [filename] if filename else ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"]
-    return repo, names, "see the model card"
-
-
 def _offline_error(spec: ModelSpec, why: str) -> WeightsUnavailableError:
     return WeightsUnavailableError(f"{spec.model_id}: cannot download the weights: {why}. Allow network "
                                    "access (unset HF_HUB_OFFLINE) or copy a Hugging Face cache here.")
@@ -82,7 +58,8 @@ def plan_download(model_id: str) -> DownloadPlan:
     from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 
     spec = parse_model_id(model_id)
-    repo, names, licence = _candidates(spec)
+    files = backend_for(spec).hub_files(spec)  # from the model's own pretrained config
+    repo, names = files.repo, files.filenames
     if hub_offline():
         raise _offline_error(spec, "HF_HUB_OFFLINE is set")
     endpoint = hub_endpoint()
@@ -98,7 +75,7 @@ def plan_download(model_id: str) -> DownloadPlan:
             raise _offline_error(spec, f"the hub answered {e}".splitlines()[0]) from None
         except Exception as e:  # no network, DNS failure, timeout, refused connection
             raise _offline_error(spec, f"{endpoint} is not reachable ({type(e).__name__})") from None
-        return DownloadPlan(spec.model_id, repo, name, meta.size, licence, f"{endpoint}/{repo}")
+        return DownloadPlan(spec.model_id, repo, name, meta.size, files.licence, f"{endpoint}/{repo}")
     raise WeightsUnavailableError(f"{spec.model_id}: none of {', '.join(names)} exists in {endpoint}/{repo}")
 
 
