@@ -31,13 +31,15 @@ def _unsafe(name: str) -> bool:
     return any(part == ".." for part in PurePosixPath(norm).parts)
 
 
-def extract_zip(data: bytes, dest: Path, *, max_files: int = MAX_ZIP_FILES,
-                max_bytes: int = MAX_ZIP_BYTES) -> Path:
+def extract_zip(data: bytes, dest: Path, *, max_files: int | None = None, max_bytes: int | None = None) -> Path:
     """Unpack an uploaded zip into `dest` within the limits and return the data root inside it.
 
     Raises InvalidRequestError (nothing is written) for a file that is not a zip, too many entries, too
-    many bytes, or an entry name that points outside the archive.
+    many bytes, or an entry name that points outside the archive. Limits default to MAX_ZIP_FILES and
+    MAX_ZIP_BYTES as they are at call time.
     """
+    max_files = MAX_ZIP_FILES if max_files is None else max_files
+    max_bytes = MAX_ZIP_BYTES if max_bytes is None else max_bytes
     try:
         zf = zipfile.ZipFile(BytesIO(data))
     except (zipfile.BadZipFile, OSError) as e:
