@@ -210,15 +210,17 @@ def reliability_chart(result) -> alt.Chart | None:
     diag = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})).mark_line(
         color="#999", strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
     scale = alt.Scale(domain=[0, 1])
-    pts = alt.Chart(d).mark_line(point=True).encode(
-        x=alt.X("confidence:Q", scale=scale, title="mean confidence in the bin"),
-        y=alt.Y("accuracy:Q", scale=scale, title="accuracy in the bin"),
-        color=alt.Color("model:N", scale=components_colours(result), legend=alt.Legend(orient="bottom",
-                                                                                        columns=1, title=None)),
-        size=alt.Size("images:Q", title="images"),
+    colour = alt.Color("model:N", scale=components_colours(result),
+                       legend=alt.Legend(orient="bottom", columns=1, title=None, labelLimit=320))
+    base = alt.Chart(d).encode(x=alt.X("confidence:Q", scale=scale, title="mean confidence in the bin"),
+                               y=alt.Y("accuracy:Q", scale=scale, title="accuracy in the bin"), color=colour)
+    line = base.mark_line(strokeWidth=1.5, opacity=0.7)
+    pts = base.mark_circle(opacity=0.9).encode(
+        size=alt.Size("images:Q", title="images in the bin", scale=alt.Scale(range=[40, 400]),
+                      legend=alt.Legend(format="d", tickMinStep=1)),
         tooltip=["model", alt.Tooltip("confidence:Q", format=".3f"), alt.Tooltip("accuracy:Q", format=".3f"),
                  "images"])
-    return (diag + pts).properties(width=360, height=300, title="Reliability (15 equal-width bins)")
+    return (diag + line + pts).properties(width=360, height=300, title="Reliability (15 equal-width bins)")
 
 
 def components_colours(result) -> alt.Scale:
@@ -289,6 +291,7 @@ def show_result(result) -> None:
     chart = reliability_chart(result)
     if chart is not None:
         st.altair_chart(chart, width="content")
+        st.caption("The dashed line is perfect calibration: points below it are overconfident bins.")
     tabs = st.tabs([m.model_id for m in result.models])
     for tab, m in zip(tabs, result.models, strict=True):
         with tab:
