@@ -220,7 +220,7 @@ def reliability_chart(result) -> alt.Chart | None:
                       legend=alt.Legend(format="d", tickMinStep=1)),
         tooltip=["model", alt.Tooltip("confidence:Q", format=".3f"), alt.Tooltip("accuracy:Q", format=".3f"),
                  "images"])
-    return (diag + line + pts).properties(width=360, height=300, title="Reliability (15 equal-width bins)")
+    return (diag + line + pts).properties(height=320, title="Reliability (15 equal-width bins)")
 
 
 def components_colours(result) -> alt.Scale:
@@ -290,7 +290,7 @@ def show_result(result) -> None:
                                   "baseline for transferability." if result.label_set == "own" else ""))
     chart = reliability_chart(result)
     if chart is not None:
-        st.altair_chart(chart, width="content")
+        st.altair_chart(chart, width="stretch")
         st.caption("The dashed line is perfect calibration: points below it are overconfident bins.")
     tabs = st.tabs([m.model_id for m in result.models])
     for tab, m in zip(tabs, result.models, strict=True):
