@@ -100,8 +100,9 @@ def _weights_label(model_id: str, allow_random: bool) -> str:
     return find_weights(parse_model_id(model_id), allow_random=allow_random).label
 
 
-def run_task(task: TaskSpec, progress: Callable[[int], None] | None = None) -> TaskOutput:
-    """Run the task's models over its samples; reads each file once and decodes it at most once."""
+def run_task(task: TaskSpec, progress: Callable[[int, str], None] | None = None) -> TaskOutput:
+    """Run the task's models over its samples; reads each file once and decodes it at most once.
+    `progress(images, model_id)` is called after each model."""
     import torch
 
     from advisor.probes.images import load_image
@@ -157,7 +158,7 @@ def run_task(task: TaskSpec, progress: Callable[[int], None] | None = None) -> T
             out.records[(m, v)] = {sha: rec[sha] for sha in out.shas.values() if sha in rec} | \
                 out.records.get((m, v), {})
         if progress:
-            progress(len(out.shas))
+            progress(len(out.shas), m)
     return out
 
 

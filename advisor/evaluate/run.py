@@ -26,6 +26,13 @@ Progress = Callable[[float, str], None]
 EXECUTORS = ("local", "ray")
 
 
+class EvaluationCancelled(AdvisorError):
+    """Raised by a `progress` callback to stop an evaluation (the app's Cancel button). Batches already
+    finished stay in the on-disk cache, so running again resumes where it stopped."""
+
+    exit_code = 130
+
+
 def shards(samples: Sequence, size: int = SHARD_SIZE) -> list[tuple]:
     return [tuple(samples[i:i + size]) for i in range(0, len(samples), size)]
 
@@ -35,8 +42,9 @@ class LocalExecutor:
 
     name = "local"
 
-    def map(self, tasks: list[TaskSpec], progress: Callable[[int], None]) -> list[TaskOutput]:
-        return [run_task(t, progress) for t in tasks]
+    def map(self, tasks: list[TaskSpec], progress: Callable[..., None]) -> list[TaskOutput]:
+        return [run_task(t, lambda n, model, i=i: progress(n, f"{model} done on shard {i + 1}/{len(tasks)}"))
+                for i, t in enumerate(tasks)]
 
 
 class RayExecutor:
@@ -47,7 +55,7 @@ class RayExecutor:
     def __init__(self, num_cpus: int | None = None) -> None:
         self.num_cpus = num_cpus
 
-    def map(self, tasks: list[TaskSpec], progress: Callable[[int], None]) -> list[TaskOutput]:
+    def map(self, tasks: list[TaskSpec], progress: Callable[..., None]) -> list[TaskOutput]:
         try:
             import ray
         except ImportError:
@@ -74,7 +82,7 @@ class RayExecutor:
             ready, pending = ray.wait(pending, num_returns=1)
             out = ray.get(ready[0])
             done[ready[0]] = out
-            progress(len(out.shas))
+            progress(len(out.shas), f"{len(done)}/{len(refs)} (model, shard) tasks")
         return [done[r] for r in refs]
 
 
@@ -86,19 +94,24 @@ def make_executor(name: str, num_cpus: int | None = None) -> LocalExecutor | Ray
     raise InvalidRequestError(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
 
 
-def _progress_bar(total: int, progress: Progress | None, show_bar: bool) -> Callable[[int], None]:
+def _progress_bar(total: int, progress: Progress | None, show_bar: bool) -> Callable[..., None]:
+    """A step(n, where) that advances tqdm and calls `progress(fraction, text)`; the callback may raise
+    EvaluationCancelled, which stops the run between (model, shard) steps."""
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, unit="img", desc="evaluate", disable=not show_bar, file=sys.stderr)
     done = [0]
 
-    def step(n: int) -> None:
+    def step(n: int, where: str = "") -> None:
         done[0] += n
         bar.update(n)
-        if progress:
-            progress(min(1.0, done[0] / max(1, total)), f"{done[0]}/{total} (model, image) pairs")
         if done[0] >= total:
             bar.close()
+        if progress:
+            progress(min(1.0, done[0] / max(1, total)),
+                     f"{done[0]}/{total} (model, image) pairs" + (f" · {where}" if where else ""))
+    if progress:
+        progress(0.0, f"0/{total} (model, image) pairs")  # a chance to cancel before the first model loads
     return step
 
 
@@ -125,6 +138,8 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
         for m in canon:
             try:
                 ensure_weights(m, progress, download=True)
+            except EvaluationCancelled:
+                raise
             except AdvisorError as e:
                 errors.append(str(e))
     root = str(cache_root if cache_root is not None else cache_dir() / "evaluate")

@@ -138,13 +138,16 @@ def current_ranking() -> Ranking:
     return cache.cached_rank(current_request(), measured=measured_key())
 
 
-# --- measured here (live probes feed the ranking for this session) ----------------------------------
+# --- measured here (live probes and evaluations feed the ranking for this session) ----------------------------------
 
 
 def session_measured() -> pd.DataFrame:
-    """Every score measured here this session (the last probe run), as the ranking reads them."""
-    result = st.session_state.get(state.PROBE_RESULT)
-    return empty_measured() if result is None else result.measured_scores()
+    """Every score measured here this session (the last probe run and the last evaluation), as the
+    ranking reads them."""
+    frames = [r.measured_scores() for r in (st.session_state.get(state.PROBE_RESULT),
+                                            st.session_state.get(state.EVAL_RESULT)) if r is not None]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else empty_measured()
 
 
 def measured_key() -> tuple[tuple, ...]:
@@ -152,12 +155,33 @@ def measured_key() -> tuple[tuple, ...]:
     return measured.measured_key(session_measured())
 
 
+def _measured_what(property_id: str, item: str) -> str:
+    from advisor.store.properties import PROPERTIES
+
+    label = next((p.label for p in PROPERTIES if p.property_id == property_id), property_id)
+    label = label.replace(" measured here", "")
+    return f"{label} {item}".strip() if property_id != "measured_invariance" else item
+
+
 def measured_labels(key: tuple[tuple, ...]) -> dict[str, str]:
-    """model_id -> 'scale, rotation (measured here on 1 image)' for the ranked table."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    for mid, _, item, _, _, precision in key:
-        out.setdefault(mid, []).append((item, precision))
-    return {m: f"{', '.join(i for i, _ in v)} ({v[0][1]})" for m, v in out.items()}
+    """model_id -> 'scale, rotation (measured here on 1 image)' or 'Top-1 (measured here on 32 images,
+    95% CI 60.1–88.0); ECE (...)' for the ranked table: what was measured, on how many images, how sure."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for mid, pid, item, _, _, precision in key:
+        out.setdefault(mid, {}).setdefault(precision, []).append(_measured_what(pid, item))
+    return {m: "; ".join(f"{', '.join(w)} ({p})" for p, w in v.items()) for m, v in out.items()}
+
+
+def measured_summary() -> str:
+    """Where this session's measured-here scores come from, e.g. 'your probe run on 2 images and your
+    evaluation on 32 images'."""
+    parts = []
+    for key, what in ((state.PROBE_RESULT, "probe run"), (state.EVAL_RESULT, "evaluation")):
+        r = st.session_state.get(key)
+        if r is not None and not r.measured_scores().empty:
+            n = len(r.images)
+            parts.append(f"your {what} on {n} image{'s' * (n != 1)}")
+    return " and ".join(parts)
 
 
 def restore_request(data: bytes) -> list[str]:

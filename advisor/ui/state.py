@@ -57,6 +57,17 @@ PROBE_RUN = "probe_run"
 PROBE_RESULT = "_probe_result"  # the last advisor.probes.ProbeResult
 PROBE_STRIPS = "_probe_strips"  # family -> [(magnitude, PIL image)] of the first image, as the model saw it
 PROBE_THUMBS = "_probe_thumbs"  # [(file name, PNG bytes)] of the probed images, for the report
+# Evaluate page: session only (data, models and results never go in the URL).
+EVAL_SOURCE = "eval_source"  # "zip" or "folder"
+EVAL_UPLOAD = "eval_upload"
+EVAL_FOLDER = "eval_folder"
+EVAL_MODELS = "eval_models"
+EVAL_FAMILIES = "eval_families"
+EVAL_RUN = "eval_run"
+EVAL_CANCEL = "eval_cancel"
+EVAL_GET = "eval_get_weights"  # the model whose weights the user may download
+EVAL_DOWNLOAD = "eval_download"
+EVAL_RESULT = "_eval_result"  # the last advisor.evaluate.result.EvaluationResult
 REPORT_NOTES = "report_notes"
 REPORT_UPLOAD = "report_upload"
 REPORT_RESTORED = "_report_restored"  # id of the uploaded report already applied (apply once per upload)
@@ -78,7 +89,8 @@ LIMIT_STATE_KEYS = tuple(s.url for s in UI_LIMITS)
 STRINGS = (PRESET, SHAPE_DIR, CARD, X_PROP, X_ITEM, Y_PROP, Y_ITEM, SEARCH)
 WEIGHTS = (*[weight_key(n) for n in SLIDER_NEEDS], SHAPE_WEIGHT)
 PERSISTED = (*STRINGS, *FLOATS, *LISTS, *BOOLS, *WEIGHTS, MIN_COVERAGE)
-KEPT = (PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES, REPORT_NOTES)  # kept across pages, not in the URL
+KEPT = (PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES, EVAL_SOURCE, EVAL_FOLDER, EVAL_MODELS, EVAL_FAMILIES,
+        REPORT_NOTES)  # kept across pages, not in the URL
 
 @dataclass(frozen=True)
 class PageSpec:
@@ -103,6 +115,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("compare.py", "Compare", ":material/compare:", (COMPARE,)),
     PageSpec("model_card.py", "Model card", ":material/description:", (CARD,)),
     PageSpec("probe.py", "Probe", ":material/science:", (PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES)),
+    PageSpec("evaluate.py", "Evaluate", ":material/fact_check:",
+             (EVAL_SOURCE, EVAL_FOLDER, EVAL_MODELS, EVAL_FAMILIES)),
     PageSpec("report.py", "Report", ":material/summarize:", (REPORT_NOTES,)),
 )
 

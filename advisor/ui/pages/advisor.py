@@ -45,11 +45,10 @@ def results() -> None:
     components.ranking_notices(ranking)
     measured = components.measured_labels(components.measured_key())
     if measured:
-        n = len(st.session_state[state.PROBE_RESULT].images)
         where = ranking.table.set_index("model_id")["rank"]
         ranks = "; ".join(f"{m} ranks {int(where[m])}" if m in where.index else f"{m} is not ranked"
                           for m in measured)
-        st.info(f"Invariance includes scores **measured here** by your probe run on {n} image{'s' * (n != 1)} "
+        st.info(f"The ranking includes scores **measured here** by {components.measured_summary()} "
                 f"(this session only, never stored): {ranks}. See the 'measured here' column.",
                 icon=":material/science:")
     frame = components.ranked_table(ranking, data, measured=measured)
@@ -64,7 +63,7 @@ def results() -> None:
         with st.expander(mid, expanded=mid == top["model_id"]):
             st.write(text)
             if mid in measured:
-                st.caption(f"Its invariance includes measured-here scores: {measured[mid]}.")
+                st.caption(f"Its scores include measured-here ones: {measured[mid]}.")
             if st.button("Open model card", key=f"card_{mid}"):
                 st.session_state[state.CARD] = mid
                 st.switch_page(str(components.page_path("model_card.py")))

@@ -1,0 +1,241 @@
+"""The Evaluate page with AppTest: real photos and the pip EfficientNet-Lite0 weights, end to end into the
+Advisor ranking; hostile zips; offline weights offer; the cancel hook of `advisor.evaluate`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from advisor.errors import InvalidRequestError
+from advisor.evaluate.intake import data_root, extract_zip, server_folder
+from advisor.ui import state
+
+pytestmark = pytest.mark.app
+
+EVAL_PAGE = "advisor/ui/pages/evaluate.py"
+ADVISOR_PAGE = "advisor/ui/pages/advisor.py"
+LITE0 = "timm:tf_efficientnet_lite0.in1k"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def samples_dir() -> Path | None:
+    for base in (ROOT.parent, ROOT.parent.parent, Path(os.environ.get("VISION_ADVISOR_SHARED", "/nonexistent"))):
+        d = base / "shared" / "data" / "imagenet_samples" if base.name != "shared" else base
+        if (d / "labels.csv").is_file():
+            return d
+    return None
+
+
+def no_errors(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def zip_bytes(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setenv("VISION_ADVISOR_CACHE", str(tmp_path / "advisor"))
+
+
+@pytest.fixture
+def lite_db(tmp_path_factory, seed):
+    """The fixture store plus Lite0 (synthetic test values, like every row of that store)."""
+    seed.MODELS[LITE0] = ("supervised", "CNN", 4.7, 0.4, "apache-2.0", 75.0, 0.030)
+    try:
+        return seed.make_store(tmp_path_factory.mktemp("ui_lite") / "ui.duckdb")
+    finally:
+        del seed.MODELS[LITE0]
+
+
+@pytest.fixture
+def lite_app(lite_db, monkeypatch, isolated):
+    from streamlit.testing.v1 import AppTest
+
+    from advisor.ui.cache import DB_ENV, clear_caches
+
+    monkeypatch.setenv(DB_ENV, str(lite_db))
+    clear_caches()
+    yield AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    clear_caches()
+
+
+# --- zip and folder intake ------------------------------------------------------------------------------
+def test_zip_with_traversal_or_absolute_names_is_refused_and_nothing_written(tmp_path):
+    for name in ("../evil.jpg", "cls/../../evil.jpg", "/etc/evil.jpg", "C:/evil.jpg", "a\\..\\..\\evil.jpg"):
+        dest = tmp_path / "d"
+        with pytest.raises(InvalidRequestError, match="outside itself"):
+            extract_zip(zip_bytes({"cls/ok.jpg": b"x", name: b"y"}), dest)
+        assert not dest.exists()
+    assert not (tmp_path.parent / "evil.jpg").exists()
+
+
+def test_zip_limits_on_count_declared_and_actual_bytes(tmp_path):
+    with pytest.raises(InvalidRequestError, match="holds 4 files; at most 3"):
+        extract_zip(zip_bytes({f"c/{i}.jpg": b"x" for i in range(4)}), tmp_path / "a", max_files=3)
+    with pytest.raises(InvalidRequestError, match="unpacks to"):
+        extract_zip(zip_bytes({"c/big.jpg": b"0" * 5000}), tmp_path / "b", max_bytes=4000)
+    assert not (tmp_path / "b").exists()
+    with pytest.raises(InvalidRequestError, match="not a readable zip"):
+        extract_zip(b"PK not a zip", tmp_path / "c")
+
+
+def test_zip_layouts_resolve_to_class_folders_or_the_labels_csv(tmp_path):
+    got = extract_zip(zip_bytes({"photos/cat/a.jpg": b"x", "photos/dog/b.jpg": b"y", "__MACOSX/._a.jpg": b""}),
+                      tmp_path / "one")
+    assert got == tmp_path / "one" / "photos" and sorted(p.name for p in got.iterdir()) == ["cat", "dog"]
+    got = extract_zip(zip_bytes({"imgs/a.jpg": b"x", "labels.csv": b"path,label\nimgs/a.jpg,cat\n"}),
+                      tmp_path / "two")
+    assert got == tmp_path / "two" / "labels.csv"
+    assert data_root(tmp_path / "one") == tmp_path / "one" / "photos"
+
+
+def test_server_folder_must_be_a_readable_folder(tmp_path):
+    with pytest.raises(InvalidRequestError, match="no such folder"):
+        server_folder(str(tmp_path / "nope"))
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(InvalidRequestError, match="not a folder"):
+        server_folder(str(tmp_path / "f.txt"))
+    with pytest.raises(InvalidRequestError, match="type the path"):
+        server_folder("  ")
+    (tmp_path / "cat").mkdir()
+    assert server_folder(str(tmp_path)) == tmp_path.resolve()
+
+
+# --- the page ------------------------------------------------------------------------------------------
+def open_evaluate(at):
+    at.run()
+    at.switch_page(EVAL_PAGE).run()
+    no_errors(at)
+    return at
+
+
+def test_hostile_zip_upload_gives_a_message_not_a_traceback(app, isolated, monkeypatch):
+    at = open_evaluate(app)
+    hostile = zip_bytes({"cat/../../../outside.jpg": b"x", "cat/a.jpg": b"y"})
+    at.file_uploader(key=state.EVAL_UPLOAD).set_value([("photos.zip", hostile, "application/zip")]).run()
+    assert not at.exception
+    assert any("outside itself" in e.value and "refused" in e.value for e in at.error)
+    assert at.button(key=state.EVAL_RUN).disabled
+    many = zip_bytes({f"cat/{i}.jpg": b"x" for i in range(5)})
+    import advisor.evaluate.intake as intake
+
+    monkeypatch.setattr(intake, "MAX_ZIP_FILES", 3)
+    at.file_uploader(key=state.EVAL_UPLOAD).set_value([("many.zip", many, "application/zip")]).run()
+    assert any("holds 5 files" in e.value and "at most 3 are accepted" in e.value for e in at.error)
+
+
+def test_server_folder_errors_are_messages(app, isolated, tmp_path):
+    at = open_evaluate(app)
+    at.radio(key=state.EVAL_SOURCE).set_value("folder").run()
+    at.text_input(key=state.EVAL_FOLDER).input(str(tmp_path / "missing")).run()
+    assert not at.exception
+    assert any("no such folder" in e.value for e in at.error)
+    (tmp_path / "empty").mkdir()
+    at.text_input(key=state.EVAL_FOLDER).input(str(tmp_path / "empty")).run()
+    assert any("no images found" in e.value for e in at.error)
+
+
+def test_offline_weights_offer_says_why_fast(app, isolated, seed):
+    """A top-ranked study model without weights here: the download offer says offline, within seconds."""
+    import time
+
+    at = open_evaluate(app)
+    offer = [e for e in at.expander if "Get weights" in e.label]
+    assert offer, [e.label for e in at.expander]
+    box = at.selectbox(key=state.EVAL_GET)
+    assert set(box.options) <= set(seed.MODELS)
+    study = [m for m in box.options if m in seed.STUDY and m.startswith("timm:")]
+    assert study, box.options
+    t0 = time.monotonic()
+    box.set_value(study[0]).run()
+    assert time.monotonic() - t0 < 20  # one app rerun included; the hub is never asked
+    assert any("HF\\_HUB\\_OFFLINE is set" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert not [b for b in at.button if b.key == state.EVAL_DOWNLOAD]  # no download offered offline
+
+
+@pytest.mark.slow
+def test_evaluate_page_end_to_end_on_real_photos_feeds_the_ranking(lite_app, tmp_path):
+    from advisor.probes.backends import probe_readiness
+
+    src = samples_dir()
+    if src is None:
+        pytest.skip("the shared ImageNet sample photos (../shared/data/imagenet_samples) are not here")
+    ok, msg = probe_readiness(LITE0)
+    if not ok:
+        pytest.skip(msg)
+    with (src / "labels.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))[::100][:8]  # 8 photos of 8 classes
+    entries = {f"{r['wnid']}/{r['file']}": (src / "images" / r["file"]).read_bytes() for r in rows}
+    entries["n01440764/broken.jpg"] = b"\xff\xd8\xff not a jpeg"
+    at = lite_app
+    at.query_params.update({"preset": "custom", "w_accuracy": "1"})
+    open_evaluate(at)
+    at.file_uploader(key=state.EVAL_UPLOAD).set_value([("photos.zip", zip_bytes(entries), "application/zip")]).run()
+    no_errors(at)
+    assert any("9 image(s) in 8 class(es): ImageNet classes" in c.value for c in at.caption)
+    at.multiselect(key=state.EVAL_MODELS).set_value([LITE0]).run()
+    at.multiselect(key=state.EVAL_FAMILIES).set_value(["rotation"]).run()
+    at.button(key=state.EVAL_RUN).click().run()
+    no_errors(at)
+    result = at.session_state[state.EVAL_RESULT]
+    m = result.model(LITE0)
+    assert m.task == "imagenet" and m.n_images == 8 and len(result.images) == 8
+    assert any("broken" in e for e in result.errors)
+    assert any("broken\\.jpg" in md.value for md in at.markdown)  # the bad file is listed, escaped
+    assert any(h.value.startswith("Results on 8 images") for h in at.subheader)
+    summary = at.dataframe[0].value.set_index("model")
+    top1 = m.metrics["top1"]
+    assert summary.loc[LITE0, "top-1 %"] == f"{top1.value * 100:.1f} [{top1.ci_low * 100:.1f}–{top1.ci_high * 100:.1f}]"
+    assert summary.loc[LITE0, "images"] == 8 and summary.loc[LITE0, "correct"] == m.correct
+    assert summary.loc[LITE0, "published ImageNet top-1 %"] == "75.0"
+    assert at.get("vega_lite_chart")  # the reliability diagram
+    inv = at.dataframe[-1].value
+    assert set(inv["family"]) == {"rotation"} and (inv["images"] == 8).all()
+    assert [b.proto.label for b in at.get("download_button")] == ["Download the result (JSON)"]
+    from advisor.measured import measured_from_text  # what `advisor rank --measured` reads
+
+    assert measured_from_text(result.to_json()).equals(result.measured_scores())
+    assert any("measured here" in s.value for s in at.success)
+    at.switch_page(ADVISOR_PAGE).run()
+    no_errors(at)
+    table = at.dataframe[0].value.set_index("model")
+    label = table.loc[LITE0, "measured here"]
+    assert label.startswith("Top-1 (measured here on 8 images, 95% CI ")
+    assert "ECE (measured here on 8 images" in label
+    assert any("your evaluation on 8 images" in i.value and f"{LITE0} ranks " in i.value for i in at.info)
+
+
+def test_cancel_hook_stops_the_evaluation(tmp_path, isolated):
+    """A progress callback that raises EvaluationCancelled stops `evaluate` before any model runs."""
+    from PIL import Image
+
+    from advisor.evaluate.run import EvaluationCancelled, evaluate
+
+    for cls in ("a", "b"):
+        (tmp_path / "d" / cls).mkdir(parents=True)
+        Image.new("RGB", (32, 32), (200, 0, 0) if cls == "a" else (0, 0, 200)).save(tmp_path / "d" / cls / "x.png")
+    seen = []
+
+    def stop(f: float, msg: str) -> None:
+        seen.append((f, msg))
+        raise EvaluationCancelled("stopped by the user")
+
+    with pytest.raises(EvaluationCancelled):
+        evaluate(tmp_path / "d", ["timm:test_efficientnet.r160_in1k"], allow_random=True, progress=stop,
+                 cache_root=tmp_path / "cache")
+    assert seen == [(0.0, "0/2 (model, image) pairs")]
+    assert not (tmp_path / "cache").exists()  # nothing was computed
