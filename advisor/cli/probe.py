@@ -83,6 +83,10 @@ def format_result(result) -> str:
         for fam, g in curve[curve.model_id == m.model_id].groupby("family", sort=False):
             pts = "  ".join(f"{mag:g}:{v:.2f}" for mag, v in zip(g.magnitude, g.top1_agreement, strict=True))
             lines.append(f"    {fam:12s} {pts}")
+        changes = [c for c in result.changes(top=50) if c.endswith(f"({m.model_id})") or f"({m.model_id}," in c][:5]
+        if changes:
+            lines.append("  predictions that changed (most common first):")
+            lines += [f"    {c}" for c in changes]
         lines.append("")
     n_img = len(result.images)
     lines.append(f"{n_img} image(s), {len(result.models)} model(s), {result.seconds:.1f} s")

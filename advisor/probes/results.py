@@ -89,6 +89,25 @@ class ProbeResult:
     def curve(self, metric: str = "top1_agreement") -> pd.DataFrame:
         return per_magnitude(self.rows, metric)
 
+    def changes(self, top: int = 5) -> list[str]:
+        """The most common prediction changes, by class name: 'chelsea.png: tiger cat -> Egyptian cat at scale
+        1.25 (timm:...)', most frequent (model, from, to) first."""
+        from advisor.probes.labels import class_name
+
+        moved = self.rows[~self.rows["identity"].astype(bool) & (self.rows["ref_class"] != self.rows["pred_class"])]
+        if moved.empty:
+            return []
+        n_cls = {m.model_id: m.num_classes for m in self.models}
+        g = moved.groupby(["model_id", "ref_class", "pred_class"], sort=False)
+        counts = g.size().sort_values(ascending=False, kind="stable").head(top)
+        out = []
+        for (mid, ref, pred), n in counts.items():
+            first = g.get_group((mid, ref, pred)).iloc[0]
+            k = n_cls.get(mid, 1000)
+            out.append(f"{first['image']}: {class_name(int(ref), k)} -> {class_name(int(pred), k)} at "
+                       f"{first['family']} {first['magnitude']:g} ({mid}" + (f", {n} variants)" if n > 1 else ")"))
+        return out
+
     def measured_scores(self) -> pd.DataFrame:
         """Per (model, family) invariance as `measured_invariance` score rows for the ranking.
 
