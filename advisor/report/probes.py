@@ -15,6 +15,7 @@ from advisor.errors import InvalidRequestError
 from advisor.probes.results import ProbeResult
 from advisor.report.model import ReportTable
 
+CHANGES_TITLE = "Predictions that changed (most common first)"
 SUMMARY_TITLE = "How much each model's prediction moves, per transform"
 MODELS_TITLE = "Models probed"
 IMAGES_TITLE = "Images probed"
@@ -61,6 +62,10 @@ def probe_tables(probe: ProbeResult | Mapping[str, Any] | str) -> tuple[ReportTa
                                tuple((r.model_id, r.family, _num(r.invariance), _num(r.mean_prob_kept),
                                       _num(r.mean_kl), _num(r.mean_cosine), int(r.n_images), int(r.n_variants))
                                      for r in s.itertuples(index=False))))
+    changes = p.changes(top=10)
+    if changes:
+        out.append(ReportTable(CHANGES_TITLE, ("change",),
+                               tuple((c,) for c in changes)))
     if p.models:
         out.append(ReportTable(MODELS_TITLE, ("model", "weights", "precision", "input size", "classes", "note"),
                                tuple((m.model_id, m.weights, m.precision, _size(m.input_size), int(m.num_classes),

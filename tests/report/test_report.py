@@ -15,7 +15,7 @@ from advisor.report.html import to_html
 from advisor.report.json_io import report_from_json
 from advisor.report.markdown import to_markdown
 from advisor.report.model import request_from_dict, request_from_json, request_from_report, request_to_dict
-from advisor.report.probes import IMAGES_TITLE, ISSUES_TITLE, MODELS_TITLE, SUMMARY_TITLE
+from advisor.report.probes import CHANGES_TITLE, IMAGES_TITLE, ISSUES_TITLE, MODELS_TITLE, SUMMARY_TITLE
 from advisor.report.write import write_report
 
 PROBE_CHARTS = ["probe_top1_agreement", "probe_prob_kept", "probe_kl", "probe_cosine"]
@@ -60,7 +60,9 @@ def test_report_contents_from_store(report, tiny_store):
     assert [i.name for i in report.images] == [EVIL, "broken.png"]
     assert report.images[0].png is not None, report.images[0].note
     assert report.images[0].png.startswith(b"\x89PNG") and report.images[1].png is None
-    assert [t.title for t in report.probe_tables] == [SUMMARY_TITLE, MODELS_TITLE, IMAGES_TITLE, ISSUES_TITLE]
+    assert [t.title for t in report.probe_tables] == [SUMMARY_TITLE, CHANGES_TITLE, MODELS_TITLE, IMAGES_TITLE,
+                                                      ISSUES_TITLE]
+    assert all(" -> " in row[0] and " at " in row[0] for row in report.probe_tables[1].rows)
 
 
 def test_excluding_non_commercial_drops_that_source(tiny_store, request_):
