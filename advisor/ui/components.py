@@ -50,6 +50,15 @@ GLOSSARY: dict[str, str] = {
 }
 
 
+def write_url_state() -> None:
+    """Mirror the non-default state in the query string, so the address bar is a shareable link."""
+    want = state.query_from_state(st.session_state)
+    have = {k: (st.query_params.get_all(k) if isinstance(want.get(k), list) else st.query_params.get(k))
+            for k in st.query_params}
+    if have != want:
+        st.query_params.from_dict(want)
+
+
 def glossary(*terms: str) -> None:
     """A short 'what the numbers mean' list (all terms when none are named)."""
     names = terms or tuple(GLOSSARY)

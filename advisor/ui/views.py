@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from advisor.charts import DETAIL_VIEWS, compare_need_chart, contribution_chart, scatter_chart
+from advisor.charts import DETAIL_VIEWS, compare_need_chart, contribution_chart, detail_chart, scatter_chart
 from advisor.charts.detail import read_kind
 from advisor.ranking.engine import RankRequest
 from advisor.ranking.pareto import pareto_front
@@ -38,23 +38,32 @@ def contribution_spec(request: RankRequest, measured: tuple[tuple, ...] = (), to
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def compare_specs(ids: tuple[str, ...], path: str | None = None) -> dict[str, object]:
-    """Everything the Compare page draws for these models: per-need bars, detail views, figure-read kinds.
-
-    The models' order fixes their colours in every chart of the page.
-    """
+def compare_need_spec(ids: tuple[str, ...], path: str | None = None) -> dict:
+    """The Compare page's per-need bars for these models (their order fixes their colours on the page)."""
     ns = cache.reference_need_scores(path)
-    out: dict[str, object] = {"need": spec(compare_need_chart(ns[ns["model_id"].isin(ids)], models=ids))}
+    return spec(compare_need_chart(ns[ns["model_id"].isin(ids)], models=ids))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def compare_details(ids: tuple[str, ...], path: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
+    """([(view key, title)] of the detail views these models have data for, the figure-read precisions).
+
+    Cheap (no chart is built): the page lists the views and builds only the one shown.
+    """
     scores = cache.model_scores(ids, path)
-    figure = scores["precision"].map(read_kind) == "figure-read" if len(scores) else pd.Series([], dtype=bool)
-    out["figure_kinds"] = sorted(scores.loc[figure, "precision"].unique()) if figure.any() else []
-    details = []
-    for view in DETAIL_VIEWS:
-        chart = view.build(scores, models=ids)
-        if chart is not None:
-            details.append((view.key, view.title, spec(chart)))
-    out["details"] = details
-    return out
+    if not len(scores):
+        return [], []
+    present = set(scores["property_id"])
+    views = [(v.key, v.title) for v in DETAIL_VIEWS if present & set(v.property_ids)]
+    figure = scores["precision"].map(read_kind) == "figure-read"
+    return views, sorted(scores.loc[figure, "precision"].unique()) if figure.any() else []
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def detail_spec(key: str, ids: tuple[str, ...], path: str | None = None) -> dict | None:
+    """One detail view's spec for these models (None: nothing to draw), built when it is first shown."""
+    chart = detail_chart(key, cache.model_scores(ids, path), models=ids)
+    return None if chart is None else spec(chart)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
