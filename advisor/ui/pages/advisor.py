@@ -75,10 +75,12 @@ def render() -> None:
     with components.user_errors():
         st.markdown(INTRO.format(n=len(cache.model_table())))
     left, right = st.columns([1, 2.3], gap="large")
-    with left, components.user_errors():
-        controls()
+    # Results first: the widgets' values are already in session state when a run starts, so the ranking
+    # can be drawn before the controls; the browser then shows what changed before it redraws ~30 controls.
     with right, components.user_errors():
         results()
+    with left, components.user_errors():
+        controls()
 
 
 render()
