@@ -84,6 +84,15 @@ def fmt_num(v: object, unit: str = "", digits: int = 1) -> str:
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
+def progress_text(fraction: float, message: str, elapsed_s: float) -> str:
+    """'model 2/3 · …: 4/8 images · 40 % · about 1 min 10 s left' (no estimate before 2 % is done)."""
+    text = f"{message} · {fraction:.0%}"
+    if 0.02 <= fraction < 1.0:
+        left = round(elapsed_s * (1.0 - fraction) / fraction)
+        text += f" · about {left // 60} min {left % 60} s left" if left >= 60 else f" · about {left} s left"
+    return text
+
+
 # --- Advisor controls ------------------------------------------------------------------------------
 def _on_preset() -> None:
     name = st.session_state[state.PRESET]

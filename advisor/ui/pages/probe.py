@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ MAX_IMAGES = 8  # per run: a 2-core CPU probes 8 images × 3 models × 3 familie
 DEFAULT_FAMILIES = ("scale", "shift", "resolution")  # the study's three
 DEFAULT_SAMPLE = "chelsea.png"  # the bundled cat photo
 N_DEFAULT_MODELS = 2
+PROBE_STOP = "probe_stop"  # the Stop button shown while a probe runs
 UPLOAD_SEEN = "_probe_upload_seen"  # session flag: the default sample was dropped for this upload
 METRICS = {"top1_agreement": "Top-1 agreement", "prob_kept": "Probability kept on the original class",
            "kl": "KL divergence from the original", "cosine": "Embedding cosine similarity"}
@@ -148,18 +150,42 @@ def _thumb(image) -> bytes:
 
 
 def run(images: list, models: list[str], families: list[str]) -> None:
-    """Run the probe with a progress bar and keep the result (and what to show of it) in the session."""
+    """Run the probe with per-model, per-batch progress, an ETA and a Stop button; keep what was measured.
+
+    Why Stop works: a click during the run asks Streamlit for a rerun, which surfaces as RerunException at
+    the next progress update. It is caught there and turned into the probe's cancel check, so the run ends
+    after the current batch with what it measured so far; then the rerun goes ahead.
+    """
+    from streamlit.runtime.scriptrunner import RerunException, StopException
+
     from advisor.probes import load_model, run_probe, transformed_strip
 
-    bar = st.progress(0.0, text="Starting…")
-    result = run_probe(images, models, families, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0),
-                                                                                      text=msg))
-    bar.empty()
+    holder = st.empty()  # the bar and the Stop button, removed together when the run ends
+    with holder.container():
+        bar = st.progress(0.0, text="Starting…")
+        st.button("Stop the probe", key=PROBE_STOP, icon=":material/stop_circle:",
+                  help="Ends the run after the current batch of images; what was measured so far is kept.")
+    t0 = time.monotonic()
+    asked: list[BaseException] = []
+
+    def progress(fraction: float, message: str) -> None:
+        if asked:
+            return
+        f = min(max(fraction, 0.0), 1.0)
+        try:
+            bar.progress(f, text=components.progress_text(f, message, time.monotonic() - t0))
+        except (RerunException, StopException) as exc:  # Stop (or any widget) clicked during the run
+            asked.append(exc)
+
+    result = run_probe(images, models, families, progress=progress, cancel=lambda: bool(asked))
     view = load_model(result.models[0].model_id).view if result.models else None
     s = st.session_state
     s[state.PROBE_RESULT] = result
     s[state.PROBE_STRIPS] = {f: transformed_strip(images[0], f, view) for f in families} if images else {}
     s[state.PROBE_THUMBS] = tuple((im.name, _thumb(im.image)) for im in images)
+    if asked:
+        raise asked[0]  # let the rerun the click asked for happen, now that the partial result is kept
+    holder.empty()
 
 
 def curves_frame(result, metric: str) -> pd.DataFrame:
