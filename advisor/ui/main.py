@@ -40,9 +40,19 @@ def log_run(what: str, t0: float) -> None:
               flush=True)
 
 
+# Streamlit scrolls a multiselect's chosen items sideways on one line, hiding all but the first few (the
+# Probe page's Models box showed two of three). Wrapped, every chosen item stays visible.
+STYLE = """<style>
+[data-testid="stMain"] [data-testid="stMultiSelectTagsContainer"] { flex-wrap: wrap; overflow: visible; height: auto; }
+[data-testid="stMain"] [data-testid="stMultiSelect"] div:has([data-testid="stMultiSelectTagsContainer"]) {
+  height: auto; max-height: none; }
+</style>"""
+
+
 def main() -> None:
     t0 = time.perf_counter()
     st.set_page_config(page_title="Vision Advisor", page_icon=":material/visibility:", layout="wide")
+    st.html(STYLE)  # style only: sent to the page's event container, takes no room
     load_url_state()
     pages = [(st.Page(str(components.PAGE_DIR / p.file), title=p.title, icon=p.icon, default=n == 0), p)
              for n, p in enumerate(state.PAGES)]
