@@ -150,41 +150,30 @@ def _thumb(image) -> bytes:
 
 
 def run(images: list, models: list[str], families: list[str]) -> None:
-    """Run the probe with per-model, per-batch progress, an ETA and a Stop button; keep what was measured.
+    """Run the probe with per-model, per-batch progress, an ETA and a Stop button; keep the result.
 
-    Why Stop works: a click during the run asks Streamlit for a rerun, which surfaces as RerunException at
-    the next progress update. It is caught there and turned into the probe's cancel check, so the run ends
-    after the current batch with what it measured so far; then the rerun goes ahead.
+    Stop: a click during the run makes Streamlit end this run at the next progress update (it starts a
+    fresh run at once, so a partial result could not be handed over; the page says the run was stopped).
     """
-    from streamlit.runtime.scriptrunner import RerunException, StopException
-
     from advisor.probes import load_model, run_probe, transformed_strip
 
     holder = st.empty()  # the bar and the Stop button, removed together when the run ends
     with holder.container():
         bar = st.progress(0.0, text="Starting…")
         st.button("Stop the probe", key=PROBE_STOP, icon=":material/stop_circle:",
-                  help="Ends the run after the current batch of images; what was measured so far is kept.")
+                  help="Ends the run at the next model or batch of images; nothing of the stopped run is kept.")
     t0 = time.monotonic()
-    asked: list[BaseException] = []
 
     def progress(fraction: float, message: str) -> None:
-        if asked:
-            return
         f = min(max(fraction, 0.0), 1.0)
-        try:
-            bar.progress(f, text=components.progress_text(f, message, time.monotonic() - t0))
-        except (RerunException, StopException) as exc:  # Stop (or any widget) clicked during the run
-            asked.append(exc)
+        bar.progress(f, text=components.progress_text(f, message, time.monotonic() - t0))
 
-    result = run_probe(images, models, families, progress=progress, cancel=lambda: bool(asked))
+    result = run_probe(images, models, families, progress=progress)
     view = load_model(result.models[0].model_id).view if result.models else None
     s = st.session_state
     s[state.PROBE_RESULT] = result
     s[state.PROBE_STRIPS] = {f: transformed_strip(images[0], f, view) for f in families} if images else {}
     s[state.PROBE_THUMBS] = tuple((im.name, _thumb(im.image)) for im in images)
-    if asked:
-        raise asked[0]  # let the rerun the click asked for happen, now that the partial result is kept
     holder.empty()
 
 
@@ -302,6 +291,9 @@ def render() -> None:
         st.caption(f"{len(images)} image(s) · {len(s[state.PROBE_MODELS])} model(s) · "
                    f"{len(s[state.PROBE_FAMILIES])} transformation(s)")
     with right:
+        if s.get(PROBE_STOP):  # the Stop button of the run this click ended
+            st.info("The probe was stopped; results shown below, if any, are from an earlier complete run.",
+                    icon=":material/stop_circle:")
         if clicked:
             with components.user_errors():
                 run(images, list(s[state.PROBE_MODELS]), list(s[state.PROBE_FAMILIES]))
