@@ -36,7 +36,7 @@ CHART_TEXT_JS = """() => [...document.querySelectorAll('[data-testid="stVegaLite
 PAGES = ("", "explore", "compare", "model_card", "probe", "report")
 PRESETS = ("I need calibrated confidences", "My data looks like ImageNet")
 COMPARE_BASE = ("timm:convnext_base.fb_in22k_ft_in1k", "open_clip:ViT-B-16.laion400m_e31")
-COMPARE_ADD = ("bvg:resnet50_dino", "bvg:resnet50_freqmix", "bvg:resnet50_lpmix", "bvg:resnet50_deepaugment")
+COMPARE_ADD = ("bvg:resnet50_dino", "bvg:resnet50_freqmix", "bvg:resnet50_lpmix", "bvg:resnet50_augmix_180ep")
 TARGET_MS = 1000
 
 
@@ -113,7 +113,7 @@ def bench_slider(page: Page, base: str, runs: int) -> list[tuple[float, float]]:
 def bench_limit(page: Page, base: str, runs: int) -> list[tuple[float, float]]:
     page.goto(base)
     page.get_by_text("Top pick:").wait_for(timeout=90_000)
-    field = page.get_by_label("Max parameters (M)", exact=False).first
+    field = page.locator('[data-testid="stNumberInput"]').filter(has_text="Max parameters").locator("input").first
     out = []
     for i in range(runs):
         wait_idle(page)

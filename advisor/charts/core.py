@@ -72,9 +72,11 @@ def contribution_chart(ranking: Ranking, top: int = 10) -> alt.Chart:
         y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=0)),
         x=alt.X("sum(contribution):Q", title="score (sum of weighted need scores)",
                 scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("need_label:N", title="need", legend=alt.Legend(orient="bottom", columns=3, labelLimit=0)),
+        # Two legend columns under the bars and the shade legend above them: three columns and the shade
+        # legend side by side ran past the right edge of the Advisor page's results column at 1,280 px.
+        color=alt.Color("need_label:N", title="need", legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)),
         opacity=alt.Opacity("data:N", title="bar shade", scale=alt.Scale(domain=list(SHADE), range=[1.0, 0.35]),
-                            legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0,
+                            legend=alt.Legend(orient="top", direction="horizontal", labelLimit=0,
                                               symbolType="square", symbolFillColor="#4c78a8",
                                               symbolStrokeColor="#4c78a8")),
         order=alt.Order("weight:Q", sort="descending"),
@@ -85,7 +87,7 @@ def contribution_chart(ranking: Ranking, top: int = 10) -> alt.Chart:
     )
     # Streamlit fits the whole chart (axes, legends) into `height`: room for the x axis and the legends below.
     n_needs = c["need_label"].nunique()
-    return bars.properties(height=max(200, 28 * len(order) + 110 + 18 * ((n_needs + 2) // 3)))
+    return bars.properties(height=max(200, 28 * len(order) + 150 + 18 * ((n_needs + 1) // 2)))
 
 
 def _axis_scale(values: pd.Series, log: bool) -> alt.Scale:

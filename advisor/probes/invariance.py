@@ -29,6 +29,7 @@ from advisor.probes.transforms import Family, get_family, list_families, referen
 from advisor.probes.weights import parse_model_id
 
 Progress = Callable[[float, str], None]
+Cancel = Callable[[], bool]  # polled before each model and each batch of images: True stops the run there
 IMAGES_PER_CHUNK = 4  # variants of this many images are grouped by size and batched together
 BATCH_PIXELS = 8 * 224 * 224  # per forward pass: 8 images at 224 px (fastest on a 2-core CPU), fewer if larger
 _RESULT_CACHE: OrderedDict[tuple, list[dict]] = OrderedDict()
@@ -120,8 +121,8 @@ def _check_bf16(model: LoadedModel, images: Sequence[IntakeResult]) -> tuple[str
 
 def probe_model(model: LoadedModel, images: Sequence[IntakeResult], fams: Sequence[Family], *,
                 precision: str = "fp32", batch_pixels: int = BATCH_PIXELS, use_cache: bool = True,
-                progress: Progress | None = None) -> tuple[list[dict], list[str]]:
-    """All rows for one loaded model; cached per (image, family, grid)."""
+                progress: Progress | None = None, cancel: Cancel | None = None) -> tuple[list[dict], list[str]]:
+    """All rows for one loaded model; cached per (image, family, grid). `cancel` stops between batches."""
     rows: list[dict] = []
     skipped: list[str] = []
     todo: list[IntakeResult] = []
@@ -134,6 +135,8 @@ def probe_model(model: LoadedModel, images: Sequence[IntakeResult], fams: Sequen
         if not hit:
             todo.append(im)
     for start in range(0, len(todo), IMAGES_PER_CHUNK):
+        if cancel is not None and cancel():
+            break
         chunk = todo[start:start + IMAGES_PER_CHUNK]
         got, skip = _probe_chunk(model, chunk, fams, precision, batch_pixels)
         skipped += skip
@@ -181,10 +184,12 @@ def run_probe(images: Iterable[IntakeResult | str | Path | tuple[str, bytes]], m
               families: Sequence[str | Family] | None = None, progress: Progress | None = None, *,
               precision: str = "auto", weights_paths: Mapping[str, str | Path] | None = None,
               allow_random: bool = False, batch_pixels: int = BATCH_PIXELS,
-              use_cache: bool = True) -> ProbeResult:
+              use_cache: bool = True, cancel: Cancel | None = None) -> ProbeResult:
     """Probe models on images under transform families (all by default).
 
     Bad images and models without weights become messages in `errors`; the rest still run.
+    `progress(fraction, message)` is called per model load and per batch of images; `cancel()` is polled
+    before each model and batch, and a run it stops returns what was measured so far, saying so in `errors`.
     Unknown family names raise UnknownNameError before any work.
     """
     t0 = time.perf_counter()
@@ -199,13 +204,15 @@ def run_probe(images: Iterable[IntakeResult | str | Path | tuple[str, bytes]], m
     n = max(1, len(model_ids))
 
     def sub(k: int) -> Progress | None:
-        return (lambda f, msg: progress((k + f) / n, msg)) if progress else None
+        return (lambda f, msg: progress((k + f) / n, f"model {k + 1}/{n} · {msg}")) if progress else None
 
     if not unique:  # every image rejected: say so now rather than load models (15-30 s) for nothing
         errors.append("no usable image: nothing was measured and no model was loaded")
         model_ids = ()
     paths = _canonical_paths(weights_paths or {}, model_ids, errors)
     for k, model_id in enumerate(model_ids):
+        if cancel is not None and cancel():
+            break
         try:
             path = paths.get(model_id) or paths.get(parse_model_id(model_id).model_id)
             model = load_model(model_id, path, allow_random=allow_random, progress=sub(k))
@@ -216,12 +223,15 @@ def run_probe(images: Iterable[IntakeResult | str | Path | tuple[str, bytes]], m
         if want == "bf16" and unique:
             prec, note = _check_bf16(model, unique)
         got, skip = probe_model(model, unique, fams, precision=prec, batch_pixels=batch_pixels,
-                                use_cache=use_cache, progress=sub(k))
+                                use_cache=use_cache, progress=sub(k), cancel=cancel)
         rows += got
         skipped += skip
         runs.append(ModelRun(model.model_id, model.kind, model.weights, prec, model.view.input_size,
                              model.num_classes, note))
-    if progress:
+    if cancel is not None and cancel():
+        errors.append(f"stopped by the user: {len({r['model_id'] for r in rows})} of {len(model_ids)} models "
+                      "measured, some possibly on fewer images")
+    elif progress:
         progress(1.0, "done")
     frame = coerce_rows(pd.DataFrame(rows)) if rows else coerce_rows(pd.DataFrame(columns=["model_id"]))
     return ProbeResult(

@@ -50,6 +50,15 @@ GLOSSARY: dict[str, str] = {
 }
 
 
+def write_url_state() -> None:
+    """Mirror the non-default state in the query string, so the address bar is a shareable link."""
+    want = state.query_from_state(st.session_state)
+    have = {k: (st.query_params.get_all(k) if isinstance(want.get(k), list) else st.query_params.get(k))
+            for k in st.query_params}
+    if have != want:
+        st.query_params.from_dict(want)
+
+
 def glossary(*terms: str) -> None:
     """A short 'what the numbers mean' list (all terms when none are named)."""
     names = terms or tuple(GLOSSARY)
@@ -73,6 +82,15 @@ def fmt_num(v: object, unit: str = "", digits: int = 1) -> str:
     if not unit:
         return text
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def progress_text(fraction: float, message: str, elapsed_s: float) -> str:
+    """'model 2/3 · …: 4/8 images · 40 % · about 1 min 10 s left' (no estimate before 2 % is done)."""
+    text = f"{message} · {fraction:.0%}"
+    if 0.02 <= fraction < 1.0:
+        left = round(elapsed_s * (1.0 - fraction) / fraction)
+        text += f" · about {left // 60} min {left % 60} s left" if left >= 60 else f" · about {left} s left"
+    return text
 
 
 # --- Advisor controls ------------------------------------------------------------------------------

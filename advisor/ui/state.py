@@ -42,6 +42,7 @@ EXCLUDE_NC = limit_spec("exclude_non_commercial").url
 PROBE_READY = limit_spec("probe_ready_ids").url
 MIN_COVERAGE = "min_coverage"
 COMPARE = "compare"
+COMPARE_VIEW = "compare_view"  # the detail view shown on the Compare page (session only)
 CARD = "model"
 X_PROP, X_ITEM, Y_PROP, Y_ITEM = "x", "x_item", "y", "y_item"
 LOG_X, LOG_Y = "log_x", "log_y"
@@ -89,8 +90,8 @@ LIMIT_STATE_KEYS = tuple(s.url for s in UI_LIMITS)
 STRINGS = (PRESET, SHAPE_DIR, CARD, X_PROP, X_ITEM, Y_PROP, Y_ITEM, SEARCH)
 WEIGHTS = (*[weight_key(n) for n in SLIDER_NEEDS], SHAPE_WEIGHT)
 PERSISTED = (*STRINGS, *FLOATS, *LISTS, *BOOLS, *WEIGHTS, MIN_COVERAGE)
-KEPT = (PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES, EVAL_SOURCE, EVAL_FOLDER, EVAL_MODELS, EVAL_FAMILIES,
-        REPORT_NOTES)  # kept across pages, not in the URL
+KEPT = (COMPARE_VIEW, PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES, EVAL_SOURCE, EVAL_FOLDER, EVAL_MODELS,
+        EVAL_FAMILIES, REPORT_NOTES)  # kept across pages, not in the URL
 
 @dataclass(frozen=True)
 class PageSpec:
@@ -112,7 +113,7 @@ PAGES: tuple[PageSpec, ...] = (
              (PRESET, SHAPE_DIR, *WEIGHTS, *LIMIT_STATE_KEYS, MIN_COVERAGE)),
     PageSpec("explore.py", "Explore", ":material/scatter_plot:",
              (X_PROP, X_ITEM, Y_PROP, Y_ITEM, LOG_X, LOG_Y, SEARCH, EX_PARADIGMS)),
-    PageSpec("compare.py", "Compare", ":material/compare:", (COMPARE,)),
+    PageSpec("compare.py", "Compare", ":material/compare:", (COMPARE, COMPARE_VIEW)),
     PageSpec("model_card.py", "Model card", ":material/description:", (CARD,)),
     PageSpec("probe.py", "Probe", ":material/science:", (PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES)),
     PageSpec("evaluate.py", "Evaluate", ":material/fact_check:",

@@ -126,8 +126,37 @@ def test_compare_defaults_to_the_study_four(app, seed):
     no_errors(at)
     assert sorted(at.multiselect(key=state.COMPARE).value) == sorted(seed.STUDY)
     charts = at.get("vega_lite_chart")
-    assert len(charts) == 7  # per-need bars + six detail views, all seeded for the study models
+    assert len(charts) == 2  # per-need bars + the one detail view shown (built only when shown)
     assert any("read off published figures" in c.value for c in at.caption)
+    picker = at.segmented_control(key=state.COMPARE_VIEW)
+    assert len(picker.options) == 6  # all six detail views are seeded for the study models
+    first = at.get("vega_lite_chart")[1].proto.spec
+    seen = {first}
+    for view in ("robustness", "vtab", "pug", "invariance", "shape_bias"):
+        at.segmented_control(key=state.COMPARE_VIEW).set_value(view).run()
+        no_errors(at)
+        charts = at.get("vega_lite_chart")
+        assert len(charts) == 2
+        seen.add(charts[1].proto.spec)
+    assert len(seen) == 6  # each choice draws its own chart
+
+
+def test_compare_model_change_keeps_the_chosen_view_and_writes_the_url(app, seed):
+    at = app.run()
+    at.switch_page(COMPARE_PAGE).run()
+    at.segmented_control(key=state.COMPARE_VIEW).set_value("shape_bias").run()
+    pair = [seed.ACCURATE, seed.CALIBRATED]
+    at.multiselect(key=state.COMPARE).set_value(pair).run()  # a fragment rerun
+    no_errors(at)
+    assert at.query_params["compare"] == pair
+    from advisor.charts import DETAIL_VIEWS
+
+    key_of = {v.title: v.key for v in DETAIL_VIEWS}
+    views = at.segmented_control(key=state.COMPARE_VIEW)  # options are shown by title
+    if "Shape bias" in views.options:
+        assert views.value == "shape_bias"
+    else:  # the chosen view has no data for these models: the first one with data is shown instead
+        assert views.value == key_of[views.options[0]]
 
 
 def test_compare_needs_two_models(app, seed):

@@ -67,6 +67,16 @@ def test_probe_runs_on_bundled_cat_and_shows_curves(app, tiny_default):
     assert [im.captions for im in at.image] == [["1", "1.25", "1.5", "2", "3"],  # one strip per family,
                                                 ["0", "5", "15", "30", "45", "90"]]  # captioned by magnitude
     assert not [s for s in at.success if "measured here" in s.value]  # random weights never feed the ranking
+    assert not [b for b in at.button if b.key == "probe_stop"]  # progress and Stop are gone once it is done
+
+
+def test_progress_text_gives_a_share_and_an_estimate_of_the_time_left():
+    from advisor.ui.components import progress_text as text
+
+    assert text(0.5, "model 1/2 · a: 4/8 images", 30.0) == "model 1/2 · a: 4/8 images · 50% · about 30 s left"
+    assert text(0.25, "m", 40.0).endswith("about 2 min 0 s left")
+    assert text(0.01, "loading a", 5.0) == "loading a · 1%"  # too early to say
+    assert text(1.0, "done", 90.0) == "done · 100%"
 
 
 def test_corrupt_upload_is_named_and_the_good_one_still_runs(app, tiny_default):

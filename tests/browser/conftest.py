@@ -57,8 +57,20 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+MAIN_HEIGHT_JS = """() => { const m = document.querySelector('[data-testid="stMain"]');
+  return m ? m.scrollHeight : document.documentElement.scrollHeight; }"""
+
+
 def save_shot(page, path: Path) -> Path:
+    """The whole page: Streamlit scrolls inside its main area, so the window is made that tall for the shot."""
+    size = page.viewport_size
+    tall = int(page.evaluate(MAIN_HEIGHT_JS))
+    if size and tall > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(tall + 40, 16_000)})
+        page.wait_for_timeout(400)
     page.screenshot(path=str(path), full_page=True)
+    if size:
+        page.set_viewport_size(size)
     try:
         SHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, SHOTS / path.name)

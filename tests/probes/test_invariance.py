@@ -167,3 +167,16 @@ def test_weights_files_match_short_or_canonical_ids(tmp_path, cat):
                              weights_paths={"timm:test_efficientnet.r160_in1k": path, "timm:test_vit": path})
     assert r.weights == {"timm:test_efficientnet.r160_in1k": "file:mine.pth"}
     assert r.errors == ("weights for timm:test_vit: that model is not part of this run",)
+
+
+def test_cancel_stops_between_models_and_keeps_what_was_measured(cat):
+    seen: list[str] = []
+    r = invariance.run_probe([cat], [TEST_MODEL, "timm:test_efficientnet"], ["jpeg"],
+                             progress=lambda f, m: seen.append(m),
+                             cancel=lambda: any("images" in m for m in seen),  # stop after the first batch
+                             use_cache=False)
+    ran = set(r.rows["model_id"])  # the first model's batch is kept, the second never loads
+    assert len(ran) == 1 and ran.pop().startswith(TEST_MODEL)
+    assert not any("test_efficientnet" in m for m in seen)
+    assert any(e.startswith("stopped by the user: 1 of 2 models") for e in r.errors)
+    assert all(m.startswith("model 1/2 · ") for m in seen)

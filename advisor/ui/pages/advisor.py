@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from advisor.errors import AdvisorError
-from advisor.ranking.explain import explain_top
 from advisor.ui import cache, components, state, views
 
 INTRO = ("Pick a pretrained vision model by more than ImageNet accuracy. Say what matters for your use with "
@@ -35,7 +34,6 @@ def results() -> None:
     except AdvisorError as exc:
         st.warning(str(exc), icon=":material/warning:")
         return
-    data = cache.get_data()
     top = ranking.table.iloc[0]
     st.subheader(f"Top pick: {top['model_id']}")
     st.caption(f"{len(ranking.table)} models ranked of {ranking.n_candidates} passing the limits · "
@@ -43,7 +41,8 @@ def results() -> None:
                f"first in {top['top1_share']:.0%} of perturbed weightings",
                help=components.GLOSSARY["first in"])
     components.ranking_notices(ranking)
-    measured = components.measured_labels(components.measured_key())
+    key = components.measured_key()
+    measured = components.measured_labels(key)
     if measured:
         where = ranking.table.set_index("model_id")["rank"]
         ranks = "; ".join(f"{m} ranks {int(where[m])}" if m in where.index else f"{m} is not ranked"
@@ -51,15 +50,15 @@ def results() -> None:
         st.info(f"The ranking includes scores **measured here** by {components.measured_summary()} "
                 f"(this session only, never stored): {ranks}. See the 'measured here' column.",
                 icon=":material/science:")
-    frame = components.ranked_table(ranking, data, measured=measured)
+    frame, explained = views.ranked_view(ranking.request, key)
     st.dataframe(frame, hide_index=True, width="stretch", column_config=components.ranked_table_config(),
                  key="ranked_table")
     with st.expander("What the numbers mean", icon=":material/help:"):
         components.glossary("score", "coverage", "first in", "ImageNet top-1", "params", "GMACs", "LP")
     st.markdown("**What each need adds to the score** (top 10)")
-    views.show(views.contribution_spec(ranking.request, components.measured_key()))
+    views.show(views.contribution_spec(ranking.request, key))
     st.markdown("**Why these models**")
-    for mid, text in explain_top(ranking, 3).items():
+    for mid, text in explained.items():
         with st.expander(mid, expanded=mid == top["model_id"]):
             st.write(text)
             if mid in measured:
@@ -74,10 +73,12 @@ def render() -> None:
     with components.user_errors():
         st.markdown(INTRO.format(n=len(cache.model_table())))
     left, right = st.columns([1, 2.3], gap="large")
-    with left, components.user_errors():
-        controls()
+    # Results first: the widgets' values are already in session state when a run starts, so the ranking
+    # can be drawn before the controls; the browser then shows what changed before it redraws ~30 controls.
     with right, components.user_errors():
         results()
+    with left, components.user_errors():
+        controls()
 
 
 render()

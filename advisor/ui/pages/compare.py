@@ -22,44 +22,72 @@ def facts(ids: list[str]) -> pd.DataFrame:
     })
 
 
-def render() -> None:
-    st.title("Compare")
+def _pick_view(views: list[tuple[str, str]]) -> str:
+    """The detail view to draw: the user's choice when these models have it, else the first with data."""
+    s = st.session_state
+    keys = [k for k, _ in views]
+    if s.get(state.COMPARE_VIEW) not in keys:
+        s[state.COMPARE_VIEW] = keys[0]
+    titles = dict(views)
+    chosen = st.segmented_control("Detail view", keys, key=state.COMPARE_VIEW, format_func=titles.get,
+                                  help="One of the study's detail views at a time, for the models above "
+                                       "(only the views they have data for are listed).")
+    return chosen or keys[0]
+
+
+@st.fragment
+def compared() -> None:
+    """The model picker and everything drawn from the model list: a change reruns only this part.
+
+    Why a fragment: adding a model used to rerun the whole app and redraw every chart; now the browser
+    redraws the table and two charts, and the URL is written here from the same state.
+    """
     s = st.session_state
     study = cache.study_model_ids()
-    if COMPARE_INIT not in s:
-        s[COMPARE_INIT] = True
-        if not s[state.COMPARE]:
-            s[state.COMPARE] = study[:4]
     all_ids = cache.model_table()["model_id"].tolist()
-    s[state.COMPARE] = [m for m in s[state.COMPARE] if m in set(all_ids)]
+    known = set(all_ids)
+    s[state.COMPARE] = [m for m in s[state.COMPARE] if m in known]
     st.multiselect("Models (2–4)", all_ids, key=state.COMPARE, max_selections=4,
                    help="Defaults to the four models of Vishniakov et al. 2024 (ConvNeXt and ViT, supervised "
                         "and CLIP).")
-    ids = list(s[state.COMPARE])
+    components.write_url_state()  # a fragment rerun skips the app's own URL write
+    ids = tuple(s[state.COMPARE])
     if len(ids) < 2:
         st.info("Pick at least two models to compare.")
         if st.button("Reset to the study's four models") and study:
             s[state.COMPARE] = study[:4]
             st.rerun()
         return
-    st.dataframe(facts(ids), hide_index=True, width="stretch", column_config=components.FACT_COLUMNS)
-    page = views.compare_specs(tuple(ids))
+    st.dataframe(facts(list(ids)), hide_index=True, width="stretch", column_config=components.FACT_COLUMNS)
     st.subheader("Per need")
     st.caption("Need scores among all models in the store (0 worst – 1 best); a missing bar means no data. "
                "Each model keeps its colour in every chart on this page.")
-    views.show(page["need"])
+    views.show(views.compare_need_spec(ids))
     st.subheader("Detail views")
-    if page["figure_kinds"]:
-        st.caption(f"Faded bars and dashed lines are values read off published figures "
-                   f"({', '.join(page['figure_kinds'])}); the tooltip gives each value's precision and source.")
-    shown = 0
-    for key, title, chart in page["details"]:
-        shown += 1
-        st.markdown(f"**{title}**")
-        views.show(chart, stretch=key != "invariance")
-    if not shown:
+    details, figure_kinds = views.compare_details(ids)
+    if not details:
         st.info("None of these models has data for the study's detail views (ImageNet-X, robustness per "
                 "data set, VTAB, PUG, invariance, shape bias).")
+        return
+    key = _pick_view(details)
+    if figure_kinds:
+        st.caption(f"Faded bars and dashed lines are values read off published figures "
+                   f"({', '.join(figure_kinds)}); the tooltip gives each value's precision and source.")
+    chart = views.detail_spec(key, ids)
+    if chart is None:
+        st.info("These models have no values this view can draw.")
+    else:
+        views.show(chart, stretch=key != "invariance")
+
+
+def render() -> None:
+    st.title("Compare")
+    s = st.session_state
+    if COMPARE_INIT not in s:
+        s[COMPARE_INIT] = True
+        if not s[state.COMPARE]:
+            s[state.COMPARE] = cache.study_model_ids()[:4]
+    compared()
 
 
 render()

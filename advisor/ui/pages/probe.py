@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ MAX_IMAGES = 8  # per run: a 2-core CPU probes 8 images × 3 models × 3 familie
 DEFAULT_FAMILIES = ("scale", "shift", "resolution")  # the study's three
 DEFAULT_SAMPLE = "chelsea.png"  # the bundled cat photo
 N_DEFAULT_MODELS = 2
+PROBE_STOP = "probe_stop"  # the Stop button shown while a probe runs
 UPLOAD_SEEN = "_probe_upload_seen"  # session flag: the default sample was dropped for this upload
 METRICS = {"top1_agreement": "Top-1 agreement", "prob_kept": "Probability kept on the original class",
            "kl": "KL divergence from the original", "cosine": "Embedding cosine similarity"}
@@ -148,18 +150,31 @@ def _thumb(image) -> bytes:
 
 
 def run(images: list, models: list[str], families: list[str]) -> None:
-    """Run the probe with a progress bar and keep the result (and what to show of it) in the session."""
+    """Run the probe with per-model, per-batch progress, an ETA and a Stop button; keep the result.
+
+    Stop: a click during the run makes Streamlit end this run at the next progress update (it starts a
+    fresh run at once, so a partial result could not be handed over; the page says the run was stopped).
+    """
     from advisor.probes import load_model, run_probe, transformed_strip
 
-    bar = st.progress(0.0, text="Starting…")
-    result = run_probe(images, models, families, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0),
-                                                                                      text=msg))
-    bar.empty()
+    holder = st.empty()  # the bar and the Stop button, removed together when the run ends
+    with holder.container():
+        bar = st.progress(0.0, text="Starting…")
+        st.button("Stop the probe", key=PROBE_STOP, icon=":material/stop_circle:",
+                  help="Ends the run at the next model or batch of images; nothing of the stopped run is kept.")
+    t0 = time.monotonic()
+
+    def progress(fraction: float, message: str) -> None:
+        f = min(max(fraction, 0.0), 1.0)
+        bar.progress(f, text=components.progress_text(f, message, time.monotonic() - t0))
+
+    result = run_probe(images, models, families, progress=progress)
     view = load_model(result.models[0].model_id).view if result.models else None
     s = st.session_state
     s[state.PROBE_RESULT] = result
     s[state.PROBE_STRIPS] = {f: transformed_strip(images[0], f, view) for f in families} if images else {}
     s[state.PROBE_THUMBS] = tuple((im.name, _thumb(im.image)) for im in images)
+    holder.empty()
 
 
 def curves_frame(result, metric: str) -> pd.DataFrame:
@@ -276,6 +291,9 @@ def render() -> None:
         st.caption(f"{len(images)} image(s) · {len(s[state.PROBE_MODELS])} model(s) · "
                    f"{len(s[state.PROBE_FAMILIES])} transformation(s)")
     with right:
+        if s.get(PROBE_STOP):  # the Stop button of the run this click ended
+            st.info("The probe was stopped; results shown below, if any, are from an earlier complete run.",
+                    icon=":material/stop_circle:")
         if clicked:
             with components.user_errors():
                 run(images, list(s[state.PROBE_MODELS]), list(s[state.PROBE_FAMILIES]))
