@@ -68,8 +68,8 @@ def explain_model(ranking: Ranking, model_id: str) -> str:
         text += f"; no data for {_join([_label(n) for n in missing['need']])} (counted as average)"
     text += f". Data covers {row['coverage']:.0%} of the weight you set"
     if ranking.request.draws > 0:
-        stable = "stable" if row["stable"] else "NOT stable"
-        text += f"; first in {row['top1_share']:.0%} of perturbed weightings ({stable})"
+        close = "" if row["stable"] else ", a close call"
+        text += f"; first in {row['top1_share']:.0%} of perturbed weightings{close}"
     return text + "."
 
 

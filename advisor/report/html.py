@@ -63,6 +63,7 @@ code{overflow-wrap:anywhere}
 <h2>Shortlist</h2>
 <p>{{ r.n_ranked }} models ranked of {{ r.n_candidates }} passing the limits.</p>
 {{ table(shortlist) }}
+<p class="meta">{{ stability }}</p>
 {% for n in r.ranking_notes %}<p class="meta">note: {{ n }}</p>{% endfor %}
 {% if r.reasons %}<h2>Why the top picks</h2><ul>
 {% for m, t in r.reasons.items() %}<li><b>{{ m }}</b>: {{ t }}</li>{% endfor %}</ul>{% endif %}
@@ -119,7 +120,8 @@ def to_html(report: Report) -> str:
         probe.append({"title": t.title, "table": (cols, rows), "more": more, "help": dict(help_for(cols))})
     return _TEMPLATE.render(
         r=r, csp=CSP, header=view.header_line(r), needs=view.needs_table(r), limits=view.limits_lines(r),
-        settings=view.settings_line(r), shortlist=view.shortlist_table(r), h2h=view.h2h_table(r), charts=charts[False],
+        settings=view.settings_line(r), shortlist=view.shortlist_table(r), stability=view.stability_sentence(r),
+        h2h=view.h2h_table(r), charts=charts[False],
         probe_charts=charts[True],
         images=images, probe_tables=probe, has_probe=r.probe_results is not None,
         non_commercial=view.has_non_commercial(r), sources=view.sources_table(r))

@@ -50,6 +50,7 @@ def markdown_bundle(report: Report, assets: str | None) -> tuple[str, dict[str, 
     out += [f"Settings: {md(view.settings_line(r))}.", ""]
     out += ["## Shortlist", "", f"{r.n_ranked} models ranked of {r.n_candidates} passing the limits.", ""]
     out += _table(*view.shortlist_table(r))
+    out += [f"*{md(view.stability_sentence(r))}*", ""]
     out += [f"- note: {md(n)}" for n in r.ranking_notes] + ([""] if r.ranking_notes else [])
     if r.reasons:
         out += ["## Why the top picks", ""] + [f"- **{md(m)}**: {md(t)}" for m, t in r.reasons.items()] + [""]

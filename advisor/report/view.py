@@ -53,13 +53,21 @@ def settings_line(r: Report) -> str:
 
 
 def shortlist_table(r: Report) -> tuple[list[str], list[list[str]]]:
-    cols = ["rank", "model", "score", "coverage", "first in", f"in top {r.request.top_k}", "stable", "params (M)",
+    cols = ["rank", "model", "weights", "score", "coverage", "first in", f"in top {r.request.top_k}", "params (M)",
             "paradigm"]
-    rows = [[str(m["rank"]), str(m["model_id"]), fmt(m["score"]), pct(m["coverage"]),
-             pct(m["stability"]["top1_share"]), pct(m["stability"]["topk_share"]),
-             "yes" if m["stability"]["stable"] else "NO", fmt(m["params_m"], 1), fmt(m.get("paradigm"))]
+    rows = [[str(m["rank"]), str(m["model_id"]), fmt(m.get("weights_from")), fmt(m["score"]), pct(m["coverage"]),
+             pct(m["stability"]["top1_share"]), pct(m["stability"]["topk_share"]), fmt(m["params_m"], 1),
+             fmt(m.get("paradigm"))]
             for m in r.shortlist]
     return cols, rows
+
+
+def stability_sentence(r: Report) -> str:
+    """What 'first in' means and when to worry (shown under the shortlist)."""
+    share = r.request.stable_share
+    return (f"'First in' is the share of {r.request.draws:,} perturbed versions of your weights and of the evidence in "
+            f"which a model comes first. Below {share:.0%} the top pick is a close call: the next few models are "
+            "about as good for what you asked, so compare them before deciding.")
 
 
 def h2h_table(r: Report) -> tuple[list[str], list[list[str]]]:
