@@ -69,7 +69,7 @@ class RankingData:
 def widest_source(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Per `keys` (e.g. model and item) keep the row from the source that covers the most rows (ties: source id).
 
-    The engine makes the same choice on its integer codes (`need_score_matrix`), so a chart or table shows
+    The engine makes the same choice on its integer codes (`engine.need_evidence`), so a chart or table shows
     the value the ranking used.
     """
     if rows.empty:

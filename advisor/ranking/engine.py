@@ -118,13 +118,6 @@ def need_evidence(data: RankingData, candidates: pd.DataFrame, needs: list[str],
     return NeedEvidence(frame(out), frame(sd), frame(pool_out), frame(src_out), used)
 
 
-def need_score_matrix(data: RankingData, candidates: pd.DataFrame, needs: list[str], limits: Limits,
-                      method: str) -> tuple[pd.DataFrame, tuple[tuple[str, str], ...]]:
-    """Candidates x needs in [0, 1] (NaN where a model has no data), and the (source, need) pairs used."""
-    ev = need_evidence(data, candidates, needs, limits, method)
-    return ev.scores, ev.used
-
-
 def combine(s: np.ndarray, w: np.ndarray, prior: float = PRIOR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scores for weight rows `w` (draws x needs): (score, score over covered needs, coverage)."""
     has = ~np.isnan(s)

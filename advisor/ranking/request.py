@@ -276,13 +276,6 @@ def limits_to_dict(limits: Limits, active_only: bool = False) -> dict[str, Any]:
     return out
 
 
-def active_limit_lines(limits: Limits) -> list[str]:
-    """One readable line per active limit (report and notes)."""
-    default = Limits()
-    return [s.describe(getattr(limits, s.name)) for s in LIMITS
-            if getattr(limits, s.name) != getattr(default, s.name)]
-
-
 def request_to_dict(request: RankRequest) -> dict[str, Any]:
     """Every knob of the request, so loading it back reproduces the ranking exactly."""
     out: dict[str, Any] = {"weights": {k: float(v) for k, v in request.weights.items()},

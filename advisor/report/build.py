@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Mapping
@@ -13,6 +12,7 @@ import pandas as pd
 
 from advisor import __version__
 from advisor.errors import InvalidRequestError
+from advisor.jsonio import load_json, loads_bounded
 from advisor.ranking.data import MEASURED_SOURCE as MEASURED_HERE
 from advisor.ranking.data import RankingData
 from advisor.ranking.engine import Ranking, RankRequest, rank
@@ -73,15 +73,10 @@ def load_probe_results(value: Any) -> Any:
         return None
     if hasattr(value, "to_json") and not isinstance(value, (str, bytes, Path, Mapping, list)):
         value = value.to_json()
-    if isinstance(value, Path):
-        if value.stat().st_size > MAX_PROBE_BYTES:
-            raise InvalidRequestError(f"probe results file {value} is larger than {MAX_PROBE_BYTES // 2**20} MiB")
-        value = value.read_bytes()
-    if isinstance(value, (str, bytes)):
-        try:
-            value = json.loads(value)
-        except ValueError as exc:
-            raise InvalidRequestError(f"probe results are not valid JSON: {exc}") from None
+    if isinstance(value, Path):  # capped while reading, depth checked: the same reader as every JSON input
+        value = load_json(value, what="probe results", max_bytes=MAX_PROBE_BYTES)
+    elif isinstance(value, (str, bytes)):
+        value = loads_bounded(value, what="probe results", max_bytes=MAX_PROBE_BYTES)
     if not isinstance(value, (Mapping, list)):
         raise InvalidRequestError("probe results must be a JSON object or list")
     return _clean(value)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from advisor.errors import InvalidRequestError
+from advisor.jsonio import loads_bounded, read_capped
 from advisor.ranking.request import (  # noqa: F401  (the request's JSON form lives in ranking)
     Limits,
     RankRequest,
@@ -78,14 +78,10 @@ class Report:
 
 def load_report_document(text: str | bytes) -> dict[str, Any]:
     """Parse a JSON report and check its kind and schema version."""
-    if len(text) > MAX_REPORT_BYTES:
-        raise InvalidRequestError(f"report is larger than {MAX_REPORT_BYTES // 2**20} MiB")
     try:
-        doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequestError(f"not a JSON report: {exc}") from None
-    except RecursionError:
-        raise InvalidRequestError("not a JSON report: nested too deeply") from None
+        doc = loads_bounded(text, what="report", max_bytes=MAX_REPORT_BYTES)
+    except InvalidRequestError as exc:  # "report: not valid JSON (...)" -> "not a JSON report: not valid JSON (...)"
+        raise InvalidRequestError(f"not a JSON report: {str(exc).removeprefix('report: ')}") from None
     if not isinstance(doc, dict) or doc.get("kind") != REPORT_KIND:
         raise InvalidRequestError("not a Vision Advisor JSON report (missing kind)")
     version = doc.get("schema_version")
@@ -109,11 +105,7 @@ def request_from_json(text: str | bytes) -> RankRequest:
 def request_from_report(path: Path | str) -> RankRequest:
     """`advisor rank --from report.json`: restore the request that produced a report."""
     p = Path(path)
-    try:
-        with p.open("rb") as fh:  # capped while reading: stat() says 0 for /dev/zero and pipes
-            text = fh.read(MAX_REPORT_BYTES + 1)
-    except OSError as exc:
-        raise InvalidRequestError(f"cannot read report {p}: {exc.strerror or exc}") from None
+    text = read_capped(p, MAX_REPORT_BYTES, "report")  # capped while reading: stat() says 0 for /dev/zero
     try:
         return request_from_json(text)
     except InvalidRequestError as exc:
