@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -9,8 +10,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -88,3 +91,48 @@ def chromium_browser() -> Iterator[object]:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+def load_module(name: str, path: Path):
+    """Import a test helper by path (tests run with --import-mode=importlib: no test packages)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+FIXTURE = load_module("ui_fixture_store_browser", ROOT / "tests" / "app" / "fixture_store.py")
+
+
+@contextmanager
+def serve_fixture_app(folder: Path, env: Mapping[str, str] | None = None,
+                      extra_models: Mapping[str, tuple] | None = None) -> Iterator[str]:
+    """The app on a fresh fixture store written in `folder` (plus `extra_models` rows), on a free port."""
+    from advisor.ui.cache import DB_ENV
+
+    FIXTURE.MODELS.update(extra_models or {})
+    try:
+        db = FIXTURE.make_store(folder / "ui.duckdb")
+    finally:
+        for mid in extra_models or {}:
+            del FIXTURE.MODELS[mid]
+    port = free_port()
+    proc = start_server(port, {DB_ENV: str(db), **(env or {})})
+    try:
+        wait_healthy(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    """The app on the fixture store, one server per test module (tests only read the store)."""
+    with serve_fixture_app(tmp_path_factory.mktemp("ui")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser_support() -> SimpleNamespace:
+    """The helpers above for test modules (a conftest is not importable as a module)."""
+    return SimpleNamespace(save_shot=save_shot, serve_fixture_app=serve_fixture_app, load_module=load_module)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -10,31 +9,6 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 HERE = Path(__file__).parent
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-FIXTURE = _load("ui_fixture_store_browser", HERE.parent / "app" / "fixture_store.py")
-SUPPORT = _load("ui_browser_support", HERE / "conftest.py")
-
-
-@pytest.fixture
-def server(tmp_path):
-    from advisor.ui.cache import DB_ENV
-
-    db = FIXTURE.make_store(tmp_path / "ui.duckdb")
-    port = SUPPORT.free_port()
-    proc = SUPPORT.start_server(port, {DB_ENV: str(db)})
-    try:
-        SUPPORT.wait_healthy(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        SUPPORT.stop_server(proc)
 
 
 def slider_thumb(page, label: str):
@@ -46,7 +20,7 @@ def top_pick(page) -> str:
     return page.get_by_text("Top pick:").inner_text().removeprefix("Top pick: ").strip()
 
 
-def test_keyboard_slider_changes_the_top_pick(server, chromium_browser, tmp_path):
+def test_keyboard_slider_changes_the_top_pick(server, chromium_browser, tmp_path, browser_support):
     page = chromium_browser.new_page(viewport={"width": 1500, "height": 1000})
     page.goto(server)
     page.get_by_text("Top pick:").wait_for(timeout=30_000)
@@ -62,7 +36,7 @@ def test_keyboard_slider_changes_the_top_pick(server, chromium_browser, tmp_path
     try:
         page.get_by_text("Top pick: timm:cal_net.a1_in1k").wait_for(timeout=15_000)
     finally:
-        SUPPORT.save_shot(page, tmp_path / "browser_advisor_after_slider.png")
+        browser_support.save_shot(page, tmp_path / "browser_advisor_after_slider.png")
     assert thumb.input_value() == "1"
     assert "w_calibration=1" in page.url  # the link now reproduces this view
     assert (tmp_path / "browser_advisor_after_slider.png").stat().st_size > 10_000

@@ -7,7 +7,6 @@ and must end with its own preset, its own slider value and its own link (nothing
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -17,31 +16,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 HERE = Path(__file__).parent
 N_SESSIONS = 10
 PRESSES = 4  # 0.5 -> 0.7 in steps of 0.05
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-FIXTURE = _load("ui_fixture_store_concurrency", HERE.parent / "app" / "fixture_store.py")
-SUPPORT = _load("ui_browser_support_concurrency", HERE / "conftest.py")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    from advisor.ui.cache import DB_ENV
-
-    db = FIXTURE.make_store(tmp_path_factory.mktemp("conc") / "ui.duckdb")
-    port = SUPPORT.free_port()
-    proc = SUPPORT.start_server(port, {DB_ENV: str(db)})
-    try:
-        SUPPORT.wait_healthy(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        SUPPORT.stop_server(proc)
 
 
 def _settled(page) -> None:
@@ -55,7 +29,7 @@ def _thumb(page, label: str):
 
 
 @pytest.mark.parametrize("attempt", [1, 2])  # the defect showed in one of two runs: two runs in a row
-def test_ten_sessions_each_keep_their_own_state(server, chromium_browser, tmp_path, attempt):
+def test_ten_sessions_each_keep_their_own_state(server, chromium_browser, tmp_path, attempt, browser_support):
     from advisor.ranking.needs import get_need
     from advisor.ui import state
 
@@ -90,7 +64,7 @@ def test_ten_sessions_each_keep_their_own_state(server, chromium_browser, tmp_pa
                 problems.append((i, need, "another session's need in the link", page.url))
         if problems:
             for i, page in enumerate(pages):
-                SUPPORT.save_shot(page, tmp_path / f"concurrency_{attempt}_{i}.png")
+                browser_support.save_shot(page, tmp_path / f"concurrency_{attempt}_{i}.png")
         assert not problems, problems
     finally:
         for c in contexts:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import zipfile
 from pathlib import Path
@@ -18,21 +17,10 @@ LITE0 = "timm:tf_efficientnet_lite0.in1k"
 ARTIFACTS = ROOT / "artifacts"
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-FIXTURE = _load("ui_fixture_store_eval_browser", HERE.parent / "app" / "fixture_store.py")
-SUPPORT = _load("ui_browser_support_eval", HERE / "conftest.py")
-APP_TESTS = _load("ui_eval_page_tests", HERE.parent / "app" / "test_evaluate_page.py")
-
-
 @pytest.fixture
-def photos_zip(tmp_path) -> Path:
-    src = APP_TESTS.samples_dir()
+def photos_zip(tmp_path, browser_support) -> Path:
+    app_tests = browser_support.load_module("ui_eval_page_tests", HERE.parent / "app" / "test_evaluate_page.py")
+    src = app_tests.samples_dir()
     if src is None:
         pytest.skip("the shared ImageNet sample photos (../shared/data/imagenet_samples) are not here")
     from advisor.probes.backends import probe_readiness
@@ -52,25 +40,14 @@ def photos_zip(tmp_path) -> Path:
 
 
 @pytest.fixture
-def server(tmp_path):
-    from advisor.ui.cache import DB_ENV
-
-    FIXTURE.MODELS[LITE0] = ("supervised", "CNN", 4.7, 0.4, "apache-2.0", 75.0, 0.030)  # synthetic, as the rest
-    try:
-        db = FIXTURE.make_store(tmp_path / "ui.duckdb")
-    finally:
-        del FIXTURE.MODELS[LITE0]
-    port = SUPPORT.free_port()
-    proc = SUPPORT.start_server(port, {DB_ENV: str(db), "HF_HUB_OFFLINE": "1",
-                                       "VISION_ADVISOR_CACHE": str(tmp_path / "cache")})
-    try:
-        SUPPORT.wait_healthy(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        SUPPORT.stop_server(proc)
+def server(tmp_path, browser_support):
+    lite0 = {LITE0: ("supervised", "CNN", 4.7, 0.4, "apache-2.0", 75.0, 0.030)}  # synthetic, as the rest
+    env = {"HF_HUB_OFFLINE": "1", "VISION_ADVISOR_CACHE": str(tmp_path / "cache")}
+    with browser_support.serve_fixture_app(tmp_path, env, lite0) as url:
+        yield url
 
 
-def test_evaluate_page_in_chromium(server, chromium_browser, photos_zip):
+def test_evaluate_page_in_chromium(server, chromium_browser, photos_zip, browser_support):
     page = chromium_browser.new_page(viewport={"width": 1400, "height": 2200})
     page.goto(f"{server}/evaluate")
     page.get_by_text("Evaluate on your labelled images").wait_for(timeout=60_000)
@@ -87,5 +64,5 @@ def test_evaluate_page_in_chromium(server, chromium_browser, photos_zip):
     page.get_by_text("Most common confusions").wait_for(timeout=30_000)
     page.wait_for_timeout(2500)  # let the data grids and the chart finish drawing before the screenshot
     ARTIFACTS.mkdir(exist_ok=True)
-    SUPPORT.save_shot(page, ARTIFACTS / "evaluate_page.png")
+    browser_support.save_shot(page, ARTIFACTS / "evaluate_page.png")
     page.close()

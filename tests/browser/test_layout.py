@@ -5,7 +5,6 @@ Screenshots go to artifacts/layout/ (gitignored) to be looked at.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,6 @@ ARTIFACTS = HERE.parents[1] / "artifacts" / "layout"
 PAGES = ("", "explore", "compare", "model_card", "probe", "report")
 WIDTHS = (1280, 1920)
 
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-FIXTURE = _load("ui_fixture_store_layout", HERE.parent / "app" / "fixture_store.py")
-SUPPORT = _load("ui_browser_support_layout", HERE / "conftest.py")
 
 # Elements of the main area whose content is wider than their box and cut there (overflow hidden / clip;
 # scroll containers meant to scroll, e.g. the data grids, are left out), and a page that scrolls sideways.
@@ -66,22 +55,8 @@ CHART_JS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart
   return bad; })"""
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    from advisor.ui.cache import DB_ENV
-
-    db = FIXTURE.make_store(tmp_path_factory.mktemp("layout") / "ui.duckdb")
-    port = SUPPORT.free_port()
-    proc = SUPPORT.start_server(port, {DB_ENV: str(db)})
-    try:
-        SUPPORT.wait_healthy(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        SUPPORT.stop_server(proc)
-
-
 @pytest.mark.parametrize("width", WIDTHS)
-def test_no_page_clips_anything(server, chromium_browser, width):
+def test_no_page_clips_anything(server, chromium_browser, width, browser_support):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = chromium_browser.new_page(viewport={"width": width, "height": 1000})
     problems: dict[str, list[str]] = {}
@@ -98,7 +73,7 @@ def test_no_page_clips_anything(server, chromium_browser, width):
                 page.get_by_role("button", name="Run probe").wait_for(timeout=90_000)
             page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
             page.wait_for_timeout(700)
-            SUPPORT.save_shot(page, ARTIFACTS / f"{path or 'advisor'}_{width}.png")
+            browser_support.save_shot(page, ARTIFACTS / f"{path or 'advisor'}_{width}.png")
             found = page.evaluate(CLIPPED_JS) + page.evaluate(CHART_JS)
             if found:
                 problems[path or "advisor"] = found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -12,30 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 HERE = Path(__file__).parent
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-FIXTURE = _load("ui_fixture_store_url", HERE.parent / "app" / "fixture_store.py")
-SUPPORT = _load("ui_browser_support_url", HERE / "conftest.py")
 SLIDERS = ("Calibrated confidences", "Robustness to corruptions")
-
-
-@pytest.fixture
-def server(tmp_path):
-    from advisor.ui.cache import DB_ENV
-
-    db = FIXTURE.make_store(tmp_path / "ui.duckdb")
-    port = SUPPORT.free_port()
-    proc = SUPPORT.start_server(port, {DB_ENV: str(db)})
-    try:
-        SUPPORT.wait_healthy(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        SUPPORT.stop_server(proc)
 
 
 def thumb(page, label: str):
@@ -53,7 +29,7 @@ def on_screen(page) -> dict[str, str]:
     return values
 
 
-def test_url_copied_at_once_restores_the_view(server, chromium_browser, tmp_path):
+def test_url_copied_at_once_restores_the_view(server, chromium_browser, tmp_path, browser_support):
     page = chromium_browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(server)
     page.get_by_text("Top pick:").wait_for(timeout=30_000)
@@ -77,6 +53,6 @@ def test_url_copied_at_once_restores_the_view(server, chromium_browser, tmp_path
         idle(other)
         assert on_screen(other) == shown
     finally:
-        SUPPORT.save_shot(other, tmp_path / "url_restored.png")
+        browser_support.save_shot(other, tmp_path / "url_restored.png")
         fresh.close()
         page.close()
