@@ -9,7 +9,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
 
 
+from pathlib import Path
+
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +33,13 @@ def store(store_path):
     s = PropertyStore(store_path)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def imagenet_samples() -> Path:
+    """../shared/data/imagenet_samples (800 labelled photos; never shipped); skips when it is not beside the repo."""
+    for base in (ROOT.parent, ROOT.parent.parent, Path(os.environ.get("VISION_ADVISOR_SHARED", "/nonexistent"))):
+        d = base / "shared" / "data" / "imagenet_samples" if base.name != "shared" else base
+        if (d / "labels.csv").is_file():
+            return d
+    pytest.skip("the shared ImageNet sample photos (../shared/data/imagenet_samples) are not here")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import zipfile
 from pathlib import Path
 
@@ -23,12 +22,6 @@ LITE0 = "timm:tf_efficientnet_lite0.in1k"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def samples_dir() -> Path | None:
-    for base in (ROOT.parent, ROOT.parent.parent, Path(os.environ.get("VISION_ADVISOR_SHARED", "/nonexistent"))):
-        d = base / "shared" / "data" / "imagenet_samples" if base.name != "shared" else base
-        if (d / "labels.csv").is_file():
-            return d
-    return None
 
 
 def no_errors(at) -> None:
@@ -168,12 +161,10 @@ def test_offline_weights_offer_says_why_fast(app, isolated, seed):
 
 
 @pytest.mark.slow
-def test_evaluate_page_end_to_end_on_real_photos_feeds_the_ranking(lite_app, tmp_path):
+def test_evaluate_page_end_to_end_on_real_photos_feeds_the_ranking(lite_app, tmp_path, imagenet_samples):
     from advisor.probes.backends import probe_readiness
 
-    src = samples_dir()
-    if src is None:
-        pytest.skip("the shared ImageNet sample photos (../shared/data/imagenet_samples) are not here")
+    src = imagenet_samples
     ok, msg = probe_readiness(LITE0)
     if not ok:
         pytest.skip(msg)

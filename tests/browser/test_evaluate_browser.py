@@ -18,11 +18,8 @@ ARTIFACTS = ROOT / "artifacts"
 
 
 @pytest.fixture
-def photos_zip(tmp_path, browser_support) -> Path:
-    app_tests = browser_support.load_module("ui_eval_page_tests", HERE.parent / "app" / "test_evaluate_page.py")
-    src = app_tests.samples_dir()
-    if src is None:
-        pytest.skip("the shared ImageNet sample photos (../shared/data/imagenet_samples) are not here")
+def photos_zip(tmp_path, imagenet_samples) -> Path:
+    src = imagenet_samples
     from advisor.probes.backends import probe_readiness
 
     ok, msg = probe_readiness(LITE0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def samples_dir() -> Path | None:
-    """../shared/data/imagenet_samples from the repo root (or from the main checkout of a worktree)."""
-    for base in (ROOT.parent, ROOT.parent.parent, Path(os.environ.get("VISION_ADVISOR_SHARED", "/nonexistent"))):
-        d = base / "shared" / "data" / "imagenet_samples" if base.name != "shared" else base
-        if (d / "labels.csv").is_file():
-            return d
-    return None
 
 
 @pytest.fixture(scope="session")
-def sample_rows() -> list[dict]:
-    d = samples_dir()
-    if d is None:
-        pytest.skip("the shared ImageNet sample photos (../shared/data/imagenet_samples) are not here")
+def sample_rows(imagenet_samples) -> list[dict]:
+    d = imagenet_samples
     with (d / "labels.csv").open(newline="") as fh:
         return [{**r, "path": str(d / "images" / r["file"])} for r in csv.DictReader(fh)]
 
