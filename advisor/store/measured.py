@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from advisor.errors import InvalidRequestError
+from advisor.store.properties import PROPERTIES
 
 MEASURED_SOURCE = "measured_here"
 MEASURED_COLUMNS = ("model_id", "property_id", "item", "value", "source_id", "precision")
@@ -21,8 +22,6 @@ def empty_measured() -> pd.DataFrame:
 
 def check_measured(df: pd.DataFrame) -> pd.DataFrame:
     """The rows in canonical column order; rows must name known properties and carry finite values."""
-    from advisor.store.properties import PROPERTIES
-
     missing = [c for c in ("model_id", "property_id", "value") if c not in df]
     if missing:
         raise InvalidRequestError(f"measured scores lack column(s) {missing}")
