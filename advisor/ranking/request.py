@@ -242,6 +242,10 @@ def apply_limits(models: pd.DataFrame, limits: Limits) -> tuple[pd.DataFrame, li
             ok = (col <= v) if spec.kind == "max" else (col >= v)
             keep &= ok.fillna(False)
         elif (spec.kind in ("in", "ids") and v) or (spec.kind == "ready" and v is not None):
+            unknown = models[spec.column].isna() & keep
+            if spec.kind == "in" and unknown.any():  # a model without the value is left out, and counted
+                what = spec.label.lower()
+                notes.append(f"{int(unknown.sum())} models without {what} data left out by the {what} limit")
             keep &= models[spec.column].isin(list(v))
         elif spec.kind == "include" and not v:
             ok = models[spec.column].astype("boolean").fillna(False).astype(bool)
