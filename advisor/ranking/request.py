@@ -230,7 +230,8 @@ def apply_limits(models: pd.DataFrame, limits: Limits) -> tuple[pd.DataFrame, li
     """Rows that pass every hard limit, plus notes on what was excluded and why."""
     keep = pd.Series(True, index=models.index)
     notes: list[str] = []
-    for spec in LIMITS:
+    # the obtainability switch first, so a missing-data note counts only models that could otherwise be ranked
+    for spec in sorted(LIMITS, key=lambda s: s.kind != "include"):
         v = getattr(limits, spec.name)
         if spec.numeric:
             if v is None:

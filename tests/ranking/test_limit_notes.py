@@ -42,3 +42,13 @@ def test_licence_filter_names_the_missing_licences():
 def test_no_note_when_every_model_has_the_value():
     models = pd.DataFrame({"model_id": ["a", "b"], "obtainable": True, "weights_licence": ["mit", "apache-2.0"]})
     assert apply_limits(models, Limits(weights_licences=("mit",)))[1] == []
+
+
+def test_missing_data_notes_count_only_models_that_could_be_ranked():
+    """Mutant: apply the obtainability switch last -> the GMACs note also counts models without public weights."""
+    models = pd.DataFrame({"model_id": ["a", "b", "c"], "obtainable": [True, True, False],
+                           "gmacs": [1.0, None, None]})
+    kept, notes = apply_limits(models, Limits(max_gmacs=5))
+    assert kept["model_id"].tolist() == ["a"]
+    assert "1 models without GMACs data excluded by the GMACs limit" in notes
+    assert any(n.startswith("1 models without public weights") for n in notes)
