@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import warnings
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,7 +166,7 @@ def main() -> int:
             if cfg.license and cfg.license != "unknown":
                 put(mid, "weights_licence", cfg.license, "published",
                     f"timm {timm.__version__} pretrained_cfg['license']")
-            if i % 25 == 0 and m.gmacs == m.gmacs:  # a sample of timm's published GMACs, to check the count
+            if zlib.crc32(name.encode()) % 25 == 0 and m.gmacs == m.gmacs:  # a fixed sample, to check the count
                 arch, size = name.split(".")[0], int(m.img_size)
                 got = counter.count(f"timm:{arch}", lambda a=arch: timm.create_model(a, pretrained=False), size)
                 if got:
@@ -253,6 +254,13 @@ def main() -> int:
                 "DINOv2 backbone: timm tags its weights vit_*_patch14_dinov2.lvd142m (LVD-142M)")
             put(mid, "weights_licence", "apache-2.0", "published",
                 f"facebookresearch/dinov2 (Apache-2.0); timm {timm.__version__} states apache-2.0 for its dinov2 tags")
+            put(mid, "img_size", 224, "published", "DINOv2's linear classifiers are trained and evaluated at 224 px")
+            size_, reg = re.search(r"dinov2_vit(\w)14(_reg)?_lc", m.load_call).groups()
+            arch = {"s": "small", "b": "base", "l": "large", "g": "giant"}[size_]
+            arch = f"vit_{arch}_patch14_{'reg4_' if reg else ''}dinov2"
+            counted(mid, f"timm:{arch}", lambda a=arch: timm.create_model(a, pretrained=False, img_size=224), 224,
+                    f"the DINOv2 backbone as timm builds it ({arch}); the linear head adds under 0.01 GMACs",
+                    params=False)
         elif src == "torch.hub" and "facebookresearch/dino:" in (m.load_call or ""):
             put(mid, "weights_licence", "apache-2.0", "published",
                 f"facebookresearch/dino repository licence (Apache-2.0); timm {timm.__version__} states apache-2.0 "

@@ -91,3 +91,17 @@ def test_bad_row_names_file_and_line(tmp_path, bad, message):
     with pytest.raises(SourceFileError, match=message) as e:
         libraries.ingest(ctx, Collector())
     assert "model_metadata.csv" in str(e.value) and e.value.line == 4
+
+
+def test_every_obtainable_model_is_described(store):
+    """Issue 19's bar: licence for >= 95 % of obtainable models, parameters for >= 99 %, MACs and input size for
+    >= 95 % of the obtainable timm / open_clip / torchvision ones; every value names its source."""
+    m = store.query("SELECT * FROM models WHERE obtainable")
+    assert m["weights_licence"].notna().mean() >= 0.95
+    assert m["params_m"].notna().mean() >= 0.99
+    lib = m[m["weights_from"].isin(["timm", "open_clip", "torchvision"])]
+    assert lib["gmacs"].notna().mean() >= 0.95 and lib["img_size"].notna().mean() >= 0.95
+    for col in ("params_m", "gmacs", "img_size", "weights_licence", "pretrain_data"):
+        assert (m[col].isna() == m[f"{col}_source"].isna()).all(), col
+    no_licence = m.loc[m["weights_licence"].isna(), "model_id"]
+    assert no_licence.str.match(r"robustbench:|timm:(dla60_)?res2ne").all(), no_licence.tolist()
