@@ -64,9 +64,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     print(f"{mid}  ({model['display_name']})")
     for k in ("arch_type", "paradigm", "pretrain_data", "finetune_data", "params_m", "gmacs", "img_size",
-              "weights_from", "load_call", "weights_licence", "obtain_note"):
+              "weights_from", "load_call", "weights_url", "weights_sha256", "weights_licence", "obtain_note",
+              "metadata_note"):
         if not pd.isna(model.get(k)):
-            print(f"  {k}: {model[k]}")
+            src = model.get(f"{k}_source")  # where the value comes from (published source or computed here)
+            print(f"  {k}: {model[k]}" + ("" if src is None or pd.isna(src) else f"  [{src}]"))
     cols = ["property_id", "item", "value", "unit", "source_id", "licence", "precision"]
     _print_table(scores[cols])
     conf = store.conflicts(mid)

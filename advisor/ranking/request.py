@@ -230,7 +230,8 @@ def apply_limits(models: pd.DataFrame, limits: Limits) -> tuple[pd.DataFrame, li
     """Rows that pass every hard limit, plus notes on what was excluded and why."""
     keep = pd.Series(True, index=models.index)
     notes: list[str] = []
-    for spec in LIMITS:
+    # the obtainability switch first, so a missing-data note counts only models that could otherwise be ranked
+    for spec in sorted(LIMITS, key=lambda s: s.kind != "include"):
         v = getattr(limits, spec.name)
         if spec.numeric:
             if v is None:
@@ -242,6 +243,10 @@ def apply_limits(models: pd.DataFrame, limits: Limits) -> tuple[pd.DataFrame, li
             ok = (col <= v) if spec.kind == "max" else (col >= v)
             keep &= ok.fillna(False)
         elif (spec.kind in ("in", "ids") and v) or (spec.kind == "ready" and v is not None):
+            unknown = models[spec.column].isna() & keep
+            if spec.kind == "in" and unknown.any():  # a model without the value is left out, and counted
+                what = spec.label.lower()
+                notes.append(f"{int(unknown.sum())} models without {what} data left out by the {what} limit")
             keep &= models[spec.column].isin(list(v))
         elif spec.kind == "include" and not v:
             ok = models[spec.column].astype("boolean").fillna(False).astype(bool)

@@ -14,12 +14,20 @@ import pandas as pd
 
 from advisor import __version__
 from advisor.errors import SourceFileError, StoreError
-from advisor.ids import bare_name
+from advisor.ids import bare_name, split_id
 from advisor.store.duplicates import duplicate_candidates, read_review
-from advisor.store.obtain import obtainability
+from advisor.store.obtain import WEIGHTS_FROM, obtainability
 from advisor.store.properties import PROPERTIES, get_property
 from advisor.store.sources import BY_NAME, INGESTERS, IngesterSpec, metadata_priority
-from advisor.store.sources.base import MODEL_COLUMNS, BuildContext, Collector, Resolver, read_csv
+from advisor.store.sources.base import (
+    MODEL_COLUMNS,
+    PROVENANCE_COLUMNS,
+    BuildContext,
+    Collector,
+    Resolver,
+    csv_line,
+    read_csv,
+)
 from advisor.store.sources.quba import quba_normalization
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +45,8 @@ DATA_LABELS = {"in1k": "ImageNet-1k", "in21k": "ImageNet-21k", "in22k": "ImageNe
                "laion2b": "LAION-2B", "laion400m": "LAION-400M", "laion5b": "LAION-5B", "openai": "OpenAI WIT",
                "ig1b": "Instagram-1B", "ig3.6b": "Instagram-3.6B", "webli": "WebLI", "jft300m": "JFT-300M",
                "yfcc100m": "YFCC-100M", "yfcc15m": "YFCC-15M", "cc12m": "CC12M", "mscoco": "MS-COCO",
-               "datacomp1b": "DataComp-1B", "dfn2b": "DFN-2B", "dfn5b": "DFN-5B"}
+               "datacomp1b": "DataComp-1B", "dfn2b": "DFN-2B", "dfn5b": "DFN-5B", "lvd142m": "LVD-142M",
+               "datacompdr": "DataCompDR-1B", "datacompdr-lt": "DataCompDR-1B"}
 
 
 def data_label(value: object) -> object:
@@ -62,6 +71,34 @@ def make_context(sources_dir: Path = DEFAULT_SOURCES) -> BuildContext:
     oc = read_csv(sources_dir / "open_clip" / "openclip_results.csv", ["name", "pretrained"])
     oc_names = (oc["name"].astype(str) + "." + oc["pretrained"].astype(str)).tolist()
     return BuildContext(sources_dir, Resolver(curated, timm["model"].astype(str), oc_names))
+
+
+ROUTES_FILE = "curated/weights_routes.csv"
+ROUTE_COLUMNS = ("model_id", "weights_from", "load_call", "weights_url", "weights_sha256", "note")
+
+
+def read_routes(sources_dir: Path = DEFAULT_SOURCES) -> dict[str, dict[str, str]]:
+    """model_id -> route (or reason there is none) reviewed by this project (curated/weights_routes.csv);
+    it wins over what a source states. Empty when the file is absent."""
+    path = sources_dir / ROUTES_FILE
+    if not path.is_file():
+        return {}
+    df = read_csv(path, ROUTE_COLUMNS, dtype=str, keep_default_na=False)
+    out: dict[str, dict[str, str]] = {}
+    for i, r in df.iterrows():
+        line, mid = csv_line(i), r["model_id"]
+        try:
+            split_id(mid)
+        except ValueError as exc:
+            raise SourceFileError(path, str(exc), line) from None
+        public = r["weights_from"] != "none known"
+        if r["weights_from"] not in WEIGHTS_FROM or not r["note"].strip() or public != bool(r["load_call"].strip()):
+            raise SourceFileError(path, f"weights_from must be one of {WEIGHTS_FROM}, with a note, and a load call "
+                                  "exactly when a route is given", line)
+        if mid in out:
+            raise SourceFileError(path, f"{mid} listed twice", line)
+        out[mid] = {k: r[k] for k in ROUTE_COLUMNS[1:]}
+    return out
 
 
 def sources_fingerprint(sources_dir: Path = DEFAULT_SOURCES) -> str:
@@ -93,23 +130,38 @@ def quba_constants_table(ctx: BuildContext) -> pd.DataFrame:
     return df.assign(need=df["property_id"].map(lambda p: get_property(p).need))
 
 
-def _merge_models(out: Collector, score_models: set[str]) -> pd.DataFrame:
+def _merge_models(out: Collector, score_models: set[str], routes: dict[str, dict[str, str]]) -> pd.DataFrame:
     """One row per model: metadata by ingester priority, plus where its weights can be had."""
     merged = _merge_meta(out, score_models)
-    return pd.concat([merged, obtainability(merged["model_id"], out.obtain)], axis=1)
+    return pd.concat([merged, obtainability(merged["model_id"], out.obtain, routes, out.weights_files)], axis=1)
 
 
 def _merge_meta(out: Collector, score_models: set[str]) -> pd.DataFrame:
+    """First non-null value per column: published before computed, then by ingester priority; for the
+    PROVENANCE_COLUMNS the winning source (`<column>_source`) and its detail (`metadata_note`) are kept."""
     rows = pd.DataFrame(out.models)
     if rows.empty:
-        rows = pd.DataFrame(columns=["model_id", "source_id", "ingester", *MODEL_COLUMNS])
+        rows = pd.DataFrame(columns=["model_id", "source_id", "ingester", "_computed", "_notes", *MODEL_COLUMNS])
     for c in MODEL_COLUMNS:
         if c not in rows:
             rows[c] = None
+    describe_only = {s.name for s in INGESTERS if not s.creates_models}
+    named = set(rows.loc[~rows["ingester"].isin(describe_only), "model_id"])
+    rows = rows[rows["model_id"].isin(named)]  # library metadata never creates a model
     rows["_prio"] = rows["ingester"].map(metadata_priority)
-    rows = rows.sort_values(["model_id", "_prio"], kind="stable")
+    rows["_computed"] = rows["_computed"].fillna(False).astype(bool)
+    rows = rows.sort_values(["model_id", "_computed", "_prio"], kind="stable")
     merged = rows.groupby("model_id", sort=True)[list(MODEL_COLUMNS)].first()
     merged["meta_source_id"] = rows.groupby("model_id", sort=True)["source_id"].first()
+    notes = pd.Series([[] for _ in range(len(merged))], index=merged.index, dtype=object)
+    for col in PROVENANCE_COLUMNS:
+        win = rows.dropna(subset=[col]).drop_duplicates("model_id").set_index("model_id")
+        merged[f"{col}_source"] = win["source_id"]
+        for mid, d in win["_notes"].items():
+            detail = d.get(col) if isinstance(d, dict) else None
+            if isinstance(detail, str) and detail:
+                notes[mid].append(f"{col}: {detail}")
+    merged["metadata_note"] = notes.map(lambda parts: "; ".join(parts) or None)
     missing = sorted(score_models - set(merged.index))
     if missing:
         raise StoreError(f"scores for models without metadata, e.g. {missing[:5]}")
@@ -146,7 +198,7 @@ def build_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES)
     if dups.any():
         ex = scores[dups].head(2).to_dict("records")
         raise StoreError(f"a source gives one (model, property, item) twice: {ex}")
-    models = _merge_models(out, set(scores["model_id"]))
+    models = _merge_models(out, set(scores["model_id"]), read_routes(sources_dir))
     aliases = pd.DataFrame(out.aliases).drop_duplicates(["source_id", "name_in_source", "model_id"])
     sources = pd.DataFrame([asdict(s) for s in out.sources.values()])
     props = pd.DataFrame([asdict(p) for p in PROPERTIES])

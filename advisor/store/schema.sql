@@ -34,10 +34,18 @@ CREATE TABLE models (
     weights_licence VARCHAR,
     derived_from    VARCHAR,
     meta_source_id  VARCHAR,
+    params_m_source        VARCHAR,
+    gmacs_source           VARCHAR,
+    img_size_source        VARCHAR,
+    weights_licence_source VARCHAR,
+    pretrain_data_source   VARCHAR,
+    metadata_note   VARCHAR,
     obtainable      BOOLEAN NOT NULL,
     weights_from    VARCHAR NOT NULL,
     load_call       VARCHAR,
-    obtain_note     VARCHAR NOT NULL
+    obtain_note     VARCHAR NOT NULL,
+    weights_url     VARCHAR,
+    weights_sha256  VARCHAR
 );
 CREATE TABLE scores (
     model_id    VARCHAR NOT NULL,
@@ -80,14 +88,15 @@ CREATE TABLE quba_constants (
 CREATE TABLE duplicate_candidates (
     model_a     VARCHAR NOT NULL,
     model_b     VARCHAR NOT NULL,
+    rule        VARCHAR NOT NULL,
     family      VARCHAR,
-    params_m_a  DOUBLE NOT NULL,
-    params_m_b  DOUBLE NOT NULL,
-    top1_a      DOUBLE NOT NULL,
-    source_a    VARCHAR NOT NULL,
-    top1_b      DOUBLE NOT NULL,
-    source_b    VARCHAR NOT NULL,
-    top1_diff   DOUBLE NOT NULL,
+    params_m_a  DOUBLE,
+    params_m_b  DOUBLE,
+    top1_a      DOUBLE,
+    source_a    VARCHAR,
+    top1_b      DOUBLE,
+    source_b    VARCHAR,
+    top1_diff   DOUBLE,
     verdict     VARCHAR NOT NULL,
     reason      VARCHAR NOT NULL
 );

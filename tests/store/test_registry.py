@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from advisor.ids import NAMESPACES
-from advisor.store.build import DEFAULT_SOURCES
+from advisor.store.build import DEFAULT_SOURCES, _merge_meta
 from advisor.store.sources import INGESTERS, get_ingester, metadata_priority
+from advisor.store.sources.base import Collector
 
 TESTS = Path(__file__).parent
 
@@ -18,8 +20,45 @@ def test_every_source_has_source_md_test_and_priority(spec):
     for folder in spec.folders:
         assert (DEFAULT_SOURCES / folder / "SOURCE.md").is_file(), folder
     assert (TESTS / f"test_source_{spec.name}.py").is_file()
-    assert isinstance(spec.priority, int) and metadata_priority(spec.name) == spec.priority
+    assert isinstance(spec.priority, int)
     assert callable(get_ingester(spec.name))
+
+
+def _merged(rows: list[tuple[str, dict, bool]]) -> pd.Series:
+    """Merge one model described by (ingester, metadata, computed) rows; returns its models row."""
+    out = Collector()
+    for ingester, meta, computed in rows:
+        out.current = ingester
+        out.add_model("timm:x.y", f"src_{ingester}", computed=computed, notes={k: f"from {ingester}" for k in meta},
+                      **meta)
+    return _merge_meta(out, set()).set_index("model_id").loc["timm:x.y"]
+
+
+def test_the_lower_priority_number_wins_the_merge():
+    """Mutant: sort the merge by descending priority (or read the registry backwards) -> QUBA's value wins."""
+    assert metadata_priority("timm") < metadata_priority("quba")
+    m = _merged([("quba", {"params_m": 25.6, "paradigm": "supervised"}, False),
+                 ("timm", {"params_m": 25.56}, False)])
+    assert m["params_m"] == 25.56 and m["params_m_source"] == "src_timm"
+    assert m["paradigm"] == "supervised"  # a column only the other source fills still comes through
+    assert m["metadata_note"] == "params_m: from timm"
+
+
+def test_a_published_value_beats_one_computed_here():
+    """Mutant: drop `_computed` from the merge's sort keys -> the libraries' count (priority 3) beats QUBA's (4)."""
+    m = _merged([("libraries", {"params_m": 25.557, "gmacs": 4.09}, True),
+                 ("quba", {"params_m": 25.6}, False)])
+    assert (m["params_m"], m["params_m_source"]) == (25.6, "src_quba")
+    assert (m["gmacs"], m["gmacs_source"]) == (4.09, "src_libraries")  # nothing published: the count is kept
+
+
+def test_library_metadata_never_creates_a_model():
+    out = Collector()
+    out.current = "libraries"
+    out.add_model("timm:only.described", "library_metadata", weights_licence="mit")
+    out.current = "timm"
+    out.add_model("timm:x.y", "timm_results", params_m=1.0)
+    assert _merge_meta(out, set())["model_id"].tolist() == ["timm:x.y"]
 
 
 def test_priorities_and_namespaces_are_unique_and_known():

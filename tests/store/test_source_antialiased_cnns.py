@@ -19,7 +19,12 @@ def test_every_row_becomes_a_scored_model(ingest):
 
 
 def test_antialiased_weights_come_from_the_pip_package(ingest):
+    from advisor.store.obtain import loader_call
+
     out = ingest("antialiased_cnns")
-    ob = out.obtain["antialiased:vgg16_bn_lpf4"]
-    assert ob["weights_from"] == "pip"
-    assert ob["load_call"] == "antialiased_cnns.vgg16_bn(pretrained=True, filter_size=4)"
+    lpf4 = {m["model_id"] for m in out.models if m["model_id"].startswith("antialiased:")}
+    assert len(lpf4) == 23
+    assert loader_call("antialiased:vgg16_bn_lpf4")[:2] == (
+        "pip", "antialiased_cnns.vgg16_bn(pretrained=True, filter_size=4)")
+    assert loader_call("antialiased:resnet50_lpf2")[1] == "antialiased_cnns.resnet50(pretrained=True, filter_size=2)"
+    assert loader_call("antialiased:resnet50") is None  # no filter size: no call is guessed

@@ -45,7 +45,7 @@ def test_counts_and_ids(out, scores, raw):
     conf = pd.DataFrame(out.aliases).confidence.value_counts()
     merges = [r for r in csv.DictReader((ALIASES.parent / "aliases_duplicates.csv").open())
               if r["source_id"] == "imagenet_testbed"]
-    assert conf["curated"] == len(list(csv.DictReader(ALIASES.open()))) + len(merges) == 80 + 14
+    assert conf["curated"] == len(list(csv.DictReader(ALIASES.open()))) + len(merges) == 107 + 23
     mids = {a["name_in_source"]: a["model_id"] for a in out.aliases}
     assert mids["resnet50"] == "timm:resnet50.tv_in1k"
     assert mids["FixResNet50"] == "testbed:FixResNet50"
@@ -91,7 +91,7 @@ def test_curated_aliases_are_consistent(ctx, raw):
     for r in rows:
         assert r["name_in_source"] in raw, r
         ns, name = r["model_id"].split(":", 1)
-        assert ns in {"timm", "torchvision", "open_clip"}, r
+        assert ns in {"timm", "torchvision", "open_clip", "antialiased"}, r
         if ns == "open_clip":
             assert name in ctx.resolver.open_clip_names
         if ns == "timm":  # mapped only where timm publishes that checkpoint, and the accuracies agree
@@ -112,6 +112,7 @@ def test_testbed_meta(name, meta):
 
 def test_bad_cell_names_file_and_line(tmp_path, ctx):
     shutil.copytree(RAW, tmp_path / "imagenet_testbed")
+    shutil.copytree(DEFAULT_SOURCES / "curated", tmp_path / "curated")
     path = tmp_path / "imagenet_testbed" / ing.FILE
     rows = list(csv.reader(path.open(newline="")))
     rows[12][rows[0].index("imagenet-c.fog.3_on-disk")] = "?"
@@ -135,3 +136,28 @@ def test_video_frame_consistency_is_pm10_over_pm0(ingest):
     got = ratio[(ratio["model_id"] == "timm:resnet50.tv_in1k") & (ratio["item"] == "ytbb-robust")]["value"]
     assert got.iloc[0] == row["ytbb-robust_pm10"] / row["ytbb-robust_pm0"]
     assert (ratio["value"] <= 1.0).all() and (ratio["precision"] == "computed-from-raw").all()
+
+
+@pytest.mark.parametrize("name, origin", [
+    ("fbresnet152", "Cadene's pretrainedmodels"),
+    ("FixResNet50_v2", "FixRes"),
+    ("BiT-M-R50x1-nonfinetuned", "BiT-M"),
+    ("resnet50_aws_baseline", "trained by the imagenet-testbed authors"),
+    ("resnet50-randomized_smoothing_noise_0.25", "Cohen et al. 2019"),
+    ("vit_small_patch16_224", "2020 timm ViT"),
+    ("mnasnet0_5", "later replaced by MNASNet0_5_Weights.IMAGENET1K_V1"),  # not today's torchvision weights
+])
+def test_testbed_notes_name_the_checkpoint_origin(out, name, origin):
+    """Issue 19: every testbed id said "imagenet-testbed's own checkpoint", false for Cadene ports, FixRes, BiT..."""
+    note = out.obtain[f"testbed:{name}"]["note"]
+    assert origin in note and out.obtain[f"testbed:{name}"]["weights_from"] == "none known"
+
+
+def test_every_testbed_id_has_a_known_origin(out):
+    unknown = sorted(m for m, d in out.obtain.items() if m.startswith("testbed:") and "not recorded" in d["note"])
+    assert not unknown, unknown
+
+
+def test_lpf_models_are_the_antialiased_cnns_package_models(out):
+    ids = {a["model_id"] for a in out.aliases if a["name_in_source"].endswith(("_lpf2", "_lpf3", "_lpf5"))}
+    assert len(ids) == 27 and all(i.startswith("antialiased:") for i in ids)

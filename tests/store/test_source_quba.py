@@ -167,3 +167,19 @@ def test_non_number_names_file_line_and_column(tmp_path, ctx):
     with pytest.raises(SourceFileError) as e:
         quba.quba_normalization(bad)
     assert "quba_normalization.csv" in str(e.value) and e.value.line == 4 and "'mean'" in str(e.value)
+
+
+def test_release_files_are_a_url_and_a_checksum(out):
+    """Issue 19: `pretrained_cfg_overlay=dict(file=...)` with a bare file name raised FileNotFoundError."""
+    routes = {m: d for m, d in out.obtain.items() if d["weights_from"] == "release file"}
+    assert len(routes) == 36
+    for mid, d in routes.items():
+        name = d["weights_url"].rsplit("/", 1)[-1]
+        assert d["weights_url"] == quba.RSB_RELEASE + name, mid
+        assert name.rsplit("-", 1)[-1] == f"{d['weights_sha256']}.pth" and len(d["weights_sha256"]) == 8
+        assert f'url="{d["weights_url"]}", hf_hub_id=None' in d["load_call"] and "file=" not in d["load_call"]
+
+
+def test_coarse_data_category_is_labelled_as_such(out):
+    meta = {m["display_name"]: m for m in out.models}
+    assert meta["ViT-l-14-dinoV2-LP"]["pretrain_data"].startswith("large-scale data (QUBA's coarse category")

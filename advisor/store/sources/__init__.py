@@ -19,6 +19,7 @@ class IngesterSpec:
     folders: tuple[str, ...]  # folders under precomputed/sources/ it reads (each has a SOURCE.md)
     namespaces: tuple[str, ...]  # id namespaces it creates for models without a loader id
     priority: int  # whose metadata wins when several sources describe one model: lower wins
+    creates_models: bool = True  # False: it only describes models other sources score (library metadata)
 
     def ingest(self) -> Callable:
         """The module's `ingest(ctx, out)` function."""
@@ -29,15 +30,18 @@ class IngesterSpec:
 INGESTERS: tuple[IngesterSpec, ...] = (
     IngesterSpec("timm", ("timm",), ("timm",), priority=1),
     IngesterSpec("open_clip", ("open_clip",), ("open_clip",), priority=2),
-    IngesterSpec("clip_benchmark", ("clip_benchmark",), (), priority=4),
-    IngesterSpec("robustbench", ("robustbench",), ("robustbench",), priority=5),
-    IngesterSpec("imagenet_testbed", ("imagenet_testbed",), ("testbed",), priority=6),
-    IngesterSpec("quba", ("quba",), ("quba", "torchvision", "hf"), priority=3),
+    IngesterSpec("clip_benchmark", ("clip_benchmark",), (), priority=5),
+    IngesterSpec("robustbench", ("robustbench",), ("robustbench",), priority=6),
+    IngesterSpec("imagenet_testbed", ("imagenet_testbed",), ("testbed",), priority=7),
+    IngesterSpec("quba", ("quba",), ("quba", "torchvision", "hf"), priority=4),
     IngesterSpec("study", ("beyond_inet_paper",), ("study",), priority=0),
     IngesterSpec("shape_bias", ("beyond_inet", "model_vs_human", "vlm_shapebias", "biases_vs_generalization"),
-                 ("mvh", "bvg", "vlm"), priority=7),
-    IngesterSpec("imagenetx", ("imagenetx",), ("imagenetx",), priority=8),
-    IngesterSpec("antialiased_cnns", ("antialiased_cnns",), ("antialiased",), priority=9),
+                 ("mvh", "bvg", "vlm"), priority=8),
+    IngesterSpec("imagenetx", ("imagenetx",), ("imagenetx",), priority=9),
+    IngesterSpec("antialiased_cnns", ("antialiased_cnns",), ("antialiased",), priority=10),
+    # The libraries' own metadata (licence, input size, data, weights file) beats every paper's table but the
+    # study's and the libraries' results files; values it computed from the architecture lose to any published one.
+    IngesterSpec("libraries", ("libraries",), (), priority=3, creates_models=False),
 )
 BY_NAME = {spec.name: spec for spec in INGESTERS}
 

@@ -3,12 +3,14 @@
 Source: precomputed/sources/antialiased_cnns/ (adobe/antialiased-cnns README tables; CC BY-NC-SA 4.0,
 flagged non-commercial). `baseline` rows are torchvision's IMAGENET1K_V1 weights -> `timm:<arch>.tv_in1k`
 where timm publishes that tag, else `torchvision:<arch>.IMAGENET1K_V1`; `antialiased_lpf4` rows are the
-package's own weights -> `antialiased:<arch>_lpf4` (pip package `antialiased-cnns`).
+package's own weights -> `antialiased:<arch>_lpf4`; `advisor.store.obtain.loader_call` maps every
+`antialiased:<arch>_lpf<N>` id to its pip-package call.
 """
 
 from __future__ import annotations
 
 from advisor.errors import SourceFileError
+from advisor.ids import make_id
 from advisor.store.sources.base import BuildContext, Collector, SourceRecord, csv_line, read_csv, to_float
 
 FOLDER = "antialiased_cnns"
@@ -25,8 +27,10 @@ RECORD = SourceRecord(
 def model_id_of(arch: str, variant: str, timm_names: frozenset[str]) -> str:
     """Canonical id of one row's checkpoint."""
     if variant == "antialiased_lpf4":
-        return f"antialiased:{arch}_lpf4"
-    return f"timm:{arch}.tv_in1k" if f"{arch}.tv_in1k" in timm_names else f"torchvision:{arch}.IMAGENET1K_V1"
+        return make_id("antialiased", f"{arch}_lpf4")
+    if f"{arch}.tv_in1k" in timm_names:
+        return make_id("timm", f"{arch}.tv_in1k")
+    return make_id("torchvision", f"{arch}.IMAGENET1K_V1")
 
 
 def ingest(ctx: BuildContext, out: Collector) -> None:
@@ -50,8 +54,6 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
             out.add_model(mid, src, display_name=f"{arch} anti-aliased (LPF-4)", arch_type="CNN",
                           paradigm="supervised", pretrain_data="in1k", derived_from=model_id_of(
                               arch, "baseline", ctx.resolver.timm_names))
-            out.add_obtain(mid, "pip", "pip package antialiased-cnns (weights from the authors' server)",
-                           f"antialiased_cnns.{arch}(pretrained=True, filter_size=4)")
         else:
             out.add_model(mid, src, arch_type="CNN", paradigm="supervised", pretrain_data="in1k")
         out.add_alias(src, f"{arch} {variant}", mid, conf)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,12 +18,15 @@ import pandas as pd
 
 from advisor.errors import SourceFileError
 from advisor.ids import split_id
+from advisor.store.obtain import WEIGHTS_FROM
 from advisor.store.properties import PROPERTY_IDS
 
 MODEL_COLUMNS = (
     "display_name", "family", "arch_type", "paradigm", "pretrain_data", "finetune_data",
     "params_m", "gmacs", "img_size", "loader", "load_name", "weights_licence", "derived_from",
 )
+# Metadata columns whose winning source is recorded (`<column>_source`) with its detail (`metadata_note`).
+PROVENANCE_COLUMNS = ("params_m", "gmacs", "img_size", "weights_licence", "pretrain_data")
 ARCH_TYPES = ("CNN", "Transformer", "hybrid", "vision-language")
 CONFIDENCES = ("exact", "curated", "ambiguous")
 
@@ -87,6 +90,7 @@ class Collector:
     scores: list[dict] = field(default_factory=list)
     aliases: list[dict] = field(default_factory=list)
     obtain: dict[str, dict[str, str]] = field(default_factory=dict)  # model_id -> weights_from, load_call, note
+    weights_files: dict[str, str] = field(default_factory=dict)  # model_id -> the weights file a library names
     current: str = ""  # the ingester now running (set by the build; orders metadata priority)
 
     def add_source(self, rec: SourceRecord) -> str:
@@ -95,27 +99,41 @@ class Collector:
         self.sources[rec.source_id] = rec
         return rec.source_id
 
-    def add_model(self, model_id: str, source_id: str, **meta: object) -> None:
-        """Metadata for a model as one source states it (merged by source priority in the build)."""
+    def add_model(self, model_id: str, source_id: str, *, computed: bool = False,
+                  notes: Mapping[str, str] | None = None, **meta: object) -> None:
+        """Metadata for a model as one source states it (merged by source priority in the build).
+
+        `computed`: the values were computed here (from the architecture), not published; any published value
+        wins over them. `notes`: a detail per column (where exactly the value comes from), kept with the
+        winning value in `models.metadata_note`.
+        """
         split_id(model_id)
-        bad = set(meta) - set(MODEL_COLUMNS)
+        bad = set(meta) - set(MODEL_COLUMNS) | set(notes or {}) - set(MODEL_COLUMNS)
         if bad:
             raise ValueError(f"unknown model columns {sorted(bad)}")
         if meta.get("arch_type") not in (None, *ARCH_TYPES):
             raise ValueError(f"arch_type {meta['arch_type']!r} not in {ARCH_TYPES}")
-        self.models.append({"model_id": model_id, "source_id": source_id, "ingester": self.current, **meta})
+        self.models.append({"model_id": model_id, "source_id": source_id, "ingester": self.current,
+                            "_computed": computed, "_notes": dict(notes or {}), **meta})
 
-    def add_obtain(self, model_id: str, weights_from: str, note: str, load_call: str | None = None) -> None:
+    def add_weights_file(self, model_id: str, url: str) -> None:
+        """The weights file (or hub repository) a library names for a loader id (models.weights_url)."""
+        split_id(model_id)
+        if not url.startswith("https://"):
+            raise ValueError(f"{model_id}: weights file {url!r} is not an https URL")
+        self.weights_files.setdefault(model_id, url)
+
+    def add_obtain(self, model_id: str, weights_from: str, note: str, load_call: str | None = None,
+                   weights_url: str | None = None, weights_sha256: str | None = None) -> None:
         """How to get a model's weights when its id names no loader, as its source states it."""
-        from advisor.store.obtain import WEIGHTS_FROM
-
         split_id(model_id)
         if weights_from not in WEIGHTS_FROM:
             raise ValueError(f"weights_from {weights_from!r} not in {WEIGHTS_FROM}")
         if weights_from != "none known" and not load_call:
             raise ValueError(f"{model_id}: a public route needs its exact load call")
         self.obtain.setdefault(model_id, {"weights_from": weights_from, "load_call": load_call or "",
-                                          "note": note})
+                                          "note": note, "weights_url": weights_url or "",
+                                          "weights_sha256": weights_sha256 or ""})
 
     def add_alias(self, source_id: str, name_in_source: str, model_id: str, confidence: str = "exact") -> None:
         split_id(model_id)

@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 from advisor.errors import SourceFileError
+from advisor.ids import make_id
 from advisor.store.sources.base import BuildContext, Collector, SourceRecord, csv_line, read_csv, to_float
 from advisor.store.sources.open_clip import clip_meta
 
@@ -74,7 +75,7 @@ def _fraction(v: float, path: Path, line: int | None, what: str) -> float:
 
 def _model_id(ctx: BuildContext, name: str, pretrained: str) -> tuple[str, str]:
     key = f"{name}.{pretrained}"
-    return f"open_clip:{key}", "exact" if key in ctx.resolver.open_clip_names else "ambiguous"
+    return make_id("open_clip", key), "exact" if key in ctx.resolver.open_clip_names else "ambiguous"
 
 
 def _item(path: Path, dataset: str, where: int) -> str:

@@ -10,7 +10,8 @@
   for the 4 extra corruptions, which stay out of the '' mean). Both computed-from-raw.
 - Names are the testbed's own. Curated aliases (source_id 'imagenet_testbed', file
   precomputed/sources/curated/aliases_testbed.csv, shared with the ImageNet-X ingester) map the
-  names whose checkpoint is certain; the rest stay `testbed:<name>`.
+  names whose checkpoint is certain; the rest stay `testbed:<name>`, with the checkpoint's origin where the
+  testbed's model code or the releases name it (curated/testbed_origins.csv: name pattern -> origin).
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import re
 from pathlib import Path
 
 from advisor.errors import SourceFileError
-from advisor.ids import split_id
+from advisor.ids import make_id, split_id
 from advisor.store.sources.base import BuildContext, Collector, SourceRecord, csv_line, read_csv, to_float
 
 FOLDER = "imagenet_testbed"
 FILE = "robustness_top1s.csv"
+ORIGINS = "testbed_origins.csv"  # in curated/
 SOURCE_ID = "imagenet_testbed"
 SHIFTS = {"imagenetv2-matched-frequency": ("imagenet-v2", ""), "imagenet-a": ("imagenet-a", ""),
           "imagenet-r": ("imagenet-r", ""), "imagenet-sketch": ("imagenet-sketch", ""),
@@ -56,6 +58,31 @@ _FAMILY = (("densenet", "densenet"), ("mnasnet", "mnasnet"), ("pnasnet", "pnasne
            ("bninception", "bninception"), ("googlenet", "googlenet"), ("polynet", "polynet"),
            ("xception", "xception"), ("alexnet", "alexnet"), ("squeezenet", "squeezenet"),
            ("shufflenet", "shufflenet"), ("mobilenet", "mobilenetv2"))
+
+
+def testbed_origins(ctx: BuildContext) -> list[tuple[re.Pattern[str], str]]:
+    """(name pattern, origin) pairs from curated/testbed_origins.csv, in file order (first match wins)."""
+    path = ctx.file("curated", ORIGINS)
+    df = read_csv(path, ("pattern", "origin"), dtype=str, keep_default_na=False)
+    out = []
+    for i, r in df.iterrows():
+        try:
+            pattern = re.compile(r["pattern"])
+        except re.error as exc:
+            raise SourceFileError(path, f"bad pattern: {exc}", csv_line(i)) from None
+        if not r["origin"].strip():
+            raise SourceFileError(path, "empty origin", csv_line(i))
+        out.append((pattern, r["origin"].strip()))
+    return out
+
+
+def origin_note(name: str, origins: list[tuple[re.Pattern[str], str]]) -> str:
+    """Why a testbed checkpoint has no loader here, naming where it comes from when that is known."""
+    origin = next((o for p, o in origins if p.fullmatch(name)), None)
+    if origin is None:
+        return ("imagenet-testbed's copy of the checkpoint; its origin is not recorded here and no public loader "
+                "is mapped")
+    return f"{origin}; imagenet-testbed serves its copy through its own model code, no public loader is mapped here"
 
 
 def torchvision_meta(model_id: str) -> dict[str, str]:
@@ -138,6 +165,7 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
     missing = [c for c in CORRUPTIONS if len(c_cols.get(c, [])) != 5]
     if missing:
         raise SourceFileError(path, f"ImageNet-C on-disk columns incomplete for {missing}", 1)
+    origins = testbed_origins(ctx)
     seen: set[str] = set()
     for i, row in enumerate(df.to_dict("records")):
         line = csv_line(i)
@@ -149,8 +177,10 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
         scores = _scores(_Row(row, path, line), c_cols, zero_shot="clip_zeroshot" in name)
         if not scores:  # e.g. models evaluated only on class-subsampled sets, which are not stored
             continue
-        mid, conf = ctx.resolver.resolve(SOURCE_ID, name, f"testbed:{name}")
+        mid, conf = ctx.resolver.resolve(SOURCE_ID, name, make_id("testbed", name))
         out.add_model(mid, src, **testbed_meta(name), **torchvision_meta(mid))
         out.add_alias(src, name, mid, conf)
+        if mid.startswith("testbed:"):
+            out.add_obtain(mid, "none known", origin_note(name, origins))
         for prop, item, value, precision, note in scores:
             out.add_score(mid, prop, value, src, item=item, precision=precision, note=note)

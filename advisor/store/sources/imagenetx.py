@@ -24,6 +24,7 @@ Curation decisions:
 from __future__ import annotations
 
 from advisor.errors import SourceFileError
+from advisor.ids import make_id
 from advisor.store.sources.base import BuildContext, Collector, SourceRecord, csv_line, read_csv, to_float
 
 FOLDER = "imagenetx"
@@ -72,7 +73,7 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
             if average < MIN_AVERAGE:
                 continue
             curated = ctx.resolver.curated(alias_key, name)
-            model_id, conf = curated or (f"{namespace}:{name}", "exact")
+            model_id, conf = curated or (make_id(namespace, name), "exact")
             if model_id in seen:
                 raise SourceFileError(path, f"{name!r} and {seen[model_id]!r} both resolve to {model_id}", line)
             seen[model_id] = name

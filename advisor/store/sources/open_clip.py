@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from advisor.errors import SourceFileError
+from advisor.ids import make_id
 from advisor.store.sources.base import BuildContext, Collector, SourceRecord, csv_line, read_csv, to_float
 
 FOLDER = "open_clip"
@@ -102,7 +103,7 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
     for i, row in enumerate(df.to_dict("records")):
         line = csv_line(i)
         name, pretrained = row["name"].strip(), row["pretrained"].strip()
-        mid = f"open_clip:{name}.{pretrained}"
+        mid = make_id("open_clip", f"{name}.{pretrained}")
         if mid in seen:
             raise SourceFileError(path, f"{name} {pretrained} listed twice", line)
         seen.add(mid)

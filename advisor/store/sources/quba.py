@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from advisor.errors import SourceFileError
-from advisor.ids import split_id
+from advisor.ids import make_id, split_id
 from advisor.store.sources.base import BuildContext, Collector, SourceRecord, csv_line, read_csv, to_float
 
 SOURCE_ID = "quba"
@@ -47,7 +47,11 @@ METRICS = {
 }
 PARADIGMS = {"SL": "supervised", "AT": "adversarial", "SelfSL": "self-supervised", "SemiSL": "semi-supervised",
              "RSB-A1/A2/A3": "supervised"}
-PRETRAIN = {"IN1k": "ImageNet-1k", "IN21k": "ImageNet-21k", "LargeData": "large-scale (LAION, JFT, IG-1B, ...)"}
+PRETRAIN = {"IN1k": "ImageNet-1k", "IN21k": "ImageNet-21k",
+            "LargeData": "large-scale data (QUBA's coarse category: LAION, JFT, IG-1B, ...)"}
+# timm's GitHub release of the 'ResNet strikes back' weights (the URL timm's own pretrained_cfg uses for
+# resnet50.a1_in1k); every file is named `<arch>_<recipe>_0-<sha256 prefix>.pth`.
+RSB_RELEASE = "https://github.com/huggingface/pytorch-image-models/releases/download/v0.1-rsb-weights/"
 ARCH = {"CNN": "CNN", "Transformer": "Transformer", "Vision-language models": "vision-language"}
 MODEL_COLUMNS = ("model_id", "html_row", "architecture_class", "dataset_code", "setup_code", "source_library",
                  "trained_by_quba_authors",
@@ -69,19 +73,19 @@ def _default_id(row: pd.Series, timm_names: frozenset[str]) -> tuple[str, str | 
     """(canonical id, loader, load_name) from QUBA's own loader reference."""
     lib, ref = str(row["source_library"]), str(row["weights_ref"]).strip()
     if lib == "timm" and ref in timm_names:
-        return f"timm:{ref}", "timm", ref
+        return make_id("timm", ref), "timm", ref
     if lib == "torchvision":
         builder, _, enum = (p.strip() for p in ref.partition("|"))
         member = enum.rsplit(".", 1)[-1]
         tag = {"IMAGENET1K_V1": "tv_in1k", "IMAGENET1K_V2": "tv2_in1k"}.get(member)
         if tag and f"{builder}.{tag}" in timm_names:
-            return f"timm:{builder}.{tag}", "timm", f"{builder}.{tag}"
-        return f"torchvision:{builder}.{member}", "torchvision", f"{builder}.{member}"
+            return make_id("timm", f"{builder}.{tag}"), "timm", f"{builder}.{tag}"
+        return make_id("torchvision", f"{builder}.{member}"), "torchvision", f"{builder}.{member}"
     if lib == "robustbench":
-        return f"robustbench:{ref}", None, None
+        return make_id("robustbench", ref), None, None
     if lib == "open_clip (hf-hub)":
-        return f"hf:{ref.removeprefix('hf-hub:')}", None, None
-    return f"quba:{row['model_id']}", ("timm" if lib == "timm" else None), (ref if lib == "timm" else None)
+        return make_id("hf", ref.removeprefix("hf-hub:")), None, None
+    return make_id("quba", str(row["model_id"])), ("timm" if lib == "timm" else None), (ref if lib == "timm" else None)
 
 
 def declare_obtain(out: Collector, model_id: str, row: pd.Series) -> None:
@@ -98,13 +102,27 @@ def declare_obtain(out: Collector, model_id: str, row: pd.Series) -> None:
         out.add_obtain(model_id, "torch.hub", f"torch.hub entry {entry} of {repo} (quba_models.csv weights_ref)",
                        f'torch.hub.load("{repo}", "{entry}")')
     elif lib.startswith("timm RSB") and len(parts) == 3:
-        arch = parts[0].split(".")[0]
-        out.add_obtain(model_id, "release file", f"weights file {parts[1]} of timm's GitHub release "
-                       "v0.1-rsb-weights, as quba_models.csv names it (weights_ref)",
-                       f'timm.create_model("{arch}", pretrained=True, pretrained_cfg_overlay=dict(file="{parts[1]}"))')
+        note, call, url, sha = rsb_route(parts[0].split(".")[0], parts[1])
+        out.add_obtain(model_id, "release file", note, call, weights_url=url, weights_sha256=sha)
     elif lib == "timm" and ref:
         out.add_obtain(model_id, "timm", "timm model named by QUBA (quba_models.csv weights_ref)",
                        f'timm.create_model("{ref}", pretrained=True)')
+
+
+def rsb_route(arch: str, filename: str) -> tuple[str, str, str, str]:
+    """(note, load call, URL, sha256 prefix) of a file of timm's v0.1-rsb-weights release.
+
+    The call downloads the file from the URL (the overlay's `hf_hub_id=None` keeps timm from fetching the
+    default tag's hub weights instead); `timm.models.set_pretrained_check_hash(True)` first makes torch check
+    the sha256 prefix in the file name.
+    """
+    url = RSB_RELEASE + filename
+    sha = filename.rsplit("-", 1)[-1].split(".")[0]
+    note = (f"weights file {filename} of timm's GitHub release v0.1-rsb-weights (quba_models.csv weights_ref); "
+            f"sha256 starts with {sha}")
+    call = (f'timm.create_model("{arch}", pretrained=True, '
+            f'pretrained_cfg_overlay=dict(url="{url}", hf_hub_id=None))')
+    return note, call, url, sha
 
 
 def _arch_type(row: pd.Series) -> str:

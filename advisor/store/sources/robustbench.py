@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 from advisor.errors import SourceFileError
+from advisor.ids import make_id
 from advisor.store.sources.base import BuildContext, Collector, SourceRecord, read_csv, to_float
 from advisor.store.sources.imagenet_testbed import torchvision_meta
 
@@ -113,7 +114,7 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
     for path in _files(ctx, LINF_DIR):
         d = _read_json(path, LINF_NEED)
         name = path.stem
-        mid, conf = ctx.resolver.resolve(linf, name, f"robustbench:{name}")
+        mid, conf = ctx.resolver.resolve(linf, name, make_id("robustbench", name))
         paradigm = "supervised" if name == "Standard_R50" else "adversarial"
         out.add_model(mid, linf, paradigm=paradigm, **arch_meta(str(d["architecture"])), **torchvision_meta(mid))
         out.add_alias(linf, name, mid, conf)
@@ -136,7 +137,7 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
     for path in _files(ctx, CORR_DIR):
         d = _read_json(path, CORR_NEED)
         name = path.stem
-        mid, conf = ctx.resolver.resolve(corr, name, f"robustbench:{name}")
+        mid, conf = ctx.resolver.resolve(corr, name, make_id("robustbench", name))
         paradigm = "adversarial" if "_Linf" in name else "supervised"
         out.add_model(mid, corr, paradigm=paradigm, **arch_meta(str(d["architecture"])), **torchvision_meta(mid))
         out.add_alias(corr, name, mid, conf)

@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from advisor.errors import SourceFileError
+from advisor.ids import make_id
 from advisor.store.sources.base import BuildContext, Collector, SourceRecord, csv_line, read_csv, to_float
 
 N_TRIALS = 1280
@@ -122,7 +123,7 @@ def _mvh_format(ctx: BuildContext, out: Collector, rec: SourceRecord, folder: st
         name = path.name.removeprefix("cue-conflict_").removesuffix("_session-1.csv")
         df = read_csv(path, ("object_response", "category", "imagename"), dtype=str, keep_default_na=False)
         result = shape_bias_from_trials(df, path, "object_response", "imagename", "category")
-        model_id, conf = ctx.resolver.resolve(src, name, f"{default_ns}:{name}")
+        model_id, conf = ctx.resolver.resolve(src, name, make_id(default_ns, name))
         out.add_model(model_id, src)
         out.add_alias(src, name, model_id, conf)
         _add_computed(out, src, model_id, path, result)
@@ -143,7 +144,7 @@ def _vlm(ctx: BuildContext, out: Collector) -> None:
             raise SourceFileError(path, f"unknown prompt variant (expected a suffix in {sorted(PROMPTS)})")
         name = stem.removesuffix(suffix)
         df = read_csv(path, ("image", "pred_label"), dtype=str, keep_default_na=False)
-        model_id, conf = ctx.resolver.resolve(src, name, f"vlm:{name}")
+        model_id, conf = ctx.resolver.resolve(src, name, make_id("vlm", name))
         out.add_model(model_id, src, arch_type="vision-language", paradigm="clip")
         out.add_alias(src, name, model_id, conf)
         _add_computed(out, src, model_id, path, shape_bias_from_trials(df, path, "pred_label", "image"),
@@ -151,7 +152,7 @@ def _vlm(ctx: BuildContext, out: Collector) -> None:
     for path in clf_files:
         name = path.name.removesuffix(".csv")
         df = read_csv(path, ("image", "pred_label"), dtype=str, keep_default_na=False)
-        default = f"timm:{name}" if name in timm_names else f"vlm:{name}"
+        default = make_id("timm" if name in timm_names else "vlm", name)
         model_id, conf = ctx.resolver.resolve(src, name, default)
         out.add_model(model_id, src)
         out.add_alias(src, name, model_id, conf)
@@ -180,7 +181,7 @@ def _bvg(ctx: BuildContext, out: Collector) -> None:
         raise SourceFileError(path, "duplicate model name", csv_line(df.index[df["model"].duplicated()][0]))
     for i, r in df.iterrows():
         line, name = csv_line(i), str(r["model"])
-        default = f"timm:{name}" if name in ctx.resolver.timm_names else f"bvg:{name}"
+        default = make_id("timm" if name in ctx.resolver.timm_names else "bvg", name)
         model_id, conf = ctx.resolver.resolve(src, name, default)
         arch = "Transformer" if name.startswith("vit_") else "CNN" if "resnet" in name else None
         out.add_model(model_id, src, arch_type=arch, paradigm=paradigms.get(name, "supervised"))

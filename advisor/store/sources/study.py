@@ -23,7 +23,7 @@ Curation decisions:
 from __future__ import annotations
 
 from advisor.errors import SourceFileError
-from advisor.ids import split_id
+from advisor.ids import make_id
 from advisor.store.properties import get_property
 from advisor.store.sources.base import BuildContext, Collector, SourceRecord, csv_line, read_csv, to_float
 
@@ -87,8 +87,7 @@ def _models(ctx: BuildContext, out: Collector, src: str) -> dict[str, str]:
             raise SourceFileError(path, f"unknown architecture {r['architecture']!r}", line)
         family, arch = ARCH[r["architecture"]]
         clip = r["paradigm"] == "clip"
-        model_id = f"{loader}:{name}"
-        split_id(model_id)
+        model_id = make_id(loader, name)
         ids[r["model"]] = model_id
         out.add_model(model_id, src, display_name=f"{r['architecture']} ({r['paper_name']})", family=family,
                       arch_type="vision-language" if clip else arch, paradigm=r["paradigm"],

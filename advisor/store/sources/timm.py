@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from advisor.errors import SourceFileError
-from advisor.ids import split_load_name
+from advisor.ids import make_id, split_load_name
 from advisor.store.sources.base import BuildContext, Collector, SourceRecord, csv_line, read_csv, to_float
 
 FOLDER = "timm"
@@ -190,7 +190,7 @@ def ingest(ctx: BuildContext, out: Collector) -> None:
         arch, tag = split_load_name(name)
         if arch.startswith("test_"):  # timm's tiny CI nets: not models anyone deploys; they crowd Pareto fronts
             continue
-        mid = f"timm:{name}"
+        mid = make_id("timm", name)
         twin = ctx.resolver.curated(res, name)
         if twin is not None and twin[0] != mid:  # same checkpoint under another timm name (curated)
             out.add_alias(res, name, twin[0], twin[1])
