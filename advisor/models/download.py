@@ -1,34 +1,55 @@
-"""Weights with consent: say what a download is (size, source, licence), then fetch it on request.
+"""Weights with consent: say what a download is (size, source, licence), then fetch exactly that, or nothing.
 
-timm and open_clip publish their weights on the Hugging Face hub; this module asks the hub (through
-`huggingface_hub`, the client those libraries use) how large the file is, and downloads it into the
-same Hugging Face cache `weights.find_weights` reads, so a downloaded model then loads like any cached
-one. Nothing here runs unless a caller asks for it (`--download`, a button). Offline
-(`HF_HUB_OFFLINE=1`) it fails at once; with no network it fails within a few seconds. Interrupted
-transfers are resumed by `huggingface_hub` within the call (HTTP Range from the bytes written); a
-transfer that still fails has its temporary `.incomplete` file deleted, and only a complete file is
-moved into the cache, so a half file never loads.
+timm and open_clip publish their weights on the Hugging Face hub. `plan_download` asks the hub (through
+`huggingface_hub`) which file it would send, how large it is, its content hash (ETag) and commit; the user
+sees that and agrees. `download_weights` then fetches the file itself, never trusting the server further
+than the plan: the hash and commit must be hex hashes (they become file names), the body is written to a
+temporary file inside the cache and stopped as soon as it exceeds the planned size or falls below a minimum
+rate (a 1 byte/s trickle), and the finished file must match the planned hash and hold only tensors before
+it is moved into the Hugging Face cache layout (`blobs/<hash>`, `snapshots/<commit>/<file>`, `refs/main`)
+that `weights.find_weights` reads. The temporary file is deleted on every exit (and stale ones left by a
+killed process are swept on the next download). Plain `http://` hubs and redirects are refused unless
+VISION_ADVISOR_ALLOW_HTTP=1. Interrupted transfers resume within the call (HTTP Range). Offline
+(`HF_HUB_OFFLINE=1`) it fails at once; with no network within seconds. Nothing here runs unless a caller
+asks for it (`--download`, a button).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import shutil
+import tempfile
 import time
-from collections.abc import Callable
+import uuid
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+from urllib.parse import urljoin, urlsplit
 
-from advisor.errors import WeightsUnavailableError
-from advisor.probes.kinds import backend_for
-from advisor.probes.weights import ModelSpec, find_weights, hf_cache_dir, hub_offline, parse_model_id
+from advisor.errors import AdvisorError, WeightsUnavailableError
+from advisor.models.checkpoints import SAFE_FORMATS, check_tensors_only, is_refused_pickle
+from advisor.models.interface import ModelSpec, Progress
+from advisor.models.locations import hf_cache_dir, hub_offline
+from advisor.models.registry import backend_for, parse_model_id
+from advisor.models.weights import find_weights
 
-Progress = Callable[[float, str], None]
 METADATA_TIMEOUT_S = 3.0  # offline or unreachable hub: a clear message within seconds, not minutes
+READ_TIMEOUT_S = 10.0  # not one byte for this long: the connection is dead
+MIN_BYTES_PER_S = 64 * 1024  # averaged over RATE_WINDOW_S: slower than this is given up, not waited for
+RATE_WINDOW_S = 30.0
+MAX_RESUMES = 3  # interrupted transfers resumed within one call (each must have made progress)
+MAX_REDIRECTS = 5
 DEFAULT_ENDPOINT = "https://huggingface.co"
+ALLOW_HTTP_ENV = "VISION_ADVISOR_ALLOW_HTTP"
+_HASH = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # git blob sha1 (small files) or sha256 (LFS weights)
+_COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
 @dataclass(frozen=True)
 class DownloadPlan:
-    """What `download_weights` would fetch: shown to the user before they agree."""
+    """What `download_weights` would fetch: shown to the user before they agree, and all it may fetch."""
 
     model_id: str
     repo_id: str
@@ -36,6 +57,8 @@ class DownloadPlan:
     size_bytes: int | None
     licence: str
     url: str
+    etag: str = ""  # the content hash the hub announced: the blob's name and the check of what arrives
+    commit: str = ""
 
     def describe(self) -> str:
         size = f"{self.size_bytes / 2**20:.1f} MiB" if self.size_bytes else "size unknown"
@@ -47,13 +70,53 @@ def hub_endpoint() -> str:
     return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
 
 
+def http_allowed() -> bool:
+    """Plain http:// only when the user says so (a hub of their own on their own network, or tests)."""
+    return os.environ.get(ALLOW_HTTP_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _offline_error(spec: ModelSpec, why: str) -> WeightsUnavailableError:
     return WeightsUnavailableError(f"{spec.model_id}: cannot download the weights: {why}. Allow network "
                                    "access (unset HF_HUB_OFFLINE) or copy a Hugging Face cache here.")
 
 
+def _refused(spec: ModelSpec, why: str) -> WeightsUnavailableError:
+    return WeightsUnavailableError(f"{spec.model_id}: download refused: {why}")
+
+
+def _check_url(spec: ModelSpec, url: str, what: str) -> None:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "https" or (scheme == "http" and http_allowed()):
+        return
+    why = (f"{what} {url} is plain http://, which anyone on the way can read and alter; use https:// "
+           f"(or set {ALLOW_HTTP_ENV}=1 for a hub you trust on your own network)" if scheme == "http"
+           else f"{what} {url} is not an https:// address")
+    raise _refused(spec, why)
+
+
+def _check_plan(spec: ModelSpec, plan: DownloadPlan) -> DownloadPlan:
+    """The hub's answers become file names: hashes must be hashes, names must stay inside the repo folder."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(plan.repo_id)
+    except HFValidationError:
+        raise _refused(spec, f"{plan.repo_id!r} is not a Hugging Face repository id") from None
+    parts = PurePosixPath(plan.filename).parts
+    if (not parts or plan.filename.startswith("/") or any(p in (".", "..") for p in parts)
+            or "\\" in plan.filename or "\x00" in plan.filename):
+        raise _refused(spec, f"{plan.filename!r} is not a plain file name inside the repository")
+    if not _HASH.fullmatch(plan.etag):
+        raise _refused(spec, f"the hub's ETag {plan.etag[:80]!r} is not a content hash (40 or 64 hex digits)")
+    if not _COMMIT.fullmatch(plan.commit):
+        raise _refused(spec, f"the hub's commit {plan.commit[:80]!r} is not a commit hash (40 hex digits)")
+    if not plan.size_bytes or plan.size_bytes <= 0:
+        raise _refused(spec, "the hub did not say how large the file is, so the download could not be bounded")
+    return plan
+
+
 def plan_download(model_id: str) -> DownloadPlan:
-    """Ask the hub which file would be fetched and how large it is; downloads nothing."""
+    """Ask the hub which file would be fetched, its size, hash and commit; downloads nothing."""
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
     from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 
@@ -63,6 +126,7 @@ def plan_download(model_id: str) -> DownloadPlan:
     if hub_offline():
         raise _offline_error(spec, "HF_HUB_OFFLINE is set")
     endpoint = hub_endpoint()
+    _check_url(spec, endpoint, "the hub")
     for name in names:
         url = hf_hub_url(repo, name, endpoint=endpoint)
         try:
@@ -75,64 +139,235 @@ def plan_download(model_id: str) -> DownloadPlan:
             raise _offline_error(spec, f"the hub answered {e}".splitlines()[0]) from None
         except Exception as e:  # no network, DNS failure, timeout, refused connection
             raise _offline_error(spec, f"{endpoint} is not reachable ({type(e).__name__})") from None
-        return DownloadPlan(spec.model_id, repo, name, meta.size, files.licence, f"{endpoint}/{repo}")
+        plan = DownloadPlan(spec.model_id, repo, name, meta.size, files.licence, f"{endpoint}/{repo}",
+                            (meta.etag or "").lower(), (meta.commit_hash or "").lower())
+        return _check_plan(spec, plan)
     raise WeightsUnavailableError(f"{spec.model_id}: none of {', '.join(names)} exists in {endpoint}/{repo}")
 
 
-def _progress_tqdm(progress: Progress | None, label: str):
-    """A tqdm class that also reports to a callback (the app's progress bar); plain tqdm in the CLI."""
-    from tqdm.auto import tqdm
+class _Transfer:
+    """One file's bytes into an open file: bounded by the planned size and a minimum rate, hashed on the way."""
 
-    class _Reporting(tqdm):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._done = kwargs.get("initial", 0) or 0
-            self._total = kwargs.get("total")
-            self._last = 0.0
+    def __init__(self, spec: ModelSpec, plan: DownloadPlan, fh: BinaryIO, progress: Progress | None) -> None:
+        from tqdm.auto import tqdm
 
-        def update(self, n=1):
-            self._done += n or 0
-            now = time.monotonic()
-            if progress and self._total and (now - self._last > 0.2 or self._done >= self._total):
-                self._last = now
-                progress(min(1.0, self._done / self._total),
-                         f"downloading {label}: {self._done / 2**20:.1f} / {self._total / 2**20:.1f} MiB")
-            return super().update(n)
+        self.spec, self.plan, self.fh, self.progress = spec, plan, fh, progress
+        self.size = int(plan.size_bytes or 0)
+        self.done = 0
+        self.hasher = self._new_hasher()
+        self.window = (time.monotonic(), 0)
+        self.reported = (0.0, 0)
+        self.bar = tqdm(total=self.size, unit="B", unit_scale=True, unit_divisor=1024, desc=plan.filename,
+                        disable=progress is not None, leave=False)
 
-    return _Reporting
+    def _new_hasher(self) -> Any:
+        if len(self.plan.etag) == 64:
+            return hashlib.sha256()
+        h = hashlib.sha1()  # a git blob id: sha1 of "blob <size>\0" + content
+        h.update(f"blob {self.size}\0".encode())
+        return h
+
+    def restart(self) -> None:
+        """The server ignored a Range request and sends the whole file again."""
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.done, self.hasher = 0, self._new_hasher()
+
+    def write(self, chunk: bytes) -> None:
+        if self.done + len(chunk) > self.size:
+            raise _refused(self.spec, f"the hub sent more than the {self.size:,} bytes it announced for "
+                                      f"{self.plan.filename}; stopped there")
+        self.fh.write(chunk)
+        self.hasher.update(chunk)
+        self.done += len(chunk)
+        now = time.monotonic()
+        t0, n0 = self.window
+        if now - t0 >= RATE_WINDOW_S:
+            if (self.done - n0) / (now - t0) < MIN_BYTES_PER_S:
+                raise WeightsUnavailableError(
+                    f"{self.spec.model_id}: download of {self.plan.filename} stopped: slower than "
+                    f"{MIN_BYTES_PER_S / 1024:.0f} KiB/s over {RATE_WINDOW_S:g} s; run the same command again "
+                    "when the connection is better.")
+            self.window = (now, self.done)
+        self.report(now)
+
+    def report(self, now: float, final: bool = False) -> None:
+        last_t, high = self.reported
+        self.bar.update(max(0, self.done - self.bar.n))
+        if self.progress and self.done > high and (final or now - last_t > 0.2 or self.done >= self.size):
+            self.reported = (now, self.done)
+            self.progress(min(1.0, self.done / self.size), f"downloading {self.plan.filename}: "
+                          f"{self.done / 2**20:.1f} / {self.size / 2**20:.1f} MiB")
+
+    def run(self, url: str) -> None:
+        """GET with Range resumes after interruptions that made progress; raises when it cannot finish."""
+        from huggingface_hub.utils import build_hf_headers, get_session
+
+        session, resumes = get_session(), 0
+        while self.done < self.size:
+            before = self.done
+            headers = {**build_hf_headers(), "Accept-Encoding": "identity"}
+            if self.done:
+                headers["Range"] = f"bytes={self.done}-"
+            try:
+                self._get(session, url, headers)
+            except AdvisorError:
+                raise
+            except Exception:
+                if self.done == before or resumes >= MAX_RESUMES:
+                    raise
+            if self.done < self.size:
+                if self.done == before or resumes >= MAX_RESUMES:
+                    raise ConnectionError(f"the transfer ended at {self.done:,} of {self.size:,} bytes")
+                resumes += 1
+        self.bar.close()
+
+    def _get(self, session: Any, url: str, headers: dict[str, str]) -> None:
+        response = self._open(session, url, headers)
+        try:
+            start = self.done
+            if response.status_code == 200 and start:
+                self.restart()
+            elif response.status_code != (206 if start else 200):
+                raise ConnectionError(f"the hub answered HTTP {response.status_code}")
+            length = response.headers.get("Content-Length")
+            if length is not None and length.isdigit() and self.done + int(length) > self.size:
+                raise _refused(self.spec, f"the hub now sends {self.done + int(length):,} bytes, not the "
+                                          f"{self.size:,} it announced for {self.plan.filename}")
+            for chunk in response.iter_raw():
+                if chunk:
+                    self.write(chunk)
+        finally:
+            response.close()
+
+    def _open(self, session: Any, url: str, headers: dict[str, str]) -> Any:
+        """Follow redirects by hand so that every hop is checked (https only; no credentials to another host)."""
+        for _ in range(MAX_REDIRECTS + 1):
+            _check_url(self.spec, url, "the download address")
+            request = session.build_request("GET", url, headers=headers, timeout=READ_TIMEOUT_S)
+            response = session.send(request, stream=True, follow_redirects=False)
+            location = response.headers.get("Location")
+            if response.status_code not in (301, 302, 303, 307, 308) or not location:
+                return response
+            response.close()
+            nxt = urljoin(url, location)
+            if urlsplit(nxt).netloc != urlsplit(url).netloc:
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            url = nxt
+        raise ConnectionError(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _inside(root: Path, path: Path) -> Path:
+    if not Path(os.path.abspath(path)).is_relative_to(os.path.abspath(root)):
+        raise WeightsUnavailableError(f"refused to write {path}: outside the cache {root}")
+    return path
+
+
+def _sweep_stale(blobs: Path) -> None:
+    """Delete partial files a killed process left: a live transfer writes at least once per rate window."""
+    cutoff = time.time() - 2 * max(RATE_WINDOW_S, READ_TIMEOUT_S)
+    for p in blobs.glob("*.incomplete"):
+        try:
+            if p.stat().st_mtime < cutoff:
+                p.unlink()
+        except OSError:
+            pass
+
+
+def _verify(spec: ModelSpec, plan: DownloadPlan, transfer: _Transfer, tmp: Path) -> None:
+    """The bytes are the announced file and hold only tensors; otherwise they are not kept."""
+    if transfer.hasher.hexdigest() != plan.etag:
+        raise _refused(spec, f"{plan.filename} does not match the hash the hub announced ({plan.etag[:12]}…); "
+                             "not kept")
+    try:
+        check_tensors_only(str(tmp))
+    except Exception as e:
+        if is_refused_pickle(e):
+            raise WeightsUnavailableError(
+                f"{spec.model_id}: refused {plan.filename}: it holds Python objects other than tensors (a pickle "
+                f"that could run code when loaded), so it was deleted, not kept. Use {SAFE_FORMATS} "
+                "from a trusted source.") from None
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise _refused(spec, f"{plan.filename} is not a readable weights file ({first}); not kept") from None
+
+
+def _install(storage: Path, plan: DownloadPlan, tmp: Path) -> Path:
+    """Move the checked file into the Hugging Face cache layout; every path stays inside `storage`."""
+    blob = _inside(storage, storage / "blobs" / plan.etag)
+    link = _inside(storage, storage / "snapshots" / plan.commit / Path(*PurePosixPath(plan.filename).parts))
+    os.replace(tmp, blob)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    staged = link.parent / f".va-{uuid.uuid4().hex}.tmp"
+    try:
+        os.symlink(os.path.relpath(blob, link.parent), staged)
+    except OSError:  # no symlinks on this file system: a copy, as huggingface_hub does
+        shutil.copyfile(blob, staged)
+    os.replace(staged, link)
+    refs = storage / "refs"
+    refs.mkdir(exist_ok=True)
+    staged = refs / f".va-{uuid.uuid4().hex}.tmp"
+    staged.write_text(plan.commit)
+    os.replace(staged, refs / "main")
+    return link
 
 
 def download_weights(model_id: str, progress: Progress | None = None, *,
                      plan: DownloadPlan | None = None) -> str:
-    """Fetch the weights into the Hugging Face cache and return the local path (the caller asked).
+    """Fetch the planned file into the Hugging Face cache and return the local path (the caller asked).
 
-    Raises WeightsUnavailableError with a clear message when offline, unreachable, or not found.
+    Raises WeightsUnavailableError with a clear message when offline, unreachable, refused or not found.
     """
-    from huggingface_hub import hf_hub_download
+    from huggingface_hub import hf_hub_url
+    from huggingface_hub.file_download import repo_folder_name
 
-    plan = plan or plan_download(model_id)
+    spec = parse_model_id(model_id)
+    if hub_offline():
+        raise _offline_error(spec, "HF_HUB_OFFLINE is set")
+    plan = _check_plan(spec, plan or plan_download(model_id))
+    url = hf_hub_url(plan.repo_id, plan.filename, endpoint=hub_endpoint())
+    _check_url(spec, url, "the hub")
+    root = hf_cache_dir()
+    storage = _inside(root, root / repo_folder_name(repo_id=plan.repo_id, repo_type="model"))
+    blobs = storage / "blobs"
+    blobs.mkdir(parents=True, exist_ok=True)
+    _sweep_stale(blobs)
+    free = shutil.disk_usage(blobs).free
+    if int(plan.size_bytes or 0) > free:
+        raise _refused(spec, f"{plan.filename} needs {plan.size_bytes / 2**20:.0f} MiB, {free / 2**20:.0f} MiB "
+                             f"free in {root}")
     if progress:
         progress(0.0, f"downloading {plan.describe()}")
-    spec = parse_model_id(model_id)
+    fd, name = tempfile.mkstemp(dir=blobs, prefix=".va-", suffix=".incomplete")
+    tmp = Path(name)
     try:
-        path = hf_hub_download(plan.repo_id, plan.filename, cache_dir=hf_cache_dir(), endpoint=hub_endpoint(),
-                               etag_timeout=METADATA_TIMEOUT_S, tqdm_class=_progress_tqdm(progress, plan.filename))
-    except Exception as e:  # huggingface_hub raises several families (HTTP, OS, consistency)
+        with os.fdopen(fd, "wb") as fh:
+            transfer = _Transfer(spec, plan, fh, progress)
+            transfer.run(url)
+        _verify(spec, plan, transfer, tmp)
+        path = _install(storage, plan, tmp)
+    except AdvisorError:
+        raise
+    except Exception as e:  # transport errors (several families), OS errors
         msg = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
         raise WeightsUnavailableError(f"{spec.model_id}: download of {plan.filename} failed ({msg}); "
-                                      "run the same command again to resume it.") from None
+                                      "run the same command again to retry.") from None
+    finally:
+        tmp.unlink(missing_ok=True)  # after a successful install it is already gone
     if progress:
+        transfer.report(time.monotonic(), final=True)
         progress(1.0, f"downloaded {plan.filename}")
-    return path
+    return str(path)
 
 
-def ensure_weights(model_id: str, progress: Progress | None = None, *, download: bool = False) -> str:
-    """The weights' provenance label, downloading first only when `download` is set and they are absent."""
+def ensure_weights(model_id: str, progress: Progress | None = None, *, download: bool = False,
+                   plan: DownloadPlan | None = None) -> str:
+    """The weights' provenance label, downloading first (the `plan` shown, if given) only when `download` is
+    set and they are absent."""
     spec = parse_model_id(model_id)
     try:
         return find_weights(spec).label
     except WeightsUnavailableError:
         if not download:
             raise
-    download_weights(spec.model_id, progress)
+    download_weights(spec.model_id, progress, plan=plan)
     return find_weights(spec).label

