@@ -7,7 +7,8 @@ Layered one way (an import-linter contract in pyproject.toml; each module import
     weights      find_weights, probe_readiness, ready_model_ids: what is on this machine (no network)
     registry     BACKENDS, parse_model_id, DEFAULT_MODELS: id namespace -> backend
     backends/    one module per model library (timm, open_clip), independent of each other
-    checkpoints | locations | precision: pure helpers (safe weights reading, cache folders, precision)
+    checkpoints | locations | precision | transfer: pure helpers (safe weights reading, cache folders,
+                 precision, a bounded HTTP transfer)
     interface    the Backend protocol, optional capabilities, and the records they pass
 
 Probes (`advisor.probes`) and evaluation (`advisor.evaluate`) use models only through these modules; nothing

@@ -7,16 +7,16 @@ than the plan: the hash and commit must be hex hashes (they become file names), 
 temporary file inside the cache and stopped as soon as it exceeds the planned size or falls below a minimum
 rate (a 1 byte/s trickle), and the finished file must match the planned hash and hold only tensors before
 it is moved into the Hugging Face cache layout (`blobs/<hash>`, `snapshots/<commit>/<file>`, `refs/main`)
-that `weights.find_weights` reads. The temporary file is deleted on every exit (and stale ones left by a
-killed process are swept on the next download). Plain `http://` hubs and redirects are refused unless
-VISION_ADVISOR_ALLOW_HTTP=1. Interrupted transfers resume within the call (HTTP Range). Offline
+that `weights.find_weights` reads (the transfer itself is `transfer.py`). The temporary file is deleted on
+every exit (and stale ones left by a killed process are swept on the next download). Plain `http://` hubs
+and redirects are refused unless VISION_ADVISOR_ALLOW_HTTP=1. Interrupted transfers resume within the call
+(HTTP Range). Offline
 (`HF_HUB_OFFLINE=1`) it fails at once; with no network within seconds. Nothing here runs unless a caller
 asks for it (`--download`, a button).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -25,10 +25,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
-from urllib.parse import urljoin, urlsplit
 
 from advisor.errors import AdvisorError, WeightsUnavailableError
+from advisor.models import transfer
 from advisor.models.checkpoints import SAFE_FORMATS, check_tensors_only, is_refused_pickle
 from advisor.models.interface import ModelSpec, Progress
 from advisor.models.locations import hf_cache_dir, hub_offline
@@ -36,13 +35,7 @@ from advisor.models.registry import backend_for, parse_model_id
 from advisor.models.weights import find_weights
 
 METADATA_TIMEOUT_S = 3.0  # offline or unreachable hub: a clear message within seconds, not minutes
-READ_TIMEOUT_S = 10.0  # not one byte for this long: the connection is dead
-MIN_BYTES_PER_S = 64 * 1024  # averaged over RATE_WINDOW_S: slower than this is given up, not waited for
-RATE_WINDOW_S = 30.0
-MAX_RESUMES = 3  # interrupted transfers resumed within one call (each must have made progress)
-MAX_REDIRECTS = 5
 DEFAULT_ENDPOINT = "https://huggingface.co"
-ALLOW_HTTP_ENV = "VISION_ADVISOR_ALLOW_HTTP"
 _HASH = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # git blob sha1 (small files) or sha256 (LFS weights)
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 
@@ -70,28 +63,13 @@ def hub_endpoint() -> str:
     return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
 
 
-def http_allowed() -> bool:
-    """Plain http:// only when the user says so (a hub of their own on their own network, or tests)."""
-    return os.environ.get(ALLOW_HTTP_ENV, "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def _offline_error(spec: ModelSpec, why: str) -> WeightsUnavailableError:
     return WeightsUnavailableError(f"{spec.model_id}: cannot download the weights: {why}. Allow network "
                                    "access (unset HF_HUB_OFFLINE) or copy a Hugging Face cache here.")
 
 
 def _refused(spec: ModelSpec, why: str) -> WeightsUnavailableError:
-    return WeightsUnavailableError(f"{spec.model_id}: download refused: {why}")
-
-
-def _check_url(spec: ModelSpec, url: str, what: str) -> None:
-    scheme = urlsplit(url).scheme.lower()
-    if scheme == "https" or (scheme == "http" and http_allowed()):
-        return
-    why = (f"{what} {url} is plain http://, which anyone on the way can read and alter; use https:// "
-           f"(or set {ALLOW_HTTP_ENV}=1 for a hub you trust on your own network)" if scheme == "http"
-           else f"{what} {url} is not an https:// address")
-    raise _refused(spec, why)
+    return transfer.refused(spec.model_id, why)
 
 
 def _check_plan(spec: ModelSpec, plan: DownloadPlan) -> DownloadPlan:
@@ -126,7 +104,7 @@ def plan_download(model_id: str) -> DownloadPlan:
     if hub_offline():
         raise _offline_error(spec, "HF_HUB_OFFLINE is set")
     endpoint = hub_endpoint()
-    _check_url(spec, endpoint, "the hub")
+    transfer.check_url(spec.model_id, endpoint, "the hub")
     for name in names:
         url = hf_hub_url(repo, name, endpoint=endpoint)
         try:
@@ -145,118 +123,6 @@ def plan_download(model_id: str) -> DownloadPlan:
     raise WeightsUnavailableError(f"{spec.model_id}: none of {', '.join(names)} exists in {endpoint}/{repo}")
 
 
-class _Transfer:
-    """One file's bytes into an open file: bounded by the planned size and a minimum rate, hashed on the way."""
-
-    def __init__(self, spec: ModelSpec, plan: DownloadPlan, fh: BinaryIO, progress: Progress | None) -> None:
-        from tqdm.auto import tqdm
-
-        self.spec, self.plan, self.fh, self.progress = spec, plan, fh, progress
-        self.size = int(plan.size_bytes or 0)
-        self.done = 0
-        self.hasher = self._new_hasher()
-        self.window = (time.monotonic(), 0)
-        self.reported = (0.0, 0)
-        self.bar = tqdm(total=self.size, unit="B", unit_scale=True, unit_divisor=1024, desc=plan.filename,
-                        disable=progress is not None, leave=False)
-
-    def _new_hasher(self) -> Any:
-        if len(self.plan.etag) == 64:
-            return hashlib.sha256()
-        h = hashlib.sha1()  # a git blob id: sha1 of "blob <size>\0" + content
-        h.update(f"blob {self.size}\0".encode())
-        return h
-
-    def restart(self) -> None:
-        """The server ignored a Range request and sends the whole file again."""
-        self.fh.seek(0)
-        self.fh.truncate()
-        self.done, self.hasher = 0, self._new_hasher()
-
-    def write(self, chunk: bytes) -> None:
-        if self.done + len(chunk) > self.size:
-            raise _refused(self.spec, f"the hub sent more than the {self.size:,} bytes it announced for "
-                                      f"{self.plan.filename}; stopped there")
-        self.fh.write(chunk)
-        self.hasher.update(chunk)
-        self.done += len(chunk)
-        now = time.monotonic()
-        t0, n0 = self.window
-        if now - t0 >= RATE_WINDOW_S:
-            if (self.done - n0) / (now - t0) < MIN_BYTES_PER_S:
-                raise WeightsUnavailableError(
-                    f"{self.spec.model_id}: download of {self.plan.filename} stopped: slower than "
-                    f"{MIN_BYTES_PER_S / 1024:.0f} KiB/s over {RATE_WINDOW_S:g} s; run the same command again "
-                    "when the connection is better.")
-            self.window = (now, self.done)
-        self.report(now)
-
-    def report(self, now: float, final: bool = False) -> None:
-        last_t, high = self.reported
-        self.bar.update(max(0, self.done - self.bar.n))
-        if self.progress and self.done > high and (final or now - last_t > 0.2 or self.done >= self.size):
-            self.reported = (now, self.done)
-            self.progress(min(1.0, self.done / self.size), f"downloading {self.plan.filename}: "
-                          f"{self.done / 2**20:.1f} / {self.size / 2**20:.1f} MiB")
-
-    def run(self, url: str) -> None:
-        """GET with Range resumes after interruptions that made progress; raises when it cannot finish."""
-        from huggingface_hub.utils import build_hf_headers, get_session
-
-        session, resumes = get_session(), 0
-        while self.done < self.size:
-            before = self.done
-            headers = {**build_hf_headers(), "Accept-Encoding": "identity"}
-            if self.done:
-                headers["Range"] = f"bytes={self.done}-"
-            try:
-                self._get(session, url, headers)
-            except AdvisorError:
-                raise
-            except Exception:
-                if self.done == before or resumes >= MAX_RESUMES:
-                    raise
-            if self.done < self.size:
-                if self.done == before or resumes >= MAX_RESUMES:
-                    raise ConnectionError(f"the transfer ended at {self.done:,} of {self.size:,} bytes")
-                resumes += 1
-        self.bar.close()
-
-    def _get(self, session: Any, url: str, headers: dict[str, str]) -> None:
-        response = self._open(session, url, headers)
-        try:
-            start = self.done
-            if response.status_code == 200 and start:
-                self.restart()
-            elif response.status_code != (206 if start else 200):
-                raise ConnectionError(f"the hub answered HTTP {response.status_code}")
-            length = response.headers.get("Content-Length")
-            if length is not None and length.isdigit() and self.done + int(length) > self.size:
-                raise _refused(self.spec, f"the hub now sends {self.done + int(length):,} bytes, not the "
-                                          f"{self.size:,} it announced for {self.plan.filename}")
-            for chunk in response.iter_raw():
-                if chunk:
-                    self.write(chunk)
-        finally:
-            response.close()
-
-    def _open(self, session: Any, url: str, headers: dict[str, str]) -> Any:
-        """Follow redirects by hand so that every hop is checked (https only; no credentials to another host)."""
-        for _ in range(MAX_REDIRECTS + 1):
-            _check_url(self.spec, url, "the download address")
-            request = session.build_request("GET", url, headers=headers, timeout=READ_TIMEOUT_S)
-            response = session.send(request, stream=True, follow_redirects=False)
-            location = response.headers.get("Location")
-            if response.status_code not in (301, 302, 303, 307, 308) or not location:
-                return response
-            response.close()
-            nxt = urljoin(url, location)
-            if urlsplit(nxt).netloc != urlsplit(url).netloc:
-                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
-            url = nxt
-        raise ConnectionError(f"more than {MAX_REDIRECTS} redirects")
-
-
 def _inside(root: Path, path: Path) -> Path:
     if not Path(os.path.abspath(path)).is_relative_to(os.path.abspath(root)):
         raise WeightsUnavailableError(f"refused to write {path}: outside the cache {root}")
@@ -265,7 +131,7 @@ def _inside(root: Path, path: Path) -> Path:
 
 def _sweep_stale(blobs: Path) -> None:
     """Delete partial files a killed process left: a live transfer writes at least once per rate window."""
-    cutoff = time.time() - 2 * max(RATE_WINDOW_S, READ_TIMEOUT_S)
+    cutoff = time.time() - 2 * max(transfer.RATE_WINDOW_S, transfer.READ_TIMEOUT_S)
     for p in blobs.glob("*.incomplete"):
         try:
             if p.stat().st_mtime < cutoff:
@@ -274,9 +140,9 @@ def _sweep_stale(blobs: Path) -> None:
             pass
 
 
-def _verify(spec: ModelSpec, plan: DownloadPlan, transfer: _Transfer, tmp: Path) -> None:
+def _verify(spec: ModelSpec, plan: DownloadPlan, got: transfer.Transfer, tmp: Path) -> None:
     """The bytes are the announced file and hold only tensors; otherwise they are not kept."""
-    if transfer.hasher.hexdigest() != plan.etag:
+    if not got.matches():
         raise _refused(spec, f"{plan.filename} does not match the hash the hub announced ({plan.etag[:12]}…); "
                              "not kept")
     try:
@@ -325,7 +191,7 @@ def download_weights(model_id: str, progress: Progress | None = None, *,
         raise _offline_error(spec, "HF_HUB_OFFLINE is set")
     plan = _check_plan(spec, plan or plan_download(model_id))
     url = hf_hub_url(plan.repo_id, plan.filename, endpoint=hub_endpoint())
-    _check_url(spec, url, "the hub")
+    transfer.check_url(spec.model_id, url, "the hub")
     root = hf_cache_dir()
     storage = _inside(root, root / repo_folder_name(repo_id=plan.repo_id, repo_type="model"))
     blobs = storage / "blobs"
@@ -341,9 +207,9 @@ def download_weights(model_id: str, progress: Progress | None = None, *,
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as fh:
-            transfer = _Transfer(spec, plan, fh, progress)
-            transfer.run(url)
-        _verify(spec, plan, transfer, tmp)
+            got = transfer.Transfer(spec.model_id, plan.filename, int(plan.size_bytes or 0), plan.etag, fh, progress)
+            got.run(url)
+        _verify(spec, plan, got, tmp)
         path = _install(storage, plan, tmp)
     except AdvisorError:
         raise
@@ -354,7 +220,7 @@ def download_weights(model_id: str, progress: Progress | None = None, *,
     finally:
         tmp.unlink(missing_ok=True)  # after a successful install it is already gone
     if progress:
-        transfer.report(time.monotonic(), final=True)
+        got.report(time.monotonic(), final=True)
         progress(1.0, f"downloaded {plan.filename}")
     return str(path)
 
