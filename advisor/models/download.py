@@ -190,6 +190,8 @@ def download_weights(model_id: str, progress: Progress | None = None, *,
     if hub_offline():
         raise _offline_error(spec, "HF_HUB_OFFLINE is set")
     plan = _check_plan(spec, plan or plan_download(model_id))
+    if plan.model_id != spec.model_id:
+        raise _refused(spec, f"the plan given is for {plan.model_id}")
     url = hf_hub_url(plan.repo_id, plan.filename, endpoint=hub_endpoint())
     transfer.check_url(spec.model_id, url, "the hub")
     root = hf_cache_dir()
