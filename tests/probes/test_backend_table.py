@@ -62,6 +62,7 @@ def test_every_backend_implements_the_whole_interface(key):
 
 
 def test_capabilities_are_declared_by_the_backends_that_have_them():
+    """Mutant caught: the open_clip backend without `zero_shot_head` (evaluate then has no zero-shot path)."""
     assert isinstance(BACKENDS["open_clip"], ZeroShotBackend)  # CLIP classifies by class names
     assert not isinstance(BACKENDS["timm"], ZeroShotBackend)
 

@@ -122,6 +122,7 @@ def test_evaluate_zero_shot_on_own_class_names_is_open_clips_own_classifier(tiny
 
 
 def test_zero_shot_heads_are_cached_per_class_set_and_refused_for_timm(tiny, tmp_path, monkeypatch):
+    """Mutant caught: the head cache keyed without the class names (the ImageNet head came back for 2 classes)."""
     monkeypatch.setenv("VISION_ADVISOR_CACHE", str(tmp_path))
     m = load_model(tiny)
     a = m.zero_shot_head(["cat", "dog"])

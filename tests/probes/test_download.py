@@ -220,6 +220,8 @@ def test_download_fills_the_cache_and_the_model_loads_those_weights(hub, weights
 
 
 def test_load_model_with_consent_downloads_through_the_same_checked_path(hub, weights_bytes):
+    """Mutant caught: load_model(allow_download=True) letting timm fetch the weights itself (unbounded and
+    unchecked, as it did; against this hub that failed)."""
     from advisor.models.loaded import clear_model_cache, load_model
 
     clear_model_cache()
@@ -259,7 +261,9 @@ def test_a_failed_transfer_is_cleaned_up_and_the_next_run_fetches_the_whole_file
                          ids=["etag", "commit"])
 def test_a_path_in_the_etag_or_commit_writes_nothing_outside_the_cache(hub, etag, commit):
     """Issue 21 item 2: huggingface_hub names the blob `blobs/<etag>` (and the snapshot after the commit)
-    unchecked, so `../../../outside` lands beside the cache. Both must be refused as not-a-hash."""
+    unchecked, so `../../../outside` lands beside the cache. Both must be refused as not-a-hash.
+
+    Mutant caught: the ETag / commit checks dropped from `_check_plan`."""
     from advisor.models.download import download_weights
 
     hub.etag, hub.commit = etag, commit
@@ -273,7 +277,9 @@ def test_a_path_in_the_etag_or_commit_writes_nothing_outside_the_cache(hub, etag
 
 
 def test_plain_http_is_refused_unless_allowed(hub, monkeypatch):
-    """Issue 21 item 2: an http:// hub can be read and altered on the way; asked for nothing unless allowed."""
+    """Issue 21 item 2: an http:// hub can be read and altered on the way; asked for nothing unless allowed.
+
+    Mutant caught: `check_url` accepting http:// without VISION_ADVISOR_ALLOW_HTTP."""
     from advisor.models.download import download_weights, plan_download
 
     monkeypatch.delenv("VISION_ADVISOR_ALLOW_HTTP")
@@ -285,6 +291,7 @@ def test_plain_http_is_refused_unless_allowed(hub, monkeypatch):
 
 
 def test_a_redirect_to_another_scheme_is_refused(hub):
+    """Mutant caught: redirects followed by the HTTP client without checking each hop's address."""
     from advisor.models.download import download_weights
 
     hub.redirect = "file:///etc/hostname"
@@ -294,7 +301,9 @@ def test_a_redirect_to_another_scheme_is_refused(hub):
 
 
 def test_an_endless_body_stops_at_the_planned_size(hub, weights_bytes):
-    """Issue 21 item 3: a body without end wrote 6.4 GB in 35 s. It must stop just past the size shown."""
+    """Issue 21 item 3: a body without end wrote 6.4 GB in 35 s. It must stop just past the size shown.
+
+    Mutant caught: no size check in `Transfer._write`."""
     from advisor.models.download import download_weights
 
     hub.endless = True
@@ -308,7 +317,9 @@ def test_an_endless_body_stops_at_the_planned_size(hub, weights_bytes):
 
 @pytest.mark.timeout(90)
 def test_a_trickle_is_given_up_below_the_minimum_rate(hub, monkeypatch):
-    """Issue 21 item 3: a 1 byte/s trickle had no deadline. Below the minimum rate over a window it stops."""
+    """Issue 21 item 3: a 1 byte/s trickle had no deadline. Below the minimum rate over a window it stops.
+
+    Mutant caught: no rate-window check in `Transfer._write`."""
     from advisor.models import transfer
     from advisor.models.download import download_weights
 
@@ -323,6 +334,7 @@ def test_a_trickle_is_given_up_below_the_minimum_rate(hub, monkeypatch):
 
 
 def test_bytes_that_are_not_the_announced_file_are_not_kept(hub, weights_bytes):
+    """Mutant caught: `_verify` without the hash comparison (huggingface_hub checked the size only)."""
     from advisor.models.download import download_weights
 
     hub.body = bytes(reversed(weights_bytes[0]))  # same size, other content
@@ -337,7 +349,9 @@ class Stop(AdvisorError):
 
 def test_a_cancelled_transfer_leaves_no_partial_file(hub):
     """Issue 21 item 3: partial files go on every exit, a cancel from the progress callback included (which
-    reaches the caller as itself, not as a download failure)."""
+    reaches the caller as itself, not as a download failure).
+
+    Mutant caught: the temporary file removed only on transfer errors instead of in a `finally`."""
     from advisor.models.download import download_weights
 
     def cancel(fraction: float, message: str) -> None:
@@ -351,7 +365,9 @@ def test_a_cancelled_transfer_leaves_no_partial_file(hub):
 
 def test_a_stale_partial_from_a_killed_run_is_swept_not_resumed(hub, weights_bytes):
     """Issue 21 item 3: a process killed mid-download cannot clean up; the next download deletes what it left
-    (and never resumes from it: huggingface_hub resumed `<etag>.incomplete` and installed a corrupt file)."""
+    (and never resumes from it: huggingface_hub resumed `<etag>.incomplete`).
+
+    Mutant caught: no `_sweep_stale` before a download."""
     from advisor.models.download import download_weights
 
     data = weights_bytes[0]
@@ -373,7 +389,9 @@ class _Evil:
 
 def test_a_refused_pickle_download_does_not_stay_in_the_cache(hub):
     """Issue 21 item 12: a pickle that is refused at load time stayed in the cache, so `--probe-ready` listed
-    the model. It is refused at download time and deleted."""
+    the model. It is refused at download time and deleted.
+
+    Mutant caught: `_verify` without `check_tensors_only`."""
     import io
 
     from advisor.models.download import download_weights
