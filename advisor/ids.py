@@ -105,14 +105,3 @@ def find_named(items: Iterable[T], name: str, kind: str) -> T:
         if it.name == name:
             return it
     raise UnknownNameError(kind, name, suggest(name, [it.name for it in items]))
-
-
-def resolve_id(name: str, known: Iterable[str], kind: str = "model id") -> str:
-    """Return `name` if known (also accepting a bare name that is unique), else raise with suggestions."""
-    known_set = set(known)
-    if name in known_set:
-        return name
-    bare_hits = [k for k in known_set if k.split(":", 1)[-1] == name]
-    if len(bare_hits) == 1:
-        return bare_hits[0]
-    raise UnknownNameError(kind, name, suggest(name, sorted(known_set)))

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "evaluate"))
 
-from advisor.probes.weights import DEFAULT_MODELS  # noqa: E402
+from advisor.models.registry import DEFAULT_MODELS  # noqa: E402
 
 
 def matmul_gflops() -> float:
@@ -42,7 +42,7 @@ def model_gflop(model_id: str) -> float:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from advisor.probes.backends import load_model
+    from advisor.models.loaded import load_model
 
     m = load_model(model_id)
     x = torch.rand(1, 3, *m.view.input_size)
@@ -58,15 +58,16 @@ def plain_loop(folder: Path) -> tuple[float, int]:
     from timm.data import create_transform, resolve_model_data_config
     from torchvision.datasets import ImageFolder
 
-    from advisor.probes.backends import load_state_in_order
-    from advisor.probes.weights import _pip_weights_path, parse_model_id
+    from advisor.models.backends.timm import pip_weights_path
+    from advisor.models.checkpoints import load_state_in_order
+    from advisor.models.registry import parse_model_id
 
     t = time.perf_counter()
     n = 0
     for mid in DEFAULT_MODELS:
         spec = parse_model_id(mid)
         model = timm.create_model(spec.arch, pretrained=False).eval()
-        load_state_in_order(model, torch.load(_pip_weights_path(spec.arch), map_location="cpu", weights_only=True))
+        load_state_in_order(model, torch.load(pip_weights_path(spec.arch), map_location="cpu", weights_only=True))
         ds = ImageFolder(str(folder), transform=create_transform(**resolve_model_data_config(model)))
         with torch.inference_mode():
             for x, _ in torch.utils.data.DataLoader(ds, batch_size=32, num_workers=0):

@@ -25,11 +25,12 @@ import torch
 from PIL import ImageOps
 from torch.utils.flop_counter import FlopCounterMode
 
+from advisor.models.loaded import LoadedModel, load_model
+from advisor.models.precision import AUTO_MIN_SPEEDUP, bf16_speedup
+from advisor.models.registry import DEFAULT_MODELS
 from advisor.probes import invariance
-from advisor.probes.backends import LoadedModel, bf16_speedup, load_model
 from advisor.probes.images import IntakeResult, bundled_images, load_image, load_images
 from advisor.probes.transforms import list_families, reference_view
-from advisor.probes.weights import DEFAULT_MODELS
 
 
 def matmul_gflops(dtype: torch.dtype = torch.float32, n: int = 2048, rounds: int = 5) -> float:
@@ -134,7 +135,7 @@ def bench_bf16(model: LoadedModel, images: list[IntakeResult]) -> None:
     t16 = min(_timed(lambda: model.forward(x, "bf16")) for _ in range(3))
     print(f"bf16: matmul speed-up {bf16_speedup():.2f}x; {model.model_id} forward {t32 / t16:.2f}x; "
           f"top-1 equal to fp32 on {int((fp32 == bf16).sum())}/{len(x)} images -> "
-          f"precision='auto' picks {'bf16' if bf16_speedup() >= 1.3 else 'fp32'} here")
+          f"precision='auto' picks {'bf16' if bf16_speedup() >= AUTO_MIN_SPEEDUP else 'fp32'} here")
 
 
 def twenty_images() -> list[IntakeResult]:

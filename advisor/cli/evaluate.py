@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _published(items: list[str]) -> dict[str, float]:
-    from advisor.probes.weights import parse_model_id
+    from advisor.models.registry import parse_model_id
 
     out = {}
     for item in items:
@@ -76,8 +76,9 @@ def command(args: argparse.Namespace) -> int:
     from advisor.evaluate.run import evaluate
 
     if args.download:
-        from advisor.probes.download import plan_download
-        from advisor.probes.weights import find_weights, parse_model_id
+        from advisor.models.download import plan_download
+        from advisor.models.registry import parse_model_id
+        from advisor.models.weights import find_weights
 
         for mid in args.model:
             try:

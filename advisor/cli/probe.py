@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from advisor.errors import AdvisorError
+from advisor.models.precision import DEFAULT_PRECISION, PRECISIONS
 
 DESCRIPTION = "Measure how much each model's prediction changes when your images are transformed."
 
@@ -33,7 +34,9 @@ def add_probe_options(p: argparse.ArgumentParser) -> None:
                    help="transform family (repeatable or comma-separated; default: all)")
     p.add_argument("--weights", action="append", default=[], metavar="ID=PATH",
                    help="a local weights file for one model")
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
+    p.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULT_PRECISION,
+                   help="fp32 (default): the same numbers on every machine; bf16, or auto (bf16 where this CPU "
+                        "runs it faster), on request: used only if it keeps fp32's top-1, and recorded")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.add_argument("--out", type=Path, help="also save the JSON result to this file")
     p.add_argument("--list-families", action="store_true", help="list the transform families and exit")
@@ -105,10 +108,10 @@ def probe_main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from advisor.errors import InvalidRequestError
-    from advisor.probes.backends import probe_readiness
+    from advisor.models.registry import DEFAULT_MODELS
+    from advisor.models.weights import probe_readiness
     from advisor.probes.images import bundled_images
     from advisor.probes.invariance import run_probe
-    from advisor.probes.weights import DEFAULT_MODELS
 
     images: list = list(args.images) + (bundled_images() if args.samples else [])
     if not images:
@@ -129,12 +132,13 @@ def _run(args: argparse.Namespace) -> int:
         weights[mid] = path
     families = [f.strip() for item in args.family for f in item.split(",") if f.strip()] or None
     if getattr(args, "download", False):
-        from advisor.probes.download import ensure_weights, plan_download
+        from advisor.models.download import ensure_weights, plan_download
 
         for mid in models:
             if mid not in weights and not probe_readiness(mid)[0]:
-                print(f"will download {plan_download(mid).describe()}", file=sys.stderr)
-                ensure_weights(mid, download=True)
+                plan = plan_download(mid)
+                print(f"will download {plan.describe()}", file=sys.stderr)
+                ensure_weights(mid, download=True, plan=plan)
     result = run_probe(images, models, families, precision=args.precision, weights_paths=weights)
     for msg in result.errors:
         print(f"error: {msg}", file=sys.stderr)

@@ -95,7 +95,8 @@ def _write_cache(folder: Path, shas: list[str], arrays: dict[str, np.ndarray]) -
 
 
 def _weights_label(model_id: str, allow_random: bool) -> str:
-    from advisor.probes.weights import find_weights, parse_model_id
+    from advisor.models.registry import parse_model_id
+    from advisor.models.weights import find_weights
 
     return find_weights(parse_model_id(model_id), allow_random=allow_random).label
 
@@ -166,7 +167,7 @@ def _run_model(task: TaskSpec, model_id: str, out: TaskOutput, views: list[str],
                todo: dict[tuple[str, str], list[str]], images: dict) -> None:
     import torch
 
-    from advisor.probes.backends import load_model
+    from advisor.models.loaded import load_model
     from advisor.probes.transforms import get_family, reference_view
 
     model = load_model(model_id, allow_random=task.allow_random)

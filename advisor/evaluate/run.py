@@ -122,8 +122,9 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
              show_bar: bool = False, shard_size: int = SHARD_SIZE) -> EvaluationResult:
     """Measure each model on DATA: classification figures when labels name ImageNet classes (or, for
     CLIP, your class names), frozen-feature transfer otherwise, invariance for `families`."""
+    from advisor.models.locations import cache_dir
+    from advisor.models.registry import parse_model_id
     from advisor.probes.transforms import get_family
-    from advisor.probes.weights import cache_dir, parse_model_id
 
     t0 = time.perf_counter()
     if not model_ids:
@@ -133,7 +134,7 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
     labelled = load_labelled(data, label_set)
     errors: list[str] = [] if labelled.imagenet is not None or label_set == "own" else [f"note: {labelled.note}"]
     if download:
-        from advisor.probes.download import ensure_weights
+        from advisor.models.download import ensure_weights
 
         for m in canon:
             try:
@@ -180,6 +181,10 @@ def _merge(outputs: list[TaskOutput], errors: list[str]):
 def _evaluate_model(model_id: str, weights: str, labelled: LabelledData, shas: dict[str, str],
                     records: dict, fams: tuple[str, ...], published: float | None,
                     allow_random: bool) -> ModelEvaluation:
+    """Figures for one model; own class names go to a zero-shot head where the model's backend makes one."""
+    from advisor.models.loaded import load_model
+    from advisor.models.registry import can_zero_shot
+
     ref = records[(model_id, REF)]
     samples = [s for s in labelled.samples if shas.get(s.name) in ref]
     order = [shas[s.name] for s in samples]
@@ -194,11 +199,11 @@ def _evaluate_model(model_id: str, weights: str, labelled: LabelledData, shas: d
         cls = stats.classification(logits, targets, names)
     elif labelled.imagenet is not None:
         notes.append(f"its head has {logits.shape[1]} classes, not ImageNet-1k's 1000: features only")
-    elif model_id.startswith("open_clip:"):
+    elif can_zero_shot(model_id):
         task, names = "zero-shot", list(labelled.classes)
         targets = np.array([names.index(lab) for lab in labels])
-        logits = _clip_logits(model_id, emb, names, allow_random)
-        cls = stats.classification(logits, targets, names)
+        head = load_model(model_id, allow_random=allow_random).zero_shot_head(names)
+        cls = stats.classification(head.logits(emb), targets, names)
     if cls is not None:
         metrics.update(cls["metrics"])
     feats, how = stats.transfer(emb, labels)
@@ -234,21 +239,3 @@ def _invariance(model_id: str, records: dict, order: list[str], fams: tuple[str,
             points.append(InvariancePoint(fam.name, float(mag), mag == fam.identity, top1,
                                           stats.mean_figure((pred == ref_pred)[ok])))
     return tuple(points)
-
-
-def _clip_logits(model_id: str, emb: np.ndarray, names: list[str], allow_random: bool) -> np.ndarray:
-    """CLIP zero-shot logits over the user's class names (open_clip's prompts and classifier builder)."""
-    import open_clip
-    import torch
-
-    from advisor.probes.backends import load_model
-    from advisor.probes.clip import TEMPLATE_SETS
-    from advisor.probes.weights import parse_model_id
-
-    model = load_model(model_id, allow_random=allow_random)
-    tokenizer = open_clip.get_tokenizer(parse_model_id(model_id).arch)
-    with torch.inference_mode():
-        head = open_clip.build_zero_shot_classifier(model.module, tokenizer=tokenizer, classnames=names,
-                                                    templates=TEMPLATE_SETS["simple"], device="cpu").float()
-        scale = float(model.module.logit_scale.exp())
-    return scale * emb @ head.numpy().astype(np.float64)

@@ -5,7 +5,10 @@ through the model together, grouped by input size into batches (never one forwar
 identical tensors (every family's identity point) are computed once. Metrics per variant, against
 the reference: top-1 agreement, probability kept on the reference's top-1 class, KL(ref || variant),
 cosine similarity of the embeddings. Results are cached by (model, weights, precision, image hash,
-family, grid), so re-running with one more family only computes that family.
+family, grid), so re-running with one more family only computes that family, and a rerun of the same
+request runs no forward pass at all. Precision is fp32 unless the caller opts in to bf16 ("bf16", or
+"auto": bf16 where this CPU runs it faster); bf16 is then used only if it keeps fp32's top-1 on the
+reference views, and what was used is recorded per model in the result.
 """
 
 from __future__ import annotations
@@ -22,24 +25,28 @@ import torch
 import torch.nn.functional as F
 
 from advisor.errors import AdvisorError
-from advisor.probes.backends import LoadedModel, load_model, resolve_precision
+from advisor.models.loaded import LoadedModel, load_model
+from advisor.models.precision import DEFAULT_PRECISION, resolve_precision
+from advisor.models.registry import parse_model_id
 from advisor.probes.images import IntakeResult, load_images
 from advisor.probes.results import ImageRun, ModelRun, ProbeResult, coerce_rows
 from advisor.probes.transforms import Family, get_family, list_families, reference_view
-from advisor.probes.weights import parse_model_id
 
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]  # polled before each model and each batch of images: True stops the run there
 IMAGES_PER_CHUNK = 4  # variants of this many images are grouped by size and batched together
 BATCH_PIXELS = 8 * 224 * 224  # per forward pass: 8 images at 224 px (fastest on a 2-core CPU), fewer if larger
 _RESULT_CACHE: OrderedDict[tuple, list[dict]] = OrderedDict()
+_PRECISION_CHECKS: dict[tuple, tuple[str, str]] = {}  # (model, weights, images) -> (precision used, note)
 _CACHE_LOCK = threading.Lock()  # Streamlit sessions run in threads
 RESULT_CACHE_SIZE = 20_000
+BF16_CHECK_IMAGES = 8
 
 
 def clear_result_cache() -> None:
     with _CACHE_LOCK:
         _RESULT_CACHE.clear()
+        _PRECISION_CHECKS.clear()
 
 
 def _forward_groups(model: LoadedModel, tensors: list[torch.Tensor], precision: str,
@@ -111,16 +118,24 @@ def _probe_chunk(model: LoadedModel, chunk: Sequence[IntakeResult], fams: Sequen
 
 
 def _check_bf16(model: LoadedModel, images: Sequence[IntakeResult]) -> tuple[str, str]:
-    """Use bf16 only if it gives fp32's top-1 on the reference views of these images."""
-    x = torch.stack([reference_view(im.image, model.view) for im in images[:8]])
+    """Use bf16 only if it gives fp32's top-1 on the reference views of these images (checked once)."""
+    key = (model.model_id, model.weights, tuple(im.sha256 for im in images[:BF16_CHECK_IMAGES]))
+    with _CACHE_LOCK:
+        if key in _PRECISION_CHECKS:
+            return _PRECISION_CHECKS[key]
+    x = torch.stack([reference_view(im.image, model.view) for im in images[:BF16_CHECK_IMAGES]])
     same = model.forward(x, "fp32")[0].argmax(-1) == model.forward(x, "bf16")[0].argmax(-1)
     if bool(same.all()):
-        return "bf16", f"bf16 kept fp32's top-1 on {len(x)}/{len(x)} reference images"
-    return "fp32", f"bf16 changed the top-1 on {int((~same).sum())}/{len(x)} images: fp32 used"
+        decision = "bf16", f"bf16 kept fp32's top-1 on {len(x)}/{len(x)} reference images"
+    else:
+        decision = "fp32", f"bf16 changed the top-1 on {int((~same).sum())}/{len(x)} images: fp32 used"
+    with _CACHE_LOCK:
+        _PRECISION_CHECKS[key] = decision
+    return decision
 
 
 def probe_model(model: LoadedModel, images: Sequence[IntakeResult], fams: Sequence[Family], *,
-                precision: str = "fp32", batch_pixels: int = BATCH_PIXELS, use_cache: bool = True,
+                precision: str = DEFAULT_PRECISION, batch_pixels: int = BATCH_PIXELS, use_cache: bool = True,
                 progress: Progress | None = None, cancel: Cancel | None = None) -> tuple[list[dict], list[str]]:
     """All rows for one loaded model; cached per (image, family, grid). `cancel` stops between batches."""
     rows: list[dict] = []
@@ -182,12 +197,13 @@ def _canonical_paths(paths: Mapping[str, str | Path], model_ids: Sequence[str],
 
 def run_probe(images: Iterable[IntakeResult | str | Path | tuple[str, bytes]], model_ids: Sequence[str],
               families: Sequence[str | Family] | None = None, progress: Progress | None = None, *,
-              precision: str = "auto", weights_paths: Mapping[str, str | Path] | None = None,
+              precision: str = DEFAULT_PRECISION, weights_paths: Mapping[str, str | Path] | None = None,
               allow_random: bool = False, batch_pixels: int = BATCH_PIXELS,
               use_cache: bool = True, cancel: Cancel | None = None) -> ProbeResult:
     """Probe models on images under transform families (all by default).
 
-    Bad images and models without weights become messages in `errors`; the rest still run.
+    Bad images and models without weights become messages in `errors`; the rest still run. `precision`
+    is "fp32" (default: the same numbers on every machine), or "bf16" / "auto" on request (see above).
     `progress(fraction, message)` is called per model load and per batch of images; `cancel()` is polled
     before each model and batch, and a run it stops returns what was measured so far, saying so in `errors`.
     Unknown family names raise UnknownNameError before any work.
@@ -226,7 +242,7 @@ def run_probe(images: Iterable[IntakeResult | str | Path | tuple[str, bytes]], m
                                 use_cache=use_cache, progress=sub(k), cancel=cancel)
         rows += got
         skipped += skip
-        runs.append(ModelRun(model.model_id, model.kind, model.weights, prec, model.view.input_size,
+        runs.append(ModelRun(model.model_id, model.backend, model.weights, prec, model.view.input_size,
                              model.num_classes, note))
     if cancel is not None and cancel():
         errors.append(f"stopped by the user: {len({r['model_id'] for r in rows})} of {len(model_ids)} models "

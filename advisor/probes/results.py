@@ -24,9 +24,9 @@ class ModelRun:
     """One probed model: its weights' provenance and how it was run."""
 
     model_id: str
-    kind: str
+    kind: str  # the model's backend (advisor.models.registry); named "kind" in saved JSON, so kept
     weights: str  # "pip:...", "hf-cache:...", "file:...", or "random" (never a real model's result)
-    precision: str  # what was actually used after the bf16 agreement check
+    precision: str  # what was actually used: fp32 by default; bf16 only on request and if it kept fp32's top-1
     input_size: tuple[int, int]
     num_classes: int
     note: str = ""

@@ -4,7 +4,7 @@ Two kinds. "view" families re-crop the photo the way the study did (scale = zoom
 the crop window, test resolution), through the model's own resize/crop so that the identity point is
 exactly the model's standard view. "pixel" families edit that standard view (kornia rotation,
 perspective, blur; brightness, contrast, noise; JPEG via libjpeg). Every function returns
-unnormalised float tensors in [0, 1], shape (3, H, W); the backend normalises.
+unnormalised float tensors in [0, 1], shape (3, H, W); `LoadedModel.forward` normalises.
 """
 
 from __future__ import annotations
@@ -22,23 +22,12 @@ from torchvision.transforms import InterpolationMode
 
 from advisor.errors import UnknownNameError
 from advisor.ids import suggest
+from advisor.models.interface import ViewConfig
 
 _INTERP = {"bicubic": InterpolationMode.BICUBIC, "bilinear": InterpolationMode.BILINEAR,
            "nearest": InterpolationMode.NEAREST, "lanczos": InterpolationMode.LANCZOS,
            "box": InterpolationMode.BOX, "hamming": InterpolationMode.HAMMING}
 REFERENCE_SIZE = 224  # the study's resolution grid is in pixels of a 224-px model
-
-
-@dataclass(frozen=True)
-class ViewConfig:
-    """How a model wants its input: timm's data config / open_clip's preprocess config."""
-
-    input_size: tuple[int, int] = (224, 224)  # (height, width)
-    crop_pct: float = 0.875
-    crop_mode: str = "center"  # "center" or "squash"; others are treated as "center"
-    interpolation: str = "bicubic"
-    mean: tuple[float, ...] = (0.485, 0.456, 0.406)
-    std: tuple[float, ...] = (0.229, 0.224, 0.225)
 
 
 MakeFn = Callable[[Image.Image, torch.Tensor, Sequence[float], ViewConfig, int], list[torch.Tensor]]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.ranking.needs import NEEDS
-from advisor.store.measured import MEASURED_SOURCE, check_measured  # noqa: F401  (re-exported)
+from advisor.store.measured import check_measured
 from advisor.store.properties import PROPERTIES
 
 MODEL_COLS = ["model_id", "display_name", "arch_type", "paradigm", "params_m", "gmacs", "img_size", "loader",

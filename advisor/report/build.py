@@ -13,7 +13,6 @@ import pandas as pd
 from advisor import __version__
 from advisor.errors import InvalidRequestError
 from advisor.jsonio import load_json, loads_bounded
-from advisor.ranking.data import MEASURED_SOURCE as MEASURED_HERE
 from advisor.ranking.data import RankingData
 from advisor.ranking.engine import Ranking, RankRequest, rank
 from advisor.ranking.explain import explain_top, head_to_head
@@ -24,6 +23,7 @@ from advisor.report.charts import probe_charts, share_model_colours, tradeoff_ch
 from advisor.report.model import Report, ReportImage, ReportTable, _plain, limits_to_dict
 from advisor.report.probes import probe_tables, read_probe
 from advisor.report.render import thumbnail
+from advisor.store.measured import MEASURED_SOURCE as MEASURED_HERE
 
 MAX_PROBE_BYTES = 50 * 1024 * 1024
 N_REASONS = 3
@@ -68,7 +68,7 @@ def _source_rows(store: Any, data: RankingData, used: dict[str, list[str]]) -> t
 
 def load_probe_results(value: Any) -> Any:
     """Probe results as a JSON value: a dict/list as is, JSON text, a path to a JSON file, or an object
-    with `to_json()` (advisor.probes.ProbeResult)."""
+    with `to_json()` (advisor.probes.results.ProbeResult)."""
     if value is None:
         return None
     if hasattr(value, "to_json") and not isinstance(value, (str, bytes, Path, Mapping, list)):

@@ -98,7 +98,7 @@ def study_model_ids(path: str | None = None) -> list[str]:
 @st.cache_data(ttl=600, show_spinner="Checking which models have weights on this machine…")
 def readiness(model_ids: tuple[str, ...]) -> dict[str, tuple[bool, str]]:
     """probe_readiness per model: real weights present here? Looks for files only (re-checked every 10 min)."""
-    from advisor.probes import probe_readiness
+    from advisor.models.weights import probe_readiness
 
     return {mid: probe_readiness(mid) for mid in model_ids}
 
@@ -106,7 +106,8 @@ def readiness(model_ids: tuple[str, ...]) -> dict[str, tuple[bool, str]]:
 @st.cache_data(ttl=600, show_spinner=False)
 def probe_ready_ids(path: str | None = None) -> frozenset[str]:
     """Models that can be probed live on this machine: a timm / open_clip loader and real weights here."""
-    from advisor.probes.weights import loadable_model_ids, ready_model_ids
+    from advisor.models.registry import loadable_model_ids
+    from advisor.models.weights import ready_model_ids
 
     return ready_model_ids(loadable_model_ids(model_table(path)))  # the rule `advisor rank --probe-ready` uses
 

@@ -55,7 +55,7 @@ PROBE_SAMPLES = "probe_samples"
 PROBE_MODELS = "probe_models"
 PROBE_FAMILIES = "probe_families"
 PROBE_RUN = "probe_run"
-PROBE_RESULT = "_probe_result"  # the last advisor.probes.ProbeResult
+PROBE_RESULT = "_probe_result"  # the last advisor.probes.results.ProbeResult
 PROBE_STRIPS = "_probe_strips"  # family -> [(magnitude, PIL image)] of the first image, as the model saw it
 PROBE_THUMBS = "_probe_thumbs"  # [(file name, PNG bytes)] of the probed images, for the report
 # Evaluate page: session only (data, models and results never go in the URL).

@@ -162,7 +162,7 @@ def test_offline_weights_offer_says_why_fast(app, isolated, seed):
 
 @pytest.mark.slow
 def test_evaluate_page_end_to_end_on_real_photos_feeds_the_ranking(lite_app, tmp_path, imagenet_samples):
-    from advisor.probes.backends import probe_readiness
+    from advisor.models.weights import probe_readiness
 
     src = imagenet_samples
     ok, msg = probe_readiness(LITE0)

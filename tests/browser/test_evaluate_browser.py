@@ -20,7 +20,7 @@ ARTIFACTS = ROOT / "artifacts"
 @pytest.fixture
 def photos_zip(tmp_path, imagenet_samples) -> Path:
     src = imagenet_samples
-    from advisor.probes.backends import probe_readiness
+    from advisor.models.weights import probe_readiness
 
     ok, msg = probe_readiness(LITE0)
     if not ok:

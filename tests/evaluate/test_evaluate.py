@@ -10,13 +10,13 @@ import pytest
 from advisor.errors import InvalidRequestError
 from advisor.evaluate.result import SCORE_COLUMNS, EvaluationResult
 from advisor.evaluate.run import evaluate
-from advisor.probes.weights import DEFAULT_MODELS
+from advisor.models.registry import DEFAULT_MODELS
 
 from .conftest import class_folders
 
 
 def _need_lite():
-    from advisor.probes.backends import probe_readiness
+    from advisor.models.weights import probe_readiness
 
     for m in DEFAULT_MODELS:
         ok, msg = probe_readiness(m)
@@ -31,12 +31,13 @@ def _plain_timm(model_id: str, rows: list[dict]) -> tuple[np.ndarray, np.ndarray
     from PIL import Image
     from timm.data import create_transform, resolve_model_data_config
 
-    from advisor.probes.backends import load_state_in_order
-    from advisor.probes.weights import _pip_weights_path, parse_model_id
+    from advisor.models.backends.timm import pip_weights_path
+    from advisor.models.checkpoints import load_state_in_order
+    from advisor.models.registry import parse_model_id
 
     spec = parse_model_id(model_id)
     model = timm.create_model(spec.arch, pretrained=False).eval()
-    load_state_in_order(model, torch.load(_pip_weights_path(spec.arch), map_location="cpu", weights_only=True))
+    load_state_in_order(model, torch.load(pip_weights_path(spec.arch), map_location="cpu", weights_only=True))
     tf = create_transform(**resolve_model_data_config(model))
     with torch.inference_mode():
         x = torch.stack([tf(Image.open(r["path"]).convert("RGB")) for r in rows])
@@ -117,7 +118,7 @@ def test_rerun_uses_the_cache_bad_files_are_named_and_json_round_trips(sample_ro
 
     def no_model(*a, **k):
         raise AssertionError("a rerun must not load the model: everything is cached")
-    monkeypatch.setattr("advisor.probes.backends.load_model", no_model)
+    monkeypatch.setattr("advisor.models.loaded.load_model", no_model)
     second = evaluate(data, ["timm:tf_efficientnet_lite0.in1k"], families=["rotation"])
     assert second.models == first.models
     doc = json.loads(first.to_json())

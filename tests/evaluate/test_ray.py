@@ -14,7 +14,7 @@ def test_ray_executor_gives_the_local_result(sample_rows, tmp_path):
     import ray
 
     from advisor.evaluate.run import evaluate
-    from advisor.probes.backends import probe_readiness
+    from advisor.models.weights import probe_readiness
 
     ok, msg = probe_readiness("timm:tf_efficientnet_lite0.in1k")
     if not ok:

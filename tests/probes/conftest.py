@@ -43,7 +43,8 @@ def tiny_clip_config(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def lite0():
     """The real EfficientNet-Lite0 (pip-shipped weights), loaded once; skipped without the [lite] extra."""
-    from advisor.probes.backends import load_model, probe_readiness
+    from advisor.models.loaded import load_model
+    from advisor.models.weights import probe_readiness
 
     ready, message = probe_readiness("timm:tf_efficientnet_lite0.in1k")
     if not ready:

@@ -8,16 +8,13 @@ import pytest
 import torch
 
 from advisor.errors import UnknownNameError, WeightsUnavailableError
-from advisor.probes import backends
-from advisor.probes.backends import (
-    clear_model_cache,
-    load_model,
-    load_state_in_order,
-    loaded_model_ids,
-    probe_readiness,
-)
+from advisor.models import loaded, precision
+from advisor.models.backends.timm import PIP_WEIGHTS, pip_weights_path
+from advisor.models.checkpoints import load_state_in_order
+from advisor.models.loaded import clear_model_cache, load_model, loaded_model_ids
+from advisor.models.registry import DEFAULT_MODELS, parse_model_id
+from advisor.models.weights import probe_readiness
 from advisor.probes.transforms import reference_view
-from advisor.probes.weights import DEFAULT_MODELS, PIP_WEIGHTS, _pip_weights_path, parse_model_id
 
 CAT_CLASSES = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian cat
 
@@ -27,7 +24,7 @@ def test_pip_checkpoints_match_timm_tensor_for_tensor_in_order(arch):
     import timm
 
     pytest.importorskip(PIP_WEIGHTS[arch][0], reason="pip install 'vision-advisor[lite]'")
-    state = torch.load(_pip_weights_path(arch), map_location="cpu", weights_only=True)
+    state = torch.load(pip_weights_path(arch), map_location="cpu", weights_only=True)
     own = timm.create_model(arch, pretrained=False).state_dict()
     assert len(state) == len(own)
     assert [tuple(v.shape) for v in state.values()] == [tuple(v.shape) for v in own.values()]
@@ -143,7 +140,7 @@ def test_ordered_remap_checks_count_and_shapes():
 
 def test_models_are_cached_with_an_lru_cap(monkeypatch):
     clear_model_cache()
-    monkeypatch.setattr(backends, "MAX_LOADED_MODELS", 2)
+    monkeypatch.setattr(loaded, "MAX_LOADED_MODELS", 2)
     a = load_model("timm:test_resnet")
     load_model("timm:test_efficientnet")
     assert load_model("timm:test_resnet") is a  # a hit refreshes it
@@ -166,9 +163,10 @@ def test_random_test_weights_are_deterministic_and_outputs_have_shapes():
 
 
 def test_precision_auto_follows_a_measured_speed_up(monkeypatch):
-    monkeypatch.setattr(backends, "bf16_speedup", lambda: 0.3)
-    assert backends.resolve_precision("auto") == "fp32"
-    monkeypatch.setattr(backends, "bf16_speedup", lambda: 4.0)
-    assert backends.resolve_precision("auto") == "bf16"
+    monkeypatch.setattr(precision, "bf16_speedup", lambda: 0.3)
+    assert precision.resolve_precision("auto") == "fp32"
+    monkeypatch.setattr(precision, "bf16_speedup", lambda: 4.0)
+    assert precision.resolve_precision("auto") == "bf16"
+    assert precision.resolve_precision("fp32") == "fp32"  # an explicit request is never overridden
     with pytest.raises(ValueError):
-        backends.resolve_precision("fp8")
+        precision.resolve_precision("fp8")

@@ -6,11 +6,9 @@ import open_clip
 import pytest
 import torch
 
-from advisor.probes import clip
-from advisor.probes.backends import clear_model_cache, load_model
+from advisor.models.loaded import clear_model_cache, load_model
 from advisor.probes.invariance import run_probe
 from advisor.probes.transforms import reference_view
-from advisor.probes.weights import WeightsSource, parse_model_id
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +28,7 @@ def tiny(tiny_clip_config, head_cache, monkeypatch):
 def test_tiny_clip_gets_a_zero_shot_imagenet_head_cached_on_disk(tiny, tmp_path, monkeypatch, cat):
     monkeypatch.setenv("VISION_ADVISOR_CACHE", str(tmp_path))
     m = load_model(tiny)
-    assert m.kind == "open_clip" and m.weights == "random" and m.num_classes == 1000
+    assert m.backend == "open_clip" and m.weights == "random" and m.num_classes == 1000
     assert m.head.shape == (32, 1000)
     assert torch.allclose(m.head.norm(dim=0), torch.ones(1000), atol=1e-5)  # unit class embeddings
     files = list((tmp_path / "zeroshot").glob("*.pt"))
@@ -77,6 +75,67 @@ def test_run_probe_over_the_open_clip_path(tiny, cat):
 
 def test_unknown_template_set_is_refused(tiny):
     m = load_model(tiny)
-    spec = parse_model_id(tiny)
     with pytest.raises(ValueError, match="template set"):
-        clip.zero_shot_head(spec, m.module, WeightsSource("random", "random"), "fancy")
+        m.zero_shot_head(["cat", "dog"], "fancy")
+
+
+def _own_class_folders(root, imagenet_samples, per_class: int = 3):
+    """Two own classes ('fish', 'bird'), a few ImageNet sample photos each, as class subfolders."""
+    import csv
+
+    with (imagenet_samples / "labels.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    groups = {"fish": [r for r in rows if int(r["class_index"]) < 7][:per_class],
+              "bird": [r for r in rows if 7 <= int(r["class_index"]) < 25][:per_class]}
+    for label, rs in groups.items():
+        (root / label).mkdir(parents=True)
+        for r in rs:
+            (root / label / r["file"]).symlink_to(imagenet_samples / "images" / r["file"])
+    return root
+
+
+def test_evaluate_zero_shot_on_own_class_names_is_open_clips_own_classifier(tiny, imagenet_samples, tmp_path):
+    """Own class names reach the open_clip backend's zero-shot head: open_clip's classifier, its templates and
+    the model's logit scale, exactly as computed by hand here.
+
+    Mutant caught: evaluate not asking the registry whether the backend classifies by class names
+    (`can_zero_shot` -> False: the task becomes 'transfer' and no top-1 is reported)."""
+    from advisor.evaluate.run import evaluate
+    from advisor.probes.images import load_image_file
+
+    data = _own_class_folders(tmp_path / "data", imagenet_samples)
+    result = evaluate(data, [tiny], label_set="own", cache_root=tmp_path / "cache")
+    m = result.models[0]
+    assert m.task == "zero-shot" and m.n_images == 6
+
+    model = load_model(tiny)
+    names = list(result.classes)
+    head = open_clip.build_zero_shot_classifier(model.module, open_clip.get_tokenizer("test-tiny-clip"), names,
+                                                open_clip.SIMPLE_IMAGENET_TEMPLATES)
+    files = sorted((p for p in data.rglob("*.jpg")), key=lambda p: p.name)
+    x = torch.stack([reference_view(load_image_file(p).image, model.view) for p in files])
+    _, emb = model.forward(x)
+    pred = (model.module.logit_scale.exp() * emb @ head).argmax(-1)
+    truth = torch.tensor([names.index(p.parent.name) for p in files])
+    assert m.correct == int((pred == truth).sum())
+    assert m.metrics["top1"].value == pytest.approx(float((pred == truth).float().mean()))
+
+
+def test_zero_shot_heads_are_cached_per_class_set_and_refused_for_timm(tiny, tmp_path, monkeypatch):
+    """Mutant caught: the head cache keyed without the class names (the ImageNet head came back for 2 classes)."""
+    monkeypatch.setenv("VISION_ADVISOR_CACHE", str(tmp_path))
+    m = load_model(tiny)
+    a = m.zero_shot_head(["cat", "dog"])
+    b = m.zero_shot_head(["cat", "dog"], ["a photo of a {}.", "a drawing of a {}."])
+    assert a.weights.shape == b.weights.shape == (32, 2) and not torch.equal(a.weights, b.weights)
+    assert a.classnames == ("cat", "dog") and b.templates == ("a photo of a {}.", "a drawing of a {}.")
+    assert len(list((tmp_path / "zeroshot").glob("*.pt"))) == 3  # ImageNet's, and one per (classes, templates)
+    emb = torch.nn.functional.normalize(torch.randn(4, 32), dim=-1).double().numpy()
+    assert a.logits(emb).shape == (4, 2)
+
+    from advisor.errors import InvalidRequestError
+
+    timm_model = load_model("timm:test_resnet")
+    assert not timm_model.can_zero_shot and m.can_zero_shot
+    with pytest.raises(InvalidRequestError, match="cannot classify by class names"):
+        timm_model.zero_shot_head(["cat", "dog"])

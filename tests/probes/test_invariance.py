@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from advisor.errors import UnknownNameError
+from advisor.models.loaded import LoadedModel
 from advisor.probes import invariance
-from advisor.probes.backends import LoadedModel
 from advisor.probes.images import bundled_image
 from advisor.probes.results import ROW_COLUMNS, SUMMARY_COLUMNS, ProbeResult
 from advisor.probes.transforms import get_family
@@ -16,14 +16,23 @@ from advisor.probes.transforms import get_family
 TEST_MODEL = "timm:test_resnet"
 
 
+class Calls(list):
+    """Images per forward pass, in order; `precisions` holds the precision each pass was asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.precisions: list[str] = []
+
+
 @pytest.fixture
 def forward_calls(monkeypatch):
     """Count forward passes and the images in each."""
-    calls: list[int] = []
+    calls = Calls()
     original = LoadedModel.forward
 
     def counting(self, x01, precision="fp32"):
         calls.append(int(x01.shape[0]))
+        calls.precisions.append(precision)
         return original(self, x01, precision)
 
     monkeypatch.setattr(LoadedModel, "forward", counting)
@@ -80,6 +89,39 @@ def test_results_are_cached_by_model_image_family_and_grid(cat, forward_calls):
                                   again.rows.sort_values(key).reset_index(drop=True))
     invariance.run_probe([cat], [TEST_MODEL], ["scale", "blur"])
     assert len(forward_calls) == n + 1  # only the image's new family is computed
+
+
+@pytest.fixture
+def bf16_units(monkeypatch):
+    """This CPU, as far as the probes can tell, runs bf16 4x faster than fp32 (whatever the real one does)."""
+    from advisor.models import precision
+
+    monkeypatch.setattr(precision, "bf16_speedup", lambda: 4.0)
+
+
+def test_probes_are_fp32_by_default_on_a_cpu_with_bf16_units(cat, forward_calls, bf16_units):
+    """Results never depend on the machine: no precision asked means fp32, recorded as such.
+
+    Mutant caught: run_probe's default back to precision="auto" (bf16 wherever the CPU runs it faster), which
+    made three batching tests fail on CPUs with bf16 units."""
+    r = invariance.run_probe([cat], [TEST_MODEL], ["rotation"])
+    assert r.models[0].precision == "fp32" and r.models[0].note == ""
+    assert forward_calls.precisions and set(forward_calls.precisions) == {"fp32"}
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "auto"])
+def test_a_fully_cached_rerun_runs_no_forward_pass(cat, forward_calls, bf16_units, precision):
+    """A rerun of the same request is answered from the result cache, the precision decision included.
+
+    Mutant caught: the bf16 agreement check placed before the cache lookup (as it was), which ran two
+    forward passes on every fully cached rerun that asked for bf16 or auto."""
+    first = invariance.run_probe([cat], [TEST_MODEL], ["scale", "noise"], precision=precision)
+    assert forward_calls
+    forward_calls.clear()
+    again = invariance.run_probe([cat], [TEST_MODEL], ["scale", "noise"], precision=precision)
+    assert forward_calls == []
+    assert again.models == first.models
+    pd.testing.assert_frame_equal(again.rows, first.rows)
 
 
 def test_bad_files_and_unavailable_models_never_stop_the_rest(tmp_path, cat):

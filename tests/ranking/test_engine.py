@@ -182,7 +182,7 @@ def test_sources_used_names_the_sources_behind_each_need(small):
 def test_measured_here_scores_join_the_invariance_need(small):
     import pandas as pd
 
-    from advisor.ranking.data import MEASURED_SOURCE
+    from advisor.store.measured import MEASURED_SOURCE
 
     extra = pd.DataFrame({"model_id": ["timm:a", "timm:b"], "property_id": "measured_invariance",
                           "item": "scale", "value": [0.2, 0.9], "source_id": MEASURED_SOURCE})

@@ -60,7 +60,7 @@ def _limit_data() -> None:  # 4 GB of data segment; an address-space limit would
 
 @pytest.mark.slow
 def test_probe_cli_on_a_30000x2_png_under_4gb_ends_cleanly(tmp_path):
-    from advisor.probes.backends import probe_readiness
+    from advisor.models.weights import probe_readiness
 
     ready, why = probe_readiness(LITE0)
     if not ready:

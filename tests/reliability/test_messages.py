@@ -8,7 +8,8 @@ import pytest
 
 from advisor.cli import main
 from advisor.errors import WeightsUnavailableError
-from advisor.probes.weights import find_weights, how_to_get, parse_model_id
+from advisor.models.registry import parse_model_id
+from advisor.models.weights import find_weights, how_to_get
 
 from .conftest import REPORT_OPTS
 
@@ -52,7 +53,7 @@ class _Evil:
 def test_malicious_pickle_is_refused_without_suggesting_weights_only_false(tmp_path):
     import torch
 
-    from advisor.probes.backends import clear_model_cache, load_model
+    from advisor.models.loaded import clear_model_cache, load_model
 
     evil = tmp_path / "evil.pth"
     torch.save({"state_dict": _Evil()}, evil)

