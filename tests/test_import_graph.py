@@ -23,7 +23,6 @@ KNOWN_CYCLES: dict[frozenset[str], str] = {
 KNOWN_LOADED_BY_NAME: dict[str, str] = {
     "report/formats.py": "issue 17 item 4, report formats (views)",
     "report/charts.py": "issue 17 item 4, charts home (views)",
-    "store/sources/__init__.py": "ingester table (store; not yet assigned)",
 }
 
 
