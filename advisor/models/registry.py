@@ -48,8 +48,11 @@ def parse_model_id(model_id: str) -> ModelSpec:
     return backend_named(ns).parse(name)
 
 
-def backend_line(model_id: str) -> str:
-    """Which backend builds the model and from what, or why none does: `advisor show`'s 'backend' line."""
+def backend_line(model_id: str, obtainable: bool = True, obtain_note: str = "") -> str:
+    """Which backend builds the model (and under which id), or why none does: `advisor show`'s 'backend' line.
+    A store model with no public weights says so (its obtain note) without asking any library."""
+    if not obtainable:
+        return f"none: no public weights ({obtain_note or 'none known'})"
     try:
         spec = parse_model_id(model_id)
     except AdvisorError as e:

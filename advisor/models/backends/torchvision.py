@@ -43,16 +43,19 @@ def builder_kwargs(builder: str, weights: Any) -> dict[str, Any]:
 
 
 def build_module(builder: str, weights: Any) -> Any:
-    """torchvision's network for `weights`, with no weights loaded (and no download)."""
+    """torchvision's network for `weights` as its file holds it (GoogLeNet / Inception with aux heads), with
+    no weights loaded (and no download)."""
     import torchvision.models as tvm
 
-    model = tvm.get_model(builder, weights=None, **builder_kwargs(builder, weights))
-    if builder in ("googlenet", "inception_v3"):  # the builder drops the aux heads after loading, too
-        model.aux_logits = False
-        if builder == "googlenet":
-            model.aux1 = model.aux2 = None
-        else:
-            model.AuxLogits = None
+    return tvm.get_model(builder, weights=None, **builder_kwargs(builder, weights))
+
+
+def drop_aux(builder: str, model: Any) -> Any:
+    """What the builder does after loading: GoogLeNet / Inception-v3 run without their auxiliary heads."""
+    if builder == "googlenet":
+        model.aux_logits, model.aux1, model.aux2 = False, None, None
+    elif builder == "inception_v3":
+        model.aux_logits, model.AuxLogits = False, None
     return model
 
 
@@ -110,6 +113,7 @@ class TorchvisionBackend:
             model = build_module(spec.arch, weights)
             if src.origin != "random":
                 load_file_into(model, src.path or "", "state_dict", "model")
+            drop_aux(spec.arch, model)
         except AdvisorError:
             raise
         except Exception as e:
