@@ -112,16 +112,16 @@ def plan_download(model_id: str) -> DownloadPlan:
     files at URLs); downloads nothing. Files already here are left out unless none is missing."""
     spec = parse_model_id(model_id)
     backend = backend_for(spec)
-    if hub_offline():
-        raise _offline_error(spec, "HF_HUB_OFFLINE is set")
     urls = backend.url_files(spec) if isinstance(backend, UrlFilesBackend) else ()
     plans: list[DownloadPlan] = []
     try:
-        hub = backend.hub_files(spec)
+        hub = backend.hub_files(spec)  # from the model's own pretrained config
     except WeightsUnavailableError:
         if not urls:
             raise
         hub = None
+    if hub_offline():
+        raise _offline_error(spec, "HF_HUB_OFFLINE is set")
     if hub is not None and not (urls and hf_cached(hub.repo, hub.filenames)):
         plans.append(_plan_hub(spec, hub))
     missing = [f for f in urls if cached_url_file(f) is None]

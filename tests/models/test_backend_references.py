@@ -40,7 +40,8 @@ def _normalised(x01: torch.Tensor, view) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("builder", ["squeezenet1_1", "googlenet", "mobilenet_v3_small"])
-def test_torchvision_backend_equals_torchvision_with_its_weights_enum(builder, tmp_path, monkeypatch, images01):
+def test_torchvision_backend_equals_torchvision_with_its_weights_enum(builder, tmp_path, monkeypatch,
+                                                                     images01):
     """squeezenet: a convolutional classifier; googlenet: the builder's own kwargs (input transform, no aux).
 
     Mutant caught: building with weights=None and no builder kwargs (googlenet then skips transform_input,
@@ -87,26 +88,29 @@ def test_every_stored_torchvision_weights_builds_the_enums_network(store, monkey
             net = build_module(spec.arch, weights)
             ours = net.state_dict()
             # `ours` keeps its metadata (MNASNet checks the version it was saved with), as torch.save keeps it
-            monkeypatch.setattr(api, "load_state_dict_from_url", lambda url, *a, **k: ours)
+            monkeypatch.setattr(api, "load_state_dict_from_url", lambda url, *a, ours=ours, **k: ours)
             ref = tvm.get_model(spec.arch, weights=weights).state_dict()  # loads `ours` strictly
             kept = drop_aux(spec.arch, net).state_dict()
         assert {k: v.shape for k, v in kept.items()} == {k: v.shape for k, v in ref.items()}, mid
 
 
 @pytest.mark.parametrize("arch, n", [("resnet18", 2), ("densenet121", 4)])
-def test_antialiased_backend_equals_the_packages_pretrained_constructor(arch, n, tmp_path, monkeypatch, images01):
+def test_antialiased_backend_equals_the_packages_pretrained_constructor(arch, n, tmp_path, monkeypatch,
+                                                                       images01):
     """DenseNet: the file has torchvision's old 'norm.1' keys, which the package renames before loading."""
     import antialiased_cnns
     from antialiased_cnns import densenet, resnet
 
     state = _seeded_state(getattr(antialiased_cnns, arch)(pretrained=False, filter_size=n))
     if arch.startswith("densenet"):
-        state = {(k if k.endswith("num_batches_tracked") else k.replace("norm1.", "norm.1.").replace("conv2.", "conv.2.")): v
-                 for k, v in state.items()}  # the names the package's regular expression renames
+        old = {k: k.replace("norm1.", "norm.1.").replace("conv2.", "conv.2.") for k in state
+               if not k.endswith("num_batches_tracked")}  # the names the package's regular expression renames
+        state = {old.get(k, k): v for k, v in state.items()}
     path = _save(tmp_path, {"state_dict." + k: v for k, v in state.items()})  # nested as the package saves
     files = {"state_dict": state}
     for mod in (resnet, densenet):
-        monkeypatch.setattr(mod.model_zoo, "load_url", lambda url, *a, **k: {"state_dict": dict(files["state_dict"])})
+        monkeypatch.setattr(mod.model_zoo, "load_url", lambda url, *a, **k: {"state_dict": dict(files["state_dict"])},
+                            raising=True)
     ref = getattr(antialiased_cnns, arch)(pretrained=True, filter_size=n).eval()
     model = load_model(f"antialiased:{arch}_lpf{n}", _save(tmp_path, dict(state), "flat.safetensors"))
     x = images01()

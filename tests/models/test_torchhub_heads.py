@@ -34,10 +34,8 @@ def meta_linear4(model, head: torch.nn.Linear, x: torch.Tensor, registers: bool)
     pos = meta_pos_embed(model, x.shape[-1], x.shape[-2], 0.0 if registers else 0.1, registers)
     t = model.patch_embed.norm(model.patch_embed.proj(x).flatten(2).transpose(1, 2))  # Meta's PatchEmbed
     cls = model.cls_token.expand(t.shape[0], -1, -1)
-    if model.no_embed_class:  # timm's register models: position added to patches, class token already has it
-        t = torch.cat((cls, t + pos), dim=1)
-    else:
-        t = torch.cat((cls, t), dim=1) + pos
+    # timm's register models: position added to the patches, the class token already holds its own
+    t = torch.cat((cls, t + pos), dim=1) if model.no_embed_class else torch.cat((cls, t), dim=1) + pos
     if registers:
         t = torch.cat((t[:, :1], model.reg_token.expand(t.shape[0], -1, -1), t[:, 1:]), dim=1)
     outs = []

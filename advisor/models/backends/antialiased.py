@@ -94,6 +94,7 @@ class AntialiasedBackend:
         return ModelSpec(f"antialiased:{name}", self.name, m.group(1), f"lpf{m.group(2)}", False)
 
     def url_files(self, spec: ModelSpec) -> tuple[UrlFile, ...]:
+        """The weights files at URLs, with their published checksum and licence."""
         return (_url_file(spec),)
 
     def find(self, spec: ModelSpec) -> WeightsSource | None:
@@ -104,6 +105,7 @@ class AntialiasedBackend:
 
     def build(self, spec: ModelSpec, src: WeightsSource, templates: str = "",
               progress: Progress | None = None) -> Built:
+        """The network with the weights from `src` (tensors only, strict), its eval view and class names."""
         from advisor.models.checkpoints import read_state
 
         try:
@@ -122,11 +124,13 @@ class AntialiasedBackend:
         return built.head.run(built.module, x)
 
     def how_to_get(self, spec: ModelSpec) -> str:
+        """Where the weights come from and how to fetch them (with consent, or by hand)."""
         fetch = (f"python -c \"import antialiased_cnns; antialiased_cnns.{spec.arch}(pretrained=True, "
                  f"filter_size={_filter_size(spec)})\"")
         return file_cache_hint(spec, fetch, torch_hub_dir())
 
     def hub_files(self, spec: ModelSpec) -> HubFiles:
+        """Not on the Hugging Face hub: WeightsUnavailableError (the files are at URLs)."""
         raise WeightsUnavailableError(f"{spec.model_id}: antialiased-cnns publishes its weights at a URL, "
                                       "not on the Hugging Face hub.")
 

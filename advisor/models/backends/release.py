@@ -57,6 +57,7 @@ class ReleaseBackend:
         return ModelSpec(f"release:{stem}", self.name, arch, stem, False)
 
     def url_files(self, spec: ModelSpec) -> tuple[UrlFile, ...]:
+        """The weights files at URLs, with their published checksum and licence."""
         return (url_file(spec.tag),)
 
     def find(self, spec: ModelSpec) -> WeightsSource | None:
@@ -67,6 +68,7 @@ class ReleaseBackend:
 
     def build(self, spec: ModelSpec, src: WeightsSource, templates: str = "",
               progress: Progress | None = None) -> Built:
+        """The network with the weights from `src` (tensors only, strict), its eval view and class names."""
         import timm
         from timm.data import resolve_model_data_config
 
@@ -92,12 +94,14 @@ class ReleaseBackend:
         return built.module.forward_head(feats), built.module.forward_head(feats, pre_logits=True)
 
     def how_to_get(self, spec: ModelSpec) -> str:
+        """Where the weights come from and how to fetch them (with consent, or by hand)."""
         f = url_file(spec.tag)
         fetch = (f"python -c \"import timm; timm.create_model('{spec.arch}', pretrained=True, "
                  f"pretrained_cfg_overlay=dict(url='{f.url}', hf_hub_id=None))\"")
         return file_cache_hint(spec, fetch, torch_hub_dir())
 
     def hub_files(self, spec: ModelSpec) -> HubFiles:
+        """Not on the Hugging Face hub: WeightsUnavailableError (the files are at URLs)."""
         raise WeightsUnavailableError(f"{spec.model_id}: a release file ({url_file(spec.tag).url}), not on the "
                                       "Hugging Face hub.")
 

@@ -178,6 +178,7 @@ class RobustBenchBackend:
     name = "robustbench"
 
     def parse(self, name: str) -> ModelSpec:
+        """Validate the name against the library's own list and make it canonical."""
         if name in NEEDS_CODE:
             raise WeightsUnavailableError(f"robustbench:{name} cannot be built here: {NEEDS_CODE[name]}; use "
                                           "RobustBench itself (robustbench.utils.load_model).")
@@ -187,6 +188,7 @@ class RobustBenchBackend:
         return ModelSpec(f"robustbench:{name}", self.name, name, "", False)
 
     def url_files(self, spec: ModelSpec) -> tuple[UrlFile, ...]:
+        """The weights files at URLs, with their published checksum and licence."""
         return (_entry(spec).url_file(spec.arch),)
 
     def find(self, spec: ModelSpec) -> WeightsSource | None:
@@ -204,6 +206,7 @@ class RobustBenchBackend:
 
     def build(self, spec: ModelSpec, src: WeightsSource, templates: str = "",
               progress: Progress | None = None) -> Built:
+        """The network with the weights from `src` (tensors only, strict), its eval view and class names."""
         e = _entry(spec)
         try:
             model = build_network(e)
@@ -223,6 +226,7 @@ class RobustBenchBackend:
         return built.head.run(built.module, x)
 
     def how_to_get(self, spec: ModelSpec) -> str:
+        """Where the weights come from and how to fetch them (with consent, or by hand)."""
         e = _entry(spec)
         fetch = (f"python -c \"from robustbench.utils import load_model; load_model('{spec.arch}', "
                  f"dataset='imagenet', threat_model='{e.threat}')\" (RobustBench keeps the file in "
@@ -230,6 +234,7 @@ class RobustBenchBackend:
         return file_cache_hint(spec, fetch, torch_hub_dir())
 
     def hub_files(self, spec: ModelSpec) -> HubFiles:
+        """Not on the Hugging Face hub: WeightsUnavailableError (the files are at URLs)."""
         raise WeightsUnavailableError(f"{spec.model_id}: RobustBench publishes this file on Google Drive or "
                                       "GitHub, not on the Hugging Face hub.")
 

@@ -167,10 +167,12 @@ class TorchHubBackend:
     name = "torchhub"
 
     def parse(self, name: str) -> ModelSpec:
+        """Validate the name against the library's own list and make it canonical."""
         e = entry(name)
         return ModelSpec(f"torchhub:{e.name}", self.name, e.name, "", False)
 
     def url_files(self, spec: ModelSpec) -> tuple[UrlFile, ...]:
+        """The weights files at URLs, with their published checksum and licence."""
         return entry(spec.arch).files
 
     def _backbone_file(self, e: Entry) -> str | None:
@@ -203,6 +205,7 @@ class TorchHubBackend:
 
     def build(self, spec: ModelSpec, src: WeightsSource, templates: str = "",
               progress: Progress | None = None) -> Built:
+        """The network with the weights from `src` (tensors only, strict), its eval view and class names."""
         e = entry(spec.arch)
         try:
             body, head = self._states(e, src)
@@ -221,6 +224,7 @@ class TorchHubBackend:
         return built.module["linear_head"](feats), feats
 
     def how_to_get(self, spec: ModelSpec) -> str:
+        """Where the weights come from and how to fetch them (with consent, or by hand)."""
         e = entry(spec.arch)
         fetch = "python -c \"import torch; " + "; ".join(
             f"torch.hub.load_state_dict_from_url('{f.url}')" for f in e.files) + "\""

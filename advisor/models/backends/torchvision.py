@@ -98,6 +98,7 @@ class TorchvisionBackend:
         return ModelSpec(spec_id(self.name, builder, member), self.name, builder, member, False)
 
     def url_files(self, spec: ModelSpec) -> tuple[UrlFile, ...]:
+        """The weights files at URLs, with their published checksum and licence."""
         return (url_file(_weights(spec)),)
 
     def find(self, spec: ModelSpec) -> WeightsSource | None:
@@ -108,6 +109,7 @@ class TorchvisionBackend:
 
     def build(self, spec: ModelSpec, src: WeightsSource, templates: str = "",
               progress: Progress | None = None) -> Built:
+        """The network with the weights from `src` (tensors only, strict), its eval view and class names."""
         weights = _weights(spec)
         try:
             model = build_module(spec.arch, weights)
@@ -126,11 +128,13 @@ class TorchvisionBackend:
         return _tap_forward(built, x)
 
     def how_to_get(self, spec: ModelSpec) -> str:
+        """Where the weights come from and how to fetch them (with consent, or by hand)."""
         fetch = (f"python -c \"import torchvision; torchvision.models.get_model('{spec.arch}', "
                  f"weights='{spec.tag}')\"")
         return file_cache_hint(spec, fetch, torch_hub_dir())
 
     def hub_files(self, spec: ModelSpec) -> HubFiles:
+        """Not on the Hugging Face hub: WeightsUnavailableError (the files are at URLs)."""
         raise WeightsUnavailableError(f"{spec.model_id}: torchvision publishes these weights at a URL "
                                       f"({_weights(spec).url}), not on the Hugging Face hub.")
 
