@@ -68,8 +68,8 @@ def test_torchvision_backend_equals_torchvision_with_its_weights_enum(builder, t
 
 
 def test_every_stored_torchvision_weights_builds_the_enums_network(store, monkeypatch):
-    """On the meta device (RegNets on the CPU): the network built without weights takes the enum's file strictly, as torchvision's
-    builder (given the enum) does; ViT SWAG at 384-518 px and MaxViT included."""
+    """On the meta device (RegNets on the CPU): the network built without weights takes the enum's file
+    strictly, as torchvision's builder (given the enum) does; ViT SWAG at 384-518 px and MaxViT included."""
     import torchvision.models as tvm
     import torchvision.models._api as api
 
