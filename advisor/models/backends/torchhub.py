@@ -182,12 +182,13 @@ class TorchHubBackend:
         """Every part present: the HF cache (DINOv2 backbone) and the torch-hub cache (Meta's files)."""
         e = entry(spec.arch)
         paths = [cached_url_file(f) for f in e.files]
+        labels = [f"torch-hub-cache:{f.filename}" for f in e.files]
         if e.timm_name:
             paths.insert(0, self._backbone_file(e))
+            labels.insert(0, f"hf-cache:timm/{e.timm_name}")
         if not all(paths):
             return None
-        label = " + ".join(("hf-cache:timm/" + e.timm_name) if p and "huggingface" in p and e.timm_name
-                           else f"torch-hub-cache:{p.rsplit('/', 1)[-1]}" for p in paths if p)
+        label = " + ".join(labels)
         return WeightsSource("url-cache", label, paths[-1])
 
     def _states(self, e: Entry, src: WeightsSource) -> tuple[dict | None, dict | None]:
