@@ -25,6 +25,8 @@ NAMESPACES = (
     "study",  # the Beyond-INet study's own label
     "imagenetx",  # ImageNet-X base model with no loader we map to
     "antialiased",  # anti-aliased (BlurPool) CNN from the antialiased-cnns package
+    "release",  # a timm architecture with a GitHub release file: `release:<file stem with its sha256 prefix>`
+    "torchhub",  # a torch.hub linear classifier rebuilt from timm / torchvision: `torchhub:<hub entry>`
 )
 
 

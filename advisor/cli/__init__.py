@@ -55,8 +55,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     model = store.model(mid)
     scores = store.scores([mid])
+    from advisor.models.registry import backend_line
+
+    backend = backend_line(mid, bool(model.get("obtainable")), str(model.get("obtain_note") or ""))
     if args.json:
-        out = {"model": {k: (None if pd.isna(v) else v) for k, v in model.items()},
+        out = {"model": {k: (None if pd.isna(v) else v) for k, v in model.items()}, "backend": backend,
                "scores": json.loads(scores.to_json(orient="records")),
                "aliases": json.loads(store.aliases(mid).to_json(orient="records")),
                "conflicts": json.loads(store.conflicts(mid).to_json(orient="records"))}
@@ -69,6 +72,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         if not pd.isna(model.get(k)):
             src = model.get(f"{k}_source")  # where the value comes from (published source or computed here)
             print(f"  {k}: {model[k]}" + ("" if src is None or pd.isna(src) else f"  [{src}]"))
+        if k == "weights_sha256":  # which of this tool's model backends builds it (probe / evaluate)
+            print(f"  backend: {backend}")
     cols = ["property_id", "item", "value", "unit", "source_id", "licence", "precision"]
     _print_table(scores[cols])
     conf = store.conflicts(mid)

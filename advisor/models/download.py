@@ -23,14 +23,15 @@ import shutil
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from advisor.errors import AdvisorError, WeightsUnavailableError
-from advisor.models import transfer
+from advisor.models import transfer, urlfetch
 from advisor.models.checkpoints import SAFE_FORMATS, check_tensors_only, is_refused_pickle
-from advisor.models.interface import ModelSpec, Progress
-from advisor.models.locations import hf_cache_dir, hub_offline
+from advisor.models.interface import HubFiles, ModelSpec, Progress, UrlFile, UrlFilesBackend
+from advisor.models.locations import hf_cache_dir, hf_cached, hub_offline
+from advisor.models.nets import cached_url_file
 from advisor.models.registry import backend_for, parse_model_id
 from advisor.models.weights import find_weights
 
@@ -52,10 +53,23 @@ class DownloadPlan:
     url: str
     etag: str = ""  # the content hash the hub announced: the blob's name and the check of what arrives
     commit: str = ""
+    kind: str = "hub"  # "hub" (Hugging Face) or "url" (a file at `url`, its published sha256 prefix in `etag`)
+    also: tuple[DownloadPlan, ...] = ()  # the model's other files (a backbone and its head), fetched too
+
+    def parts(self) -> tuple[DownloadPlan, ...]:
+        return (self, *self.also)
 
     def describe(self) -> str:
-        size = f"{self.size_bytes / 2**20:.1f} MiB" if self.size_bytes else "size unknown"
-        return f"{self.model_id}: {self.filename} from {self.url} ({size}, licence: {self.licence})"
+        def one(p: DownloadPlan) -> str:
+            size = f"{p.size_bytes / 2**20:.1f} MiB" if p.size_bytes else "size unknown"
+            check = "" if p.kind == "hub" else (f", sha256 {p.etag}…" if p.etag else ", no checksum published")
+            return f"{p.filename} from {p.url} ({size}, licence: {p.licence}{check})"
+
+        return f"{self.model_id}: " + " + ".join(one(p) for p in self.parts())
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(int(p.size_bytes or 0) for p in self.parts())
 
 
 def hub_endpoint() -> str:
@@ -94,12 +108,35 @@ def _check_plan(spec: ModelSpec, plan: DownloadPlan) -> DownloadPlan:
 
 
 def plan_download(model_id: str) -> DownloadPlan:
-    """Ask the hub which file would be fetched, its size, hash and commit; downloads nothing."""
+    """Every file the model needs, with size, checksum and licence (the hub's metadata, a HEAD request for
+    files at URLs); downloads nothing. Files already here are left out unless none is missing."""
+    spec = parse_model_id(model_id)
+    backend = backend_for(spec)
+    urls = backend.url_files(spec) if isinstance(backend, UrlFilesBackend) else ()
+    plans: list[DownloadPlan] = []
+    try:
+        hub = backend.hub_files(spec)  # from the model's own pretrained config
+    except WeightsUnavailableError:
+        if not urls:
+            raise
+        hub = None
+    if hub_offline():
+        raise _offline_error(spec, "HF_HUB_OFFLINE is set")
+    if hub is not None and not (urls and hf_cached(hub.repo, hub.filenames)):
+        plans.append(_plan_hub(spec, hub))
+    missing = [f for f in urls if cached_url_file(f) is None]
+    for f in missing if (missing or plans) else urls:  # all present: the plan still says what they are
+        size = urlfetch.url_size(spec, f)
+        urlfetch.check_url_plan(spec.model_id, f.filename, f.sha256, size)
+        plans.append(DownloadPlan(spec.model_id, "", f.filename, size, f.licence, f.url, f.sha256, kind="url"))
+    return replace(plans[0], also=tuple(plans[1:]))
+
+
+def _plan_hub(spec: ModelSpec, files: HubFiles) -> DownloadPlan:
+    """Ask the hub which file would be fetched, its size, hash and commit."""
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
     from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 
-    spec = parse_model_id(model_id)
-    files = backend_for(spec).hub_files(spec)  # from the model's own pretrained config
     repo, names = files.repo, files.filenames
     if hub_offline():
         raise _offline_error(spec, "HF_HUB_OFFLINE is set")
@@ -179,19 +216,33 @@ def _install(storage: Path, plan: DownloadPlan, tmp: Path) -> Path:
 
 def download_weights(model_id: str, progress: Progress | None = None, *,
                      plan: DownloadPlan | None = None) -> str:
-    """Fetch the planned file into the Hugging Face cache and return the local path (the caller asked).
+    """Fetch every planned file (the hub's into its cache, URL files into torch's hub cache) and return the
+    last local path (the caller asked).
 
     Raises WeightsUnavailableError with a clear message when offline, unreachable, refused or not found.
     """
-    from huggingface_hub import hf_hub_url
-    from huggingface_hub.file_download import repo_folder_name
-
     spec = parse_model_id(model_id)
     if hub_offline():
         raise _offline_error(spec, "HF_HUB_OFFLINE is set")
-    plan = _check_plan(spec, plan or plan_download(model_id))
+    plan = plan or plan_download(model_id)
     if plan.model_id != spec.model_id:
         raise _refused(spec, f"the plan given is for {plan.model_id}")
+    path = ""
+    for part in plan.parts():
+        if part.kind == "url":
+            f = UrlFile(part.url, part.filename, part.etag, part.licence)
+            path = urlfetch.fetch_url_file(spec, f, int(part.size_bytes or 0), progress)
+        else:
+            path = _download_hub(spec, part, progress)
+    return path
+
+
+def _download_hub(spec: ModelSpec, plan: DownloadPlan, progress: Progress | None) -> str:
+    """One planned hub file into the Hugging Face cache."""
+    from huggingface_hub import hf_hub_url
+    from huggingface_hub.file_download import repo_folder_name
+
+    plan = _check_plan(spec, plan)
     url = hf_hub_url(plan.repo_id, plan.filename, endpoint=hub_endpoint())
     transfer.check_url(spec.model_id, url, "the hub")
     root = hf_cache_dir()

@@ -45,6 +45,16 @@ class HubFiles:
 
 
 @dataclass(frozen=True)
+class UrlFile:
+    """A weights file published at a URL (not on the hub): where it goes in torch's hub cache, how to check it."""
+
+    url: str
+    filename: str  # its name in the torch-hub cache ($TORCH_HOME/hub/checkpoints)
+    sha256: str = ""  # the published sha256 or its first hex digits (torch.hub's `name-<sha>.pth`); "" if none
+    licence: str = "see the publisher's page"
+
+
+@dataclass(frozen=True)
 class ViewConfig:
     """How a model wants its input: timm's data config / open_clip's preprocess config."""
 
@@ -119,6 +129,15 @@ class ZeroShotBackend(Protocol):
     def zero_shot_head(self, spec: ModelSpec, built: Built, src: WeightsSource, classnames: Sequence[str],
                        templates: str | Sequence[str] = "", progress: Progress | None = None) -> ZeroShotHead:
         """A head over `classnames` from prompt `templates` (a named set, or the templates themselves)."""
+        ...
+
+
+@runtime_checkable
+class UrlFilesBackend(Protocol):
+    """Capability: (some of) the model's weights are files at URLs; `download.py` fetches them with consent."""
+
+    def url_files(self, spec: ModelSpec) -> tuple[UrlFile, ...]:
+        """Every URL file the model needs, in order."""
         ...
 
 

@@ -56,3 +56,11 @@ def hub_cache_hint(spec: ModelSpec, fetch: str) -> str:
     return (f"on a machine with network access run {fetch} (it fills the Hugging Face cache, "
             f"{hf_cache_dir()}; copy that folder here if this machine is offline), or pass a local "
             f"weights file (--weights {spec.model_id}=PATH on the command line, weights_path=... in Python).")
+
+
+def file_cache_hint(spec: ModelSpec, fetch: str, folder: Path) -> str:
+    """The how-to-get tail for weights published as files at a URL (kept in `folder`, torch's hub cache)."""
+    return (f"run `advisor probe --download -m {spec.model_id} ...` (size, source and licence are shown first), "
+            f"or on a machine with network access run {fetch} and copy the file it saves in {folder} to the "
+            f"same folder here, or pass a local weights file (--weights {spec.model_id}=PATH on the command line, "
+            "weights_path=... in Python).")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from typing import Any, BinaryIO
 from urllib.parse import urljoin, urlsplit
@@ -47,13 +48,25 @@ def check_url(who: str, url: str, what: str) -> None:
     raise refused(who, why)
 
 
+_NAME_SHA = re.compile(r"-([0-9a-f]{8,64})\.[A-Za-z.]+$")
+
+
+def sha256_in_name(filename: str) -> str:
+    """The sha256 prefix a torch.hub-style file name carries (`resnet50-0676ba61.pth` -> '0676ba61'), or ''."""
+    m = _NAME_SHA.search(filename)
+    return m.group(1) if m else ""
+
+
 class Transfer:
-    """`size` bytes of `filename` into `fh`, hashed like `content_hash` (sha256, or a git blob id for 40 hex)."""
+    """`size` bytes of `filename` into `fh`, hashed like `content_hash`: a git blob id (40 hex, the hub's
+    ETag of small files), else sha256 (64 hex, or the first hex digits a torch.hub file name carries; ''
+    where the publisher gives none, and then only the size is checked)."""
 
     def __init__(self, who: str, filename: str, size: int, content_hash: str, fh: BinaryIO,
-                 progress: Progress | None) -> None:
+                 progress: Progress | None, *, hub_auth: bool = True) -> None:
         from tqdm.auto import tqdm
 
+        self.hub_auth = hub_auth  # the hub's headers (its token) go to the hub only, never to a file host
         self.who, self.filename, self.size, self.content_hash = who, filename, size, content_hash
         self.fh, self.progress = fh, progress
         self.done = 0
@@ -64,7 +77,7 @@ class Transfer:
                         disable=progress is not None, leave=False)
 
     def _new_hasher(self) -> Any:
-        if len(self.content_hash) == 64:
+        if len(self.content_hash) != 40:
             return hashlib.sha256()
         h = hashlib.sha1()  # a git blob id: sha1 of "blob <size>\0" + content
         h.update(f"blob {self.size}\0".encode())
@@ -72,7 +85,10 @@ class Transfer:
 
     def matches(self) -> bool:
         """The bytes received are the announced file."""
-        return self.done == self.size and self.hasher.hexdigest() == self.content_hash
+        digest = self.hasher.hexdigest()
+        same = digest == self.content_hash if len(self.content_hash) in (40, 64) else \
+            digest.startswith(self.content_hash)
+        return self.done == self.size and same
 
     def _restart(self) -> None:
         """The server ignored a Range request and sends the whole file again."""
@@ -114,7 +130,7 @@ class Transfer:
         try:
             while self.done < self.size:
                 before = self.done
-                headers = {**build_hf_headers(), "Accept-Encoding": "identity"}
+                headers = {**(build_hf_headers() if self.hub_auth else {}), "Accept-Encoding": "identity"}
                 if self.done:
                     headers["Range"] = f"bytes={self.done}-"
                 try:
@@ -150,17 +166,35 @@ class Transfer:
             response.close()
 
     def _open(self, session: Any, url: str, headers: dict[str, str]) -> Any:
-        """Follow redirects by hand so that every hop is checked (https only; no credentials to another host)."""
-        for _ in range(MAX_REDIRECTS + 1):
-            check_url(self.who, url, "the download address")
-            request = session.build_request("GET", url, headers=headers, timeout=READ_TIMEOUT_S)
-            response = session.send(request, stream=True, follow_redirects=False)
-            location = response.headers.get("Location")
-            if response.status_code not in (301, 302, 303, 307, 308) or not location:
-                return response
-            response.close()
-            nxt = urljoin(url, location)
-            if urlsplit(nxt).netloc != urlsplit(url).netloc:
-                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
-            url = nxt
-        raise ConnectionError(f"more than {MAX_REDIRECTS} redirects")
+        return follow(session, self.who, url, headers)
+
+
+def follow(session: Any, who: str, url: str, headers: dict[str, str], method: str = "GET") -> Any:
+    """Follow redirects by hand so that every hop is checked (https only; no credentials to another host)."""
+    for _ in range(MAX_REDIRECTS + 1):
+        check_url(who, url, "the download address")
+        request = session.build_request(method, url, headers=headers, timeout=READ_TIMEOUT_S)
+        response = session.send(request, stream=True, follow_redirects=False)
+        location = response.headers.get("Location")
+        if response.status_code not in (301, 302, 303, 307, 308) or not location:
+            return response
+        response.close()
+        nxt = urljoin(url, location)
+        if urlsplit(nxt).netloc != urlsplit(url).netloc:
+            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        url = nxt
+    raise ConnectionError(f"more than {MAX_REDIRECTS} redirects")
+
+
+def head_size(who: str, url: str) -> int | None:
+    """The file's size from a HEAD request (redirects checked hop by hop); None if the server does not say."""
+    from huggingface_hub.utils import get_session
+
+    response = follow(get_session(), who, url, {"Accept-Encoding": "identity"}, method="HEAD")
+    try:
+        if response.status_code != 200:
+            raise ConnectionError(f"{url} answered HTTP {response.status_code}")
+        length = response.headers.get("Content-Length", "")
+        return int(length) if length.isdigit() and int(length) > 0 else None
+    finally:
+        response.close()

@@ -185,15 +185,15 @@ def test_loadable_model_ids_are_the_registry_keys(monkeypatch):
     from advisor.models.registry import loadable_model_ids
 
     models = pd.DataFrame({
-        "model_id": ["timm:a.x", "open_clip:B.y", "torchvision:c.W", "quba:d", "timm:e"],
-        "loader": ["timm", "open_clip", "torchvision", None, "timm"],
-        "load_name": ["a.x", "B.y", "c.W", None, None],
+        "model_id": ["timm:a.x", "open_clip:B.y", "torchvision:c.W", "quba:d", "timm:e", "quba:ViT-s-14-dinoV2-LP"],
+        "obtainable": [True, True, True, True, False, True],
     })
-    assert loadable_model_ids(models) == ["open_clip:B.y", "timm:a.x"]
-    monkeypatch.setitem(BACKENDS, "torchvision", FakeBackend())
-    assert loadable_model_ids(models) == ["open_clip:B.y", "timm:a.x", "torchvision:c.W"]
+    # obtainable, in a backend's namespace or routed to one (quba:d has neither; timm:e has no public weights)
+    assert loadable_model_ids(models) == ["open_clip:B.y", "quba:ViT-s-14-dinoV2-LP", "timm:a.x", "torchvision:c.W"]
+    monkeypatch.delitem(BACKENDS, "torchvision")
+    assert loadable_model_ids(models) == ["open_clip:B.y", "quba:ViT-s-14-dinoV2-LP", "timm:a.x"]
     monkeypatch.delitem(BACKENDS, "open_clip")
-    assert loadable_model_ids(models) == ["timm:a.x", "torchvision:c.W"]
+    assert loadable_model_ids(models) == ["quba:ViT-s-14-dinoV2-LP", "timm:a.x"]
 
 
 SWITCH = re.compile(r"""(==|!=|\bin\s*[(\[{]|isin\(\s*\[)\s*["'](timm|open_clip)["']"""
