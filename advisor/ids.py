@@ -28,6 +28,8 @@ NAMESPACES = (
     "release",  # a timm architecture with a GitHub release file: `release:<file stem with its sha256 prefix>`
     "torchhub",  # a torch.hub linear classifier rebuilt from timm / torchvision: `torchhub:<hub entry>`
 )
+# Namespaces of weights routes only: a store model's load call may name them, no source names a model in them.
+ROUTE_ONLY_NAMESPACES = ("release", "torchhub")
 
 
 def make_id(namespace: str, name: str) -> str:
