@@ -22,7 +22,9 @@ DEFAULT_TOP_K = 10
 DEFAULT_DRAWS = 1000
 DEFAULT_SEED = 0
 NORMALIZATIONS = ("percentile", "zscore")
+# Ranking modes (their rank functions: engine.MODES) and whether each ranks by the user's weights.
 MODES = ("advisor", "quba")
+MODE_USES_WEIGHTS = {"advisor": True, "quba": False}
 # Caps so no request can ask for unbounded work.
 MAX_TOP_K = 1000
 MAX_DRAWS = 100_000
@@ -150,6 +152,11 @@ class RankRequest:
     mode: str = "advisor"  # or "quba": reproduce the QUBA score
 
 
+def mode_uses_weights(mode: str) -> bool:
+    """Whether a ranking mode ranks by the user's need weights (QUBA mode uses its own fixed weights)."""
+    return MODE_USES_WEIGHTS.get(mode, True)
+
+
 # --- validation ---------------------------------------------------------------------------------------------
 def _finite(name: str, v: Any, lo: float, hi: float, *, lo_open: bool = False, integer: bool = False) -> None:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
@@ -211,7 +218,7 @@ def validate_request(request: RankRequest) -> RankRequest:
         raise InvalidRequestError(f"mode must be one of {', '.join(MODES)}")
     if request.normalization not in NORMALIZATIONS:
         raise InvalidRequestError(f"normalization must be one of {', '.join(NORMALIZATIONS)}")
-    if request.mode == "advisor":
+    if mode_uses_weights(request.mode):
         validate_weights(request.weights)
     elif not isinstance(request.weights, Mapping):
         raise InvalidRequestError("weights must map need names to numbers")
