@@ -25,7 +25,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,7 @@ from advisor.evaluate.bench_result import BenchResult, ModelBench, Spread
 from advisor.models.download import ensure_weights
 from advisor.models.loaded import LoadedModel, load_model
 from advisor.models.precision import resolve_precision
-from advisor.models.registry import backend_for
+from advisor.models.registry import backend_for, parse_model_id
 
 Progress = Callable[[float, str], None]
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -176,10 +176,11 @@ def _maxrss_kb() -> int:
     return r // 1024 if sys.platform == "darwin" else r  # bytes on macOS, KiB on Linux
 
 
-def memory_child(model_id: str, batch_size: int, precision: str, allow_random: bool) -> dict:
+def memory_child(model_id: str, batch_size: int, precision: str, allow_random: bool,
+                 weights_path: str | None = None) -> dict:
     """Run in a fresh process (see the module docstring): the model's peak resident memory in MB."""
     base = _status_kb("VmRSS")
-    model = load_model(model_id, allow_random=allow_random)
+    model = load_model(model_id, weights_path, allow_random=allow_random)
     h, w = model.view.input_size
     x = torch.randn(batch_size, 3, h, w).contiguous(memory_format=torch.channels_last)
     reset = False
@@ -207,12 +208,13 @@ MEMORY_METHODS = {
 
 
 def cpu_peak_memory(model_id: str, batch_size: int, precision: str, allow_random: bool = False,
-                    timeout: float = MEMORY_TIMEOUT_S) -> tuple[float, str]:
+                    weights_path: str | Path | None = None, timeout: float = MEMORY_TIMEOUT_S) -> tuple[float, str]:
     """(MB, method key) from a fresh process; AdvisorError when it fails."""
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p),
            "OMP_NUM_THREADS": str(torch.get_num_threads())}
-    args = json.dumps([model_id, batch_size, precision, allow_random])
+    file = None if weights_path is None else str(weights_path)
+    args = json.dumps([model_id, batch_size, precision, allow_random, file])
     code = ("import json, sys; from advisor.evaluate.latency import memory_child; "
             "print(json.dumps(memory_child(*json.loads(sys.argv[1]))))")
     try:
@@ -233,12 +235,14 @@ def cpu_peak_memory(model_id: str, batch_size: int, precision: str, allow_random
 def bench(model_ids: Sequence[str], *, batch_size: int = DEFAULT_BATCH, repeats: int = DEFAULT_REPEATS,
           warmup: int = WARMUP, precision: str = "fp32", device: str = "auto", threads: int | None = None,
           channels_last: bool = True, memory: bool = True, allow_random: bool = False, download: bool = False,
-          progress: Progress | None = None) -> BenchResult:
+          weights: Mapping[str, str | Path] | None = None, progress: Progress | None = None) -> BenchResult:
     """Measure each model on this machine; a model that cannot be loaded becomes an error line, not a crash.
 
+    `weights` maps a model id (as given) to a local weights file.
     Raises InvalidRequestError for impossible settings (before any model is loaded)."""
     if not model_ids:
         raise InvalidRequestError("name at least one model to benchmark")
+    files = {parse_model_id(k).model_id: v for k, v in (weights or {}).items()}
     for name, v, low in (("batch size", batch_size, 1), ("repeats", repeats, 3), ("warm-up", warmup, 0)):
         if not isinstance(v, int) or v < low:
             raise InvalidRequestError(f"{name} must be a whole number of at least {low}, got {v!r}")
@@ -259,16 +263,17 @@ def bench(model_ids: Sequence[str], *, batch_size: int = DEFAULT_BATCH, repeats:
             if progress:
                 progress(i / len(model_ids), f"measuring {mid}")
             try:
-                if download:
+                path = files.get(parse_model_id(mid).model_id)
+                if download and path is None:
                     ensure_weights(mid, progress, download=True)
-                loaded = load_model(mid, allow_random=allow_random)
+                loaded = load_model(mid, path, allow_random=allow_random)
                 mb = bench_loaded(loaded, batch_size=batch_size, repeats=repeats, warmup=warmup, precision=prec,
                                   device=dev, channels_last=channels_last)
                 if dev == "cuda":
                     methods.add("cuda")
                 elif dev == "cpu" and memory:
                     try:
-                        peak, method = cpu_peak_memory(loaded.model_id, batch_size, prec, allow_random)
+                        peak, method = cpu_peak_memory(loaded.model_id, batch_size, prec, allow_random, path)
                         mb = dataclasses.replace(mb, peak_memory_mb=round(peak, 1))
                         methods.add(method)
                     except AdvisorError as e:
