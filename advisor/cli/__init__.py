@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from advisor.cli import bench as bench_cli
 from advisor.cli import evaluate as evaluate_cli
 from advisor.cli import probe as probe_cli
 from advisor.cli import rank as rank_cli
@@ -112,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Feature commands: each module's `register(subparsers)` adds its options only; heavy imports happen when it runs.
-FEATURE_CLIS = (rank_cli, report_cli, probe_cli, evaluate_cli)
+FEATURE_CLIS = (rank_cli, report_cli, probe_cli, evaluate_cli, bench_cli)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
