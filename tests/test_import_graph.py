@@ -19,10 +19,7 @@ ADVISOR = Path(__file__).resolve().parents[1] / "advisor"
 
 KNOWN_CYCLES: dict[frozenset[str], str] = {
 }
-KNOWN_LOADED_BY_NAME: dict[str, str] = {
-    "report/formats.py": "issue 17 item 4, report formats (views)",
-    "report/charts.py": "issue 17 item 4, charts home (views)",
-}
+KNOWN_LOADED_BY_NAME: dict[str, str] = {}
 
 
 def cycles(graph: grimp.ImportGraph) -> list[list[str]]:

@@ -46,15 +46,6 @@ def mean_figure(values: np.ndarray, b: int = BOOTSTRAP) -> Figure:
     return Figure(float(v.mean()), float(lo), float(hi), len(v))
 
 
-def stat_figure(stat: Callable[[np.ndarray], float], n: int, b: int = BOOTSTRAP) -> Figure:
-    """Any statistic of the images (given their indices) with a percentile bootstrap interval."""
-    if n == 0:
-        return Figure(float("nan"), float("nan"), float("nan"), 0)
-    boots = np.array([stat(idx) for idx in _resamples(n, b)])
-    lo, hi = np.percentile(boots, [2.5, 97.5])
-    return Figure(float(stat(np.arange(n))), float(lo), float(hi), n)
-
-
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = np.asarray(logits, dtype=np.float64)
     z = z - z.max(axis=1, keepdims=True)
