@@ -24,7 +24,7 @@ from advisor.ranking.request import (
 )
 from advisor.ranking.result import PRIOR, NeedEvidence, Ranking, finish_ranking, stability
 from advisor.ranking.update import apply_measured
-from advisor.store.links import uses_probit
+from advisor.store.links import MIN_SHARED, uses_probit
 from advisor.store.measured import MEASURED_SOURCE
 
 __all__ = ["MODES", "PRIOR", "Limits", "NeedEvidence", "RankRequest", "Ranking", "need_evidence", "rank",
@@ -58,6 +58,7 @@ def need_evidence(data: RankingData, candidates: pd.DataFrame, needs: list[str],
     src_out = np.full(shape, "", dtype=object)
     used: tuple[tuple[str, str], ...] = ()
     spread: dict[str, float] = {}
+    notes: list[str] = []
     if sel.any():
         mi, ki, si = (f[c].to_numpy()[sel] for c in ("mi", "ki", "si"))
         cov = np.bincount(si)[si]
@@ -97,6 +98,11 @@ def need_evidence(data: RankingData, candidates: pd.DataFrame, needs: list[str],
         src = f["source_id"].to_numpy()[keep][firsts]
         src_out[row_nk[firsts] // len(needs), row_nk[firsts] % len(needs)] = src
         kept = f.iloc[keep]
+        for (prop, proto), gk in kept[kept["link"] == "unlinked"].groupby(["property_id", "protocol"],
+                                                                              observed=True):
+            notes.append(f"{prop} under protocol {proto} shares too few models (< {MIN_SHARED}) with the reference "
+                         f"protocol to be linked: its {gk['model_id'].nunique()} candidates are ranked in their own "
+                         f"pool ({gk['item'].nunique()} items)")
         pairs = kept[["source_id", "need"]].astype(str).drop_duplicates()
         used = tuple(sorted(pairs.itertuples(index=False, name=None)))
         probit_rows = kept[kept["link"].ne("unlinked") & ~kept["relative"].astype(bool)
@@ -110,7 +116,6 @@ def need_evidence(data: RankingData, candidates: pd.DataFrame, needs: list[str],
 
     scores, sd_f, pool_f, src_f = frame(out), frame(sd), frame(pool_out), frame(src_out)
     status = pd.DataFrame(np.where(scores.notna(), "measured", ""), index=idx, columns=needs)
-    notes: list[str] = []
     if predict:
         x = predictors(data.scores, candidates)
         for need in needs:
