@@ -58,21 +58,26 @@ def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
     return float(slope), float(intercept), sd, float(np.abs(res).max())
 
 
-def fit_links(scores: pd.DataFrame, min_shared: int = MIN_SHARED) -> pd.DataFrame:
+def fit_links(scores: pd.DataFrame, min_shared: int = MIN_SHARED, probit: bool | None = None,
+              same_protocol: bool = True) -> pd.DataFrame:
     """Every link: per (property, item, protocol) onto the reference protocol, and per source within a protocol
     onto the protocol's widest source. Columns LINK_COLUMNS; slope/intercept map onto the reference's link scale.
+    `probit` overrides the property's own choice of scale (False: values are already on their link scale);
+    `same_protocol=False` skips the comparisons of sources within one protocol.
     """
     rows: list[dict] = []
     s = scores[["model_id", "property_id", "item", "protocol", "source_id", "value"]]
     multi_p = s.groupby(["property_id", "item"])["protocol"].transform("nunique") > 1
     multi_s = s.groupby(["property_id", "item", "protocol"])["source_id"].transform("nunique") > 1
+    if not same_protocol:
+        multi_s = multi_s & False
     for (prop, item), g in s[multi_p | multi_s].groupby(["property_id", "item"], sort=True):
-        g = g.assign(t=to_link_scale(g["value"].to_numpy(), prop))
+        g = g.assign(t=to_link_scale(g["value"].to_numpy(), prop) if probit is not False else g["value"])
         per = g.groupby(["protocol", "model_id"])["t"].mean()
         n_by = per.groupby(level=0).size().sort_index()
         ref = n_by.sort_values(ascending=False, kind="stable").index[0]
         ref_vals = per.loc[ref]
-        method_fit = "probit-affine" if uses_probit(prop) else "affine"
+        method_fit = "probit-affine" if uses_probit(prop) and probit is not False else "affine"
         for proto in n_by.index:
             if proto == ref:
                 continue
@@ -89,7 +94,7 @@ def fit_links(scores: pd.DataFrame, min_shared: int = MIN_SHARED) -> pd.DataFram
             slope, icpt, sd, mx = _fit(x.loc[shared].to_numpy(), ref_vals.loc[shared].to_numpy())
             rows.append({**base, "method": method_fit, "slope": slope, "intercept": icpt, "residual_sd": sd,
                          "max_abs_residual": mx, "note": f"fitted over {len(shared)} shared models"})
-        for proto, gp in g.groupby("protocol"):
+        for proto, gp in g.groupby("protocol") if same_protocol else ():
             srcs = gp.groupby("source_id")["model_id"].nunique().sort_values(ascending=False, kind="stable")
             if len(srcs) < 2:
                 continue
