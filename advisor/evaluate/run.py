@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,18 +20,15 @@ import numpy as np
 from advisor.errors import AdvisorError, InvalidRequestError
 from advisor.evaluate import stats
 from advisor.evaluate.data import LabelledData, imagenet_class_names, load_labelled
+from advisor.evaluate.labels_csv import capped
 from advisor.evaluate.outputs import REF, SHARD_SIZE, TaskOutput, TaskSpec, run_task
+from advisor.evaluate.progress import CancelToken, EvaluationCancelled, PhaseCallback, Phases, quiet
 from advisor.evaluate.result import EvaluationResult, InvariancePoint, ModelEvaluation
 
 Progress = Callable[[float, str], None]
 EXECUTORS = ("local", "ray")
-
-
-class EvaluationCancelled(AdvisorError):
-    """Raised by a `progress` callback to stop an evaluation (the app's Cancel button). Batches already
-    finished stay in the on-disk cache, so running again resumes where it stopped."""
-
-    exit_code = 130
+MAX_MESSAGES = 50  # file and model problems listed one by one in a result; the rest are counted
+__all__ = ["EvaluationCancelled", "evaluate"]
 
 
 def shards(samples: Sequence, size: int = SHARD_SIZE) -> list[tuple]:
@@ -94,9 +92,10 @@ def make_executor(name: str, num_cpus: int | None = None) -> LocalExecutor | Ray
     raise InvalidRequestError(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
 
 
-def _progress_bar(total: int, progress: Progress | None, show_bar: bool) -> Callable[..., None]:
-    """A step(n, where) that advances tqdm and calls `progress(fraction, text)`; the callback may raise
-    EvaluationCancelled, which stops the run between (model, shard) steps."""
+def _progress_bar(total: int, progress: Progress | None, show_bar: bool,
+                  report: Phases | None = None) -> Callable[..., None]:
+    """A step(n, where) that advances tqdm and calls `progress(fraction, text)` and the extraction phase;
+    either may raise EvaluationCancelled, which stops the run between (model, shard) steps."""
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, unit="img", desc="evaluate", disable=not show_bar, file=sys.stderr)
@@ -107,9 +106,11 @@ def _progress_bar(total: int, progress: Progress | None, show_bar: bool) -> Call
         bar.update(n)
         if done[0] >= total:
             bar.close()
+        text = f"{done[0]}/{total} (model, image) pairs" + (f" · {where}" if where else "")
+        if report:
+            report("extraction", done[0] / max(1, total), text)
         if progress:
-            progress(min(1.0, done[0] / max(1, total)),
-                     f"{done[0]}/{total} (model, image) pairs" + (f" · {where}" if where else ""))
+            progress(min(1.0, done[0] / max(1, total)), text)
     if progress:
         progress(0.0, f"0/{total} (model, image) pairs")  # a chance to cancel before the first model loads
     return step
@@ -119,9 +120,14 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
              published_top1: Mapping[str, float] | None = None, executor: str = "local",
              num_cpus: int | None = None, cache_root: str | Path | None = None, label_set: str = "auto",
              allow_random: bool = False, download: bool = False, progress: Progress | None = None,
-             show_bar: bool = False, shard_size: int = SHARD_SIZE) -> EvaluationResult:
+             show_bar: bool = False, shard_size: int = SHARD_SIZE, within: str | Path | None = None,
+             phases: PhaseCallback | None = None, cancel: CancelToken | None = None) -> EvaluationResult:
     """Measure each model on DATA: classification figures when labels name ImageNet classes (or, for
-    CLIP, your class names), frozen-feature transfer otherwise, invariance for `families`."""
+    CLIP, your class names), frozen-feature transfer otherwise, invariance for `families`.
+
+    `within`: every file must resolve inside this folder (an upload, an allowed server folder).
+    `phases(phase, fraction, text)` hears extraction, cross-validation, bootstrap and report; it or a
+    cancelled `cancel` token stops the work between steps (EvaluationCancelled)."""
     from advisor.models.locations import cache_dir
     from advisor.models.registry import parse_model_id
     from advisor.probes.transforms import get_family
@@ -131,8 +137,11 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
         raise InvalidRequestError("give at least one --model")
     canon = list(dict.fromkeys(parse_model_id(m).model_id for m in model_ids))
     fams = tuple(get_family(f).name for f in families)
-    labelled = load_labelled(data, label_set)
+    report = Phases(phases, cancel)
+    report("extraction", 0.0, "reading the labels")
+    labelled = load_labelled(data, label_set, within)
     errors: list[str] = [] if labelled.imagenet is not None or label_set == "own" else [f"note: {labelled.note}"]
+    errors += labelled.problems
     if download:
         from advisor.models.download import ensure_weights
 
@@ -144,25 +153,59 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
             except AdvisorError as e:
                 errors.append(str(e))
     root = str(cache_root if cache_root is not None else cache_dir() / "evaluate")
-    tasks = [TaskSpec(tuple(canon), s, fams, root, allow_random=allow_random)
+    tasks = [TaskSpec(tuple(canon), s, fams, root, allow_random=allow_random,
+                      within=str(within) if within is not None else "")
              for s in shards(labelled.samples, shard_size)]
-    step = _progress_bar(len(labelled.samples) * len(canon), progress, show_bar)
+    step = _progress_bar(len(labelled.samples) * len(canon), progress, show_bar, report)
     outputs = make_executor(executor, num_cpus).map(tasks, step)
     records, shas, weights = _merge(outputs, errors)
+    labelled, shas = _merge_same_content(labelled, shas, errors)
     models = []
-    for m in canon:
+    for i, m in enumerate(canon):
         if (m, REF) not in records:
             continue
+        report("report", i / len(canon), f"figures for {m}")
         try:
             models.append(_evaluate_model(m, weights[m], labelled, shas, records, fams,
-                                          (published_top1 or {}).get(m), allow_random))
+                                          (published_top1 or {}).get(m), allow_random,
+                                          lambda p, f, t, m=m: report(p, f, f"{m}: {t}")))
+        except EvaluationCancelled:
+            raise
         except AdvisorError as e:
             errors.append(str(e))
+    report("report", 1.0, "done")
     images = tuple({"name": s.name, "sha256": shas[s.name], "label": s.label}
                    for s in labelled.samples if s.name in shas)
+    messages = list(dict.fromkeys(errors))
+    notes = [e for e in messages if e.startswith("note:")]
+    bad = [e for e in messages if not e.startswith("note:")]
     return EvaluationResult(str(data), "imagenet" if labelled.imagenet is not None else "own", labelled.classes,
-                            images, tuple(models), fams, tuple(dict.fromkeys(errors)),
+                            images, tuple(models), fams,
+                            tuple(notes + capped(bad, len(bad), "problems with files or models", MAX_MESSAGES)),
                             round(time.perf_counter() - t0, 3), executor)
+
+
+def _merge_same_content(labelled: LabelledData, shas: dict[str, str],
+                        errors: list[str]) -> tuple[LabelledData, dict[str, str]]:
+    """One sample per image content (sha256): a copy of a file under another name counts once."""
+    first: dict[str, str] = {}
+    keep, clash = [], 0
+    for s in labelled.samples:
+        sha = shas.get(s.name)
+        if sha is None:
+            keep.append(s)
+        elif sha not in first:
+            first[sha] = s.label
+            keep.append(s)
+        else:
+            clash += first[sha] != s.label
+    dropped = len(labelled.samples) - len(keep)
+    if not dropped:
+        return labelled, shas
+    errors.append(f"note: {dropped:,} file(s) repeat the content of another file: counted once"
+                  + (f" ({clash:,} with a different label: the first label kept)" if clash else ""))
+    names = {s.name for s in keep}
+    return replace(labelled, samples=tuple(keep)), {k: v for k, v in shas.items() if k in names}
 
 
 def _merge(outputs: list[TaskOutput], errors: list[str]):
@@ -180,7 +223,7 @@ def _merge(outputs: list[TaskOutput], errors: list[str]):
 
 def _evaluate_model(model_id: str, weights: str, labelled: LabelledData, shas: dict[str, str],
                     records: dict, fams: tuple[str, ...], published: float | None,
-                    allow_random: bool) -> ModelEvaluation:
+                    allow_random: bool, report: PhaseCallback | None = None) -> ModelEvaluation:
     """Figures for one model; own class names go to a zero-shot head where the model's backend makes one."""
     from advisor.models.loaded import load_model
     from advisor.models.registry import can_zero_shot
@@ -206,7 +249,7 @@ def _evaluate_model(model_id: str, weights: str, labelled: LabelledData, shas: d
         cls = stats.classification(head.logits(emb), targets, names)
     if cls is not None:
         metrics.update(cls["metrics"])
-    feats, how = stats.transfer(emb, labels)
+    feats, how = stats.transfer(emb, labels, report=report or quiet)
     metrics.update(feats)
     notes.append(f"transfer: {how}")
     invariance = _invariance(model_id, records, order, fams, cls["pred"] if cls else logits.argmax(1),
