@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,3 +163,34 @@ def load_labelled(data: str | Path, label_set: str = "auto", within: str | Path 
     if label_set == "imagenet" and imagenet is None:
         raise InvalidRequestError(f"{data}: {note.split(':')[0]}")
     return LabelledData(str(data), tuple(samples), classes, imagenet, note, tuple(problems))
+
+
+_LISTINGS: dict[tuple, LabelledData] = {}
+_LISTING_TTL_S = 300.0
+
+
+def _listing_key(data: str | Path, label_set: str, within: str | Path | None) -> tuple:
+    """What a cached listing depends on: the path, the options, and the modification times of the data
+    and its direct subfolders (a file added to a class folder changes that folder's), in 5-minute slots."""
+    p = Path(data).expanduser()
+    try:
+        st = p.stat()
+        subs = tuple(sorted((d.name, d.stat().st_mtime_ns) for d in p.iterdir() if d.is_dir())) if p.is_dir() else ()
+    except OSError:
+        return ()
+    return (os.path.realpath(p), label_set, str(within), st.st_mtime_ns, st.st_size, subs,
+            int(time.monotonic() // _LISTING_TTL_S))
+
+
+def load_labelled_cached(data: str | Path, label_set: str = "auto", within: str | Path | None = None) -> LabelledData:
+    """`load_labelled`, remembered while the folder is unchanged: the app reruns its page on every click,
+    and walking a large folder each time took seconds."""
+    key = _listing_key(data, label_set, within)
+    if key and key in _LISTINGS:
+        return _LISTINGS[key]
+    got = load_labelled(data, label_set, within)
+    if key:
+        if len(_LISTINGS) >= 16:
+            _LISTINGS.pop(next(iter(_LISTINGS)))
+        _LISTINGS[key] = got
+    return got

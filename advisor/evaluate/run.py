@@ -21,7 +21,7 @@ from advisor.errors import AdvisorError, InvalidRequestError
 from advisor.evaluate import stats
 from advisor.evaluate.data import LabelledData, imagenet_class_names, load_labelled
 from advisor.evaluate.labels_csv import capped
-from advisor.evaluate.outputs import REF, SHARD_SIZE, TaskOutput, TaskSpec, run_task
+from advisor.evaluate.outputs import REF, SHARD_SIZE, CacheIndex, TaskOutput, TaskSpec, run_task
 from advisor.evaluate.progress import CancelToken, EvaluationCancelled, PhaseCallback, Phases, quiet
 from advisor.evaluate.result import EvaluationResult, InvariancePoint, ModelEvaluation
 
@@ -41,8 +41,9 @@ class LocalExecutor:
     name = "local"
 
     def map(self, tasks: list[TaskSpec], progress: Callable[..., None]) -> list[TaskOutput]:
-        return [run_task(t, lambda n, model, i=i: progress(n, f"{model} done on shard {i + 1}/{len(tasks)}"))
-                for i, t in enumerate(tasks)]
+        index = CacheIndex()  # the cache is read once per run, whatever the number of shards
+        return [run_task(t, lambda n, model, i=i: progress(n, f"{model} done on shard {i + 1}/{len(tasks)}"),
+                         index) for i, t in enumerate(tasks)]
 
 
 class RayExecutor:
@@ -163,6 +164,9 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
     models = []
     for i, m in enumerate(canon):
         if (m, REF) not in records:
+            continue
+        if not any(shas.get(s.name) in records[(m, REF)] for s in labelled.samples):
+            errors.append(f"{m}: no image could be measured (none was readable, or every output was refused)")
             continue
         report("report", i / len(canon), f"figures for {m}")
         try:
