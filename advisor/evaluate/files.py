@@ -73,3 +73,31 @@ def read_regular(path: str | Path, max_bytes: int, name: str, within: str | Path
     if total > max_bytes:
         raise FileRefusedError(f"{name}: file too large: more than {max_bytes / 2**20:,.0f} MiB")
     return b"".join(chunks)
+
+
+def check_output_path(path: str | Path) -> Path:
+    """Refuse an output path that cannot be written, before the run it would save (a missing folder, a
+    folder, a device such as /dev/full, no permission): a long run must not end in a traceback."""
+    p = Path(path).expanduser()
+    parent = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise AdvisorError(f"--out {path}: is a folder; give a file name, e.g. {p / 'result.json'}")
+    if not parent.is_dir():
+        raise AdvisorError(f"--out {path}: the folder {parent} does not exist")
+    if p.exists() and not p.is_file():
+        raise AdvisorError(f"--out {path}: not a regular file (a device or pipe): choose a file")
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise AdvisorError(f"--out {path}: this user may not write there")
+    return p
+
+
+def write_output(path: str | Path, text: str) -> None:
+    """Write a result file whole (a temporary file beside it, then renamed) or say why not."""
+    p = check_output_path(path)
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, p)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise AdvisorError(f"--out {path}: cannot write ({e.strerror or e})") from None
