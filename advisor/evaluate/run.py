@@ -23,6 +23,7 @@ from advisor.evaluate.data import LabelledData, imagenet_class_names, load_label
 from advisor.evaluate.labels_csv import capped
 from advisor.evaluate.outputs import REF, SHARD_SIZE, CacheIndex, TaskOutput, TaskSpec, run_task
 from advisor.evaluate.progress import CancelToken, EvaluationCancelled, PhaseCallback, Phases, quiet
+from advisor.evaluate.ray_connect import call_with_deadline, check_reachable
 from advisor.evaluate.result import EvaluationResult, InvariancePoint, ModelEvaluation
 
 Progress = Callable[[float, str], None]
@@ -66,8 +67,13 @@ class RayExecutor:
             for k in ("HF_HUB_OFFLINE", "HF_HUB_CACHE", "HF_HOME", "VISION_ADVISOR_CACHE", "TORCH_HOME"):
                 if k in os.environ:
                     env[k] = os.environ[k]
-            ray.init(address=address, num_cpus=None if address else self.num_cpus,
-                     runtime_env={"env_vars": env}, include_dashboard=False, log_to_driver=False)
+            kwargs = {"address": address, "num_cpus": None if address else self.num_cpus,
+                      "runtime_env": {"env_vars": env}, "log_to_driver": False}
+            if address:  # a remote cluster: reachable, and answering within a deadline, or a message
+                check_reachable(address)
+                call_with_deadline(lambda: ray.init(**kwargs), address)
+            else:
+                ray.init(**kwargs, include_dashboard=False)
         remote = ray.remote(num_cpus=1)(run_task)
         import torch
 
