@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -127,7 +128,10 @@ def measured_from_args(args: argparse.Namespace) -> pd.DataFrame | None:
         return None
     from advisor.measured import load_measured_files
 
-    return load_measured_files([Path(p) for p in args.measured])
+    rows = load_measured_files([Path(p) for p in args.measured])
+    for note in rows.attrs.get("ignored", []):
+        print(f"note: {note}", file=sys.stderr)
+    return rows
 
 
 def ranking_data(store, args: argparse.Namespace):  # -> RankingData

@@ -6,6 +6,7 @@ import hashlib
 import math
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +24,9 @@ PREFIX = "eval"  # widget keys of the shared model input and weights download: e
 SOURCES = {"zip": "Upload a zip", "folder": "Folder on this server"}
 MISSING = "—"  # a figure that was not measured
 INTERVAL_HELP = "Brackets: 95 % bootstrap interval over the images."
+WITHIN_KEY = "_eval_within"  # the folder every file of the chosen data must resolve inside
+PHASE_LABELS = {"extraction": "Model outputs", "cross-validation": "Cross-validation (k-NN, linear probe)",
+                "bootstrap": "Bootstrap intervals (LogME)", "report": "Figures and report"}
 
 
 def fig_text(fig, scale: float) -> str:
@@ -36,7 +40,7 @@ def fig_text(fig, scale: float) -> str:
 # --- data ---------------------------------------------------------------------------------------------
 def zip_data(upload) -> Path | None:
     """The uploaded zip unpacked (once per upload, into this session's temporary folder) and resolved."""
-    from advisor.evaluate.intake import extract_zip
+    from advisor.evaluate.intake import extract_zip, release_upload
 
     s = st.session_state
     data = upload.getvalue()
@@ -45,38 +49,47 @@ def zip_data(upload) -> Path | None:
     if held is None or held[0] != digest:
         if held is not None:
             held[1].cleanup()
+            release_upload(Path(held[1].name) / "data")
         tmp = tempfile.TemporaryDirectory(prefix="advisor-eval-")
+        dest = Path(tmp.name) / "data"
+        weakref.finalize(tmp, release_upload, dest)  # the session ends: its bytes go back to the budget
         try:
-            got: Path | str = extract_zip(data, Path(tmp.name) / "data")
+            got: Path | str = extract_zip(data, dest)
         except AdvisorError as exc:
             got = str(exc)
         s[ZIP_KEY] = held = (digest, tmp, got)
     if isinstance(held[2], str):
         st.error(md_escape(visible_text(held[2])), icon=":material/folder_zip:")
         return None
+    s[WITHIN_KEY] = str(Path(held[1].name) / "data")
     return held[2]
 
 
 def choose_data() -> Path | None:
     """A zip upload or a server folder: returns the resolved data (folder or CSV), or None with a message."""
-    from advisor.evaluate.intake import MAX_ZIP_BYTES, MAX_ZIP_FILES, server_folder
+    from advisor.evaluate.intake import MAX_ZIP_BYTES, MAX_ZIP_FILES, server_folder, server_folders_root
 
     s = st.session_state
+    allowed = server_folders_root()
     s.setdefault(state.EVAL_SOURCE, "zip")
-    st.radio("Your labelled images", list(SOURCES), format_func=SOURCES.get, key=state.EVAL_SOURCE, horizontal=True)
-    if s[state.EVAL_SOURCE] == "zip":
+    if allowed is not None:
+        st.radio("Your labelled images", list(SOURCES), format_func=SOURCES.get, key=state.EVAL_SOURCE,
+                 horizontal=True)
+    if s[state.EVAL_SOURCE] == "zip" or allowed is None:
         upload = st.file_uploader("A zip: one folder per class, or images and a labels CSV (path,label)",
                                   type=["zip"], key=state.EVAL_UPLOAD,
                                   help=f"At most {MAX_ZIP_FILES:,} files and {MAX_ZIP_BYTES / 2**30:.0f} GiB "
                                        "unpacked.")
         return zip_data(upload) if upload is not None else None
     s.setdefault(state.EVAL_FOLDER, "")
-    st.text_input("Folder on this server", key=state.EVAL_FOLDER, placeholder="/data/my_photos",
-                  help="A folder with one subfolder per class, or with images and one CSV with columns path,label.")
+    st.text_input("Folder on this server", key=state.EVAL_FOLDER, placeholder=str(allowed / "my_photos"),
+                  help=f"A folder under {allowed} with one subfolder per class, or with images and one CSV with "
+                       "columns path,label.")
     if not s[state.EVAL_FOLDER].strip():
         return None
     try:
-        return server_folder(s[state.EVAL_FOLDER])
+        s[WITHIN_KEY] = str(allowed)
+        return server_folder(s[state.EVAL_FOLDER], allowed)
     except AdvisorError as exc:
         st.error(md_escape(visible_text(str(exc))), icon=":material/folder_off:")
         return None
@@ -84,10 +97,10 @@ def choose_data() -> Path | None:
 
 def describe_data(root: Path) -> int:
     """A caption with the number of images and classes; returns the image count (0 when unreadable)."""
-    from advisor.evaluate.data import load_labelled
+    from advisor.evaluate.data import load_labelled_cached
 
     try:
-        labelled = load_labelled(root)
+        labelled = load_labelled_cached(root, within=st.session_state.get(WITHIN_KEY))
     except AdvisorError as exc:
         st.error(md_escape(visible_text(str(exc))), icon=":material/error:")
         return 0
@@ -110,26 +123,32 @@ def published_top1(model_ids: list[str]) -> dict[str, float]:
 
 # --- run ----------------------------------------------------------------------------------------------
 def run(root: Path, models: list[str], families: list[str], cancel_slot) -> None:
-    """Evaluate with a progress bar (model, shard, ETA) and a Cancel button; keep the result in the session.
+    """Evaluate with one progress bar per phase (model outputs, cross-validation, bootstrap, report) and a
+    Stop button; keep the result in the session.
 
-    Clicking Cancel (or any widget) makes Streamlit stop this run at the next progress update; finished
-    batches stay in the evaluation cache, so running again resumes."""
+    Clicking Stop (or any widget) makes Streamlit stop this run at the next progress update, which every
+    phase sends between its steps; finished batches stay in the evaluation cache, so running again resumes."""
     from advisor.evaluate.run import evaluate
 
     s = st.session_state
-    cancel_slot.button("Cancel", key=state.EVAL_CANCEL, icon=":material/stop:")
-    bar = st.progress(0.0, text="Starting…")
+    cancel_slot.button("Stop", key=state.EVAL_CANCEL, icon=":material/stop:")
+    box = st.container(border=True)
+    bars = {p: box.progress(0.0, text=f"{label}: waiting") for p, label in PHASE_LABELS.items()}
     t0 = time.monotonic()
+    started: dict[str, float] = {}
 
-    def progress(f: float, msg: str) -> None:
-        elapsed = time.monotonic() - t0
-        eta = f" · about {elapsed * (1 - f) / f:,.0f} s left" if 0 < f < 1 else ""
-        bar.progress(min(max(f, 0.0), 1.0), text=f"{msg} · {elapsed:,.0f} s{eta}")
+    def phase(name: str, f: float, msg: str) -> None:
+        now = time.monotonic()
+        t = started.setdefault(name, now)
+        eta = f" · about {(now - t) * (1 - f) / f:,.0f} s left" if 0 < f < 1 and now - t > 2 else ""
+        label = PHASE_LABELS.get(name, name)
+        bars[name].progress(f, text=f"{label}: {md_escape(visible_text(msg))} · {now - t0:,.0f} s{eta}")
 
     s[RUNNING_KEY] = True
-    result = evaluate(root, models, families=families, published_top1=published_top1(models), progress=progress)
+    result = evaluate(root, models, families=families, published_top1=published_top1(models), phases=phase,
+                      within=s.get(WITHIN_KEY))
     s[RUNNING_KEY] = False
-    bar.empty()
+    box.empty()
     cancel_slot.empty()
     s[state.EVAL_RESULT] = result
 
