@@ -128,3 +128,17 @@ def _model_from(m: dict) -> ModelBench:
     return ModelBench(str(m["model_id"]), str(m["weights"]), tuple(int(v) for v in m["input_size"]),
                       float(m["params_m"]), _spread(m["latency_ms"]), _spread(m["throughput"]),
                       None if mem is None else float(mem))
+
+
+def speed_sentences(scores: pd.DataFrame) -> dict[str, str]:
+    """model_id -> 'measured here on cpu (AMD EPYC), 2 threads, fp32: 12.3 ms at batch 1, 250 img/s at batch 32'
+    for every model with bench rows among `scores` (the wording every explanation of speed uses)."""
+    if scores is None or scores.empty or "property_id" not in scores:
+        return {}
+    rows = scores[scores["property_id"].isin(BENCH_PROPERTIES)]
+    out: dict[str, dict[str, list[str]]] = {}
+    for r in rows.itertuples(index=False):
+        batch, _, setting = str(r.item).partition(", ")
+        unit = "ms" if r.property_id == LATENCY_PROPERTY else "img/s"
+        out.setdefault(r.model_id, {}).setdefault(setting, []).append(f"{float(r.value):.3g} {unit} at {batch}")
+    return {m: "; ".join(f"measured here on {s}: {', '.join(v)}" for s, v in by.items()) for m, by in out.items()}
