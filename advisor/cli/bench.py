@@ -88,3 +88,22 @@ def command(args: argparse.Namespace) -> int:
         args.out.write_text(result.to_json(), encoding="utf-8")
     print(result.to_json() if args.json else format_result(result))
     return 0 if result.models else 2
+
+
+def speed_evidence(args: argparse.Namespace) -> dict[str, str]:
+    """model -> its speed measured here, from the bench results among the --measured files ({} when none)."""
+    from advisor.cli.common import measured_from_args
+    from advisor.evaluate.bench_result import speed_sentences
+
+    return speed_sentences(measured_from_args(args))
+
+
+def print_speed(ranking, speed: dict[str, str]) -> None:  # ranking: advisor.ranking.engine.Ranking
+    """The efficiency evidence measured here, with each model's rank: `advisor rank`'s closing block."""
+    if not speed:
+        return
+    ranks = dict(zip(ranking.table["model_id"], ranking.table["rank"], strict=True))
+    print("\nefficiency measured here (advisor bench; comparable only among models measured in the same setting):")
+    for mid, text in speed.items():
+        where = f"rank {ranks[mid]}" if mid in ranks else "not ranked"
+        print(f"  {mid} ({where}): {text}")

@@ -9,7 +9,7 @@ models benchmarked on different machines or settings are never ranked against ea
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import pandas as pd
 
@@ -128,3 +128,36 @@ def _model_from(m: dict) -> ModelBench:
     return ModelBench(str(m["model_id"]), str(m["weights"]), tuple(int(v) for v in m["input_size"]),
                       float(m["params_m"]), _spread(m["latency_ms"]), _spread(m["throughput"]),
                       None if mem is None else float(mem))
+
+
+def speed_sentences(scores: pd.DataFrame) -> dict[str, str]:
+    """model_id -> 'measured here on cpu (AMD EPYC), 2 threads, fp32: 12.3 ms at batch 1, 250 img/s at batch 32'
+    for every model with bench rows among `scores` (the wording every explanation of speed uses)."""
+    if scores is None or scores.empty or "property_id" not in scores:
+        return {}
+    rows = scores[scores["property_id"].isin(BENCH_PROPERTIES)]
+    out: dict[str, dict[str, list[str]]] = {}
+    for r in rows.itertuples(index=False):
+        batch, _, setting = str(r.item).partition(", ")
+        unit = "ms" if r.property_id == LATENCY_PROPERTY else "img/s"
+        out.setdefault(r.model_id, {}).setdefault(setting, []).append(f"{float(r.value):.3g} {unit} at {batch}")
+    return {m: "; ".join(f"measured here on {s}: {', '.join(v)}" for s, v in by.items()) for m, by in out.items()}
+
+
+def merge_results(old: BenchResult | None, new: BenchResult) -> BenchResult:
+    """One session result from several runs: models re-measured in the same setting replace their old figures,
+    others are kept; a run in another setting (device, threads, precision, batch, repeats) starts afresh,
+    so one result never mixes settings."""
+    if old is None or _setting_key(old) != _setting_key(new):
+        return new
+    fresh = {m.model_id for m in new.models}
+    kept = tuple(m for m in old.models if m.model_id not in fresh)
+    memory = old.memory_method if old.memory_method == new.memory_method else "; ".join(
+        dict.fromkeys(x for x in (old.memory_method, new.memory_method) if x != "not measured")) or "not measured"
+    return replace(new, models=kept + new.models, errors=new.errors, memory_method=memory,
+                   seconds=round(old.seconds + new.seconds, 2))
+
+
+def _setting_key(r: BenchResult) -> tuple:
+    return (r.device, r.device_name, r.threads, r.torch_version, r.precision, r.channels_last, r.batch_size,
+            r.repeats, r.warmup)

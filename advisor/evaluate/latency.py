@@ -8,16 +8,18 @@ move it little. fp32 unless another precision is asked for (autocast), and the t
 
 Peak memory: on CUDA, `torch.cuda.max_memory_allocated` during a batch forward (weights + activations held
 by PyTorch's allocator). On a CPU a fresh Python process loads the model, resets its resident-set
-high-water mark (Linux /proc/self/clear_refs), runs one batch forward and reports the high-water mark minus
-its resident memory before the model was loaded: weights plus the forward's peak working memory, as the
-operating system counts it (tracemalloc does not see torch's allocations). Where the reset is not
-available the figure is the process's ru_maxrss, which also counts loading, and says so.
+high-water mark (Linux /proc/self/clear_refs), runs one batch forward and reports the weights' bytes plus
+how far the high-water mark rose above the resident memory before the forward: the forward's peak working
+memory as the operating system counts it (tracemalloc does not see torch's allocations), without the
+interpreter and libraries. Where the reset is not available the figure is the process's ru_maxrss, which
+also counts the interpreter, its libraries and loading, and says so.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 import json
 import os
 import platform
@@ -178,30 +180,31 @@ def _maxrss_kb() -> int:
 
 def memory_child(model_id: str, batch_size: int, precision: str, allow_random: bool,
                  weights_path: str | None = None) -> dict:
-    """Run in a fresh process (see the module docstring): the model's peak resident memory in MB."""
-    base = _status_kb("VmRSS")
+    """Run in a fresh process (see the module docstring): the model's peak inference memory in MB."""
     model = load_model(model_id, weights_path, allow_random=allow_random)
+    weights = sum(t.numel() * t.element_size() for t in (*model.module.parameters(), *model.module.buffers()))
     h, w = model.view.input_size
     x = torch.randn(batch_size, 3, h, w).contiguous(memory_format=torch.channels_last)
-    reset = False
+    gc.collect()
+    base = _status_kb("VmRSS")
     try:
         Path("/proc/self/clear_refs").write_text("5")  # resident high-water mark := current resident size
-        reset = _status_kb("VmHWM") is not None
+        reset = base is not None and _status_kb("VmHWM") is not None
     except OSError:
-        pass
+        reset = False
     dtype = _DTYPES.get(precision)
     with torch.inference_mode(), torch.autocast("cpu", dtype=dtype or torch.bfloat16, enabled=dtype is not None):
         backend_for(model.spec).outputs(model.built, x)
-    if reset and base is not None:
-        return {"peak_mb": (_status_kb("VmHWM") - base) / 1024, "method": "reset"}
+    if reset:
+        return {"peak_mb": (weights + 1024 * max(0, _status_kb("VmHWM") - base)) / 2**20, "method": "reset"}
     return {"peak_mb": _maxrss_kb() / 1024, "method": "maxrss"}
 
 
 MEMORY_METHODS = {
-    "reset": "CPU: resident-set high-water mark of a fresh process during one batch forward, minus its "
-             "resident memory before the model was loaded (weights + peak working memory)",
+    "reset": "CPU: parameter and buffer bytes plus the rise of the resident-set high-water mark during one "
+             "batch forward, in a fresh process (weights + peak working memory)",
     "maxrss": "CPU: peak resident memory (ru_maxrss) of a fresh process that loaded the model and ran one "
-              "batch forward (includes the Python interpreter and loading)",
+              "batch forward (includes the Python interpreter, its libraries and loading)",
     "cuda": "GPU: torch.cuda.max_memory_allocated during one batch forward (weights + activations)",
     "none": "not measured",
 }

@@ -163,7 +163,8 @@ def session_measured() -> pd.DataFrame:
     """Every score measured here this session (the last probe run and the last evaluation), as the
     ranking reads them."""
     frames = [r.measured_scores() for r in (st.session_state.get(state.PROBE_RESULT),
-                                            st.session_state.get(state.EVAL_RESULT)) if r is not None]
+                                            st.session_state.get(state.EVAL_RESULT),
+                                            st.session_state.get(state.BENCH_RESULT)) if r is not None]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else empty_measured()
 
@@ -199,6 +200,9 @@ def measured_summary() -> str:
         if r is not None and not r.measured_scores().empty:
             n = len(r.images)
             parts.append(f"your {what} on {n} image{'s' * (n != 1)}")
+    bench = st.session_state.get(state.BENCH_RESULT)
+    if bench is not None and not bench.measured_scores().empty:
+        parts.append(f"your speed measurement on {bench.setting()}")
     return " and ".join(parts)
 
 
