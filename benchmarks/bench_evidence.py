@@ -30,13 +30,13 @@ from sklearn.model_selection import KFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from advisor.ranking.data import RankingData  # noqa: E402
-from advisor.ranking.engine import need_evidence  # noqa: E402
-from advisor.ranking.needs import NEEDS  # noqa: E402
-from advisor.ranking.predict import NOT_PREDICTED, Z80, fit_predictor, predict, predictors  # noqa: E402
-from advisor.ranking.request import Limits, apply_limits  # noqa: E402
-from advisor.store.links import MIN_SHARED, from_link_scale, to_link_scale  # noqa: E402
-from advisor.store.store import open_store  # noqa: E402
+from advisor.ranking.data import RankingData
+from advisor.ranking.engine import need_evidence
+from advisor.ranking.needs import NEEDS
+from advisor.ranking.predict import NOT_PREDICTED, Z80, fit_predictor, predict, predictors
+from advisor.ranking.request import Limits, apply_limits
+from advisor.store.links import MIN_SHARED, from_link_scale, to_link_scale
+from advisor.store.store import open_store
 
 FOLDS = 10
 
@@ -64,8 +64,14 @@ def leave_one_source_out(scores: pd.DataFrame, links: pd.DataFrame) -> list[dict
         if len(shared) < MIN_SHARED + 2:
             continue
         probit = r.method == "probit-affine"
-        tf = (lambda v: to_link_scale(v, r.property_id)) if probit else (lambda v: np.asarray(v, dtype=float))
-        back = (lambda v: from_link_scale(v, r.property_id)) if probit else (lambda v: v)
+        prop = r.property_id
+
+        def tf(v, prop=prop, probit=probit):
+            return to_link_scale(v, prop) if probit else np.asarray(v, dtype=float)
+
+        def back(v, prop=prop, probit=probit):
+            return from_link_scale(v, prop) if probit else v
+
         x, y = tf(ref.loc[shared].to_numpy()), tf(oth.loc[shared].to_numpy())
         truth, pred, lo, hi, base = (np.empty(len(shared)) for _ in range(5))
         folds = min(FOLDS, len(shared))
@@ -140,7 +146,7 @@ def per_need(data: RankingData) -> list[dict]:
         lo, hi = pred.copy(), pred.copy()
         for tr, te in KFold(FOLDS, shuffle=True, random_state=0).split(ids):
             p = fit_predictor(need, x, truth.iloc[tr])
-            v, sd = predict(p, x.loc[ids[te]])
+            v, _ = predict(p, x.loc[ids[te]])
             if len(v):
                 z = ndtri(np.clip(v.to_numpy(), 1e-6, 1 - 1e-6))
                 pred[v.index] = v
