@@ -1,6 +1,6 @@
 """Does the evidence model predict what it has not seen? Held-out checks, side by side with today's method.
 
-    python benchmarks/bench_evidence.py            # < 5 minutes on 2 CPU cores
+    python benchmarks/bench_evidence.py            # < 1 minute on 2 shared CPU cores
 
 1. Leave-one-source-out per linked quantity: for every quantity measured under a second protocol with enough
    shared models (store.links), each shared model's value under that protocol is held out (10 folds), the link is
@@ -18,17 +18,13 @@ mean absolute error of the prediction beside today's method.
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 from scipy.stats import spearmanr
 from sklearn.model_selection import KFold
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from advisor.ranking.data import RankingData
 from advisor.ranking.engine import need_evidence
