@@ -99,7 +99,7 @@ def apply_measured(measured: pd.DataFrame, scores: pd.DataFrame, sd: pd.DataFram
             v_sum[ids] += np.where(counts, vm, np.inf)
             k_sum[ids] += 1
             moved = int(beyond.ne(0).sum())
-            notes.append(f"{prop.label} measured here for {k} model(s) ({need}): linked to the published scale "
+            notes.append(f"{prop.label} for {k} model(s) ({need}): linked to the published scale "
                          f"by the {how}; {moved} differ beyond their 80 % interval and move")
         done = k_sum[k_sum > 0].index
         if len(done):
