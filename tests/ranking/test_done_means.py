@@ -124,3 +124,14 @@ def test_prediction_switch(data):
     off_s = off.contributions.set_index(["model_id", "need"])["need_score"]
     assert off_s.loc[list(zip(pred["model_id"], pred["need"], strict=True))].isna().all()
     assert pred["need_score"].std() > 0.01
+
+
+def test_measured_table_shows_the_measured_models_side_by_side():
+    from advisor.ranking.update import measured_table
+
+    t = measured_table(lite_evaluation().measured_scores()).set_index("model_id")
+    assert list(t.index) == sorted(LITES)
+    col = "k-NN top-1 measured here"
+    assert t.loc[LITES[1], col] == pytest.approx(99.2) and t.loc[LITES[1], f"{col} low"] == pytest.approx(97.5)
+    assert (t["images"] == 120).all()
+    assert measured_table(pd.DataFrame()).empty
