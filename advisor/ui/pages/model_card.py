@@ -71,6 +71,10 @@ def render() -> None:
         if len(aliases):
             with st.expander(f"Names in the sources ({len(aliases)})"):
                 st.dataframe(aliases, hide_index=True, width="stretch")
+        links = store.model_links(mid)
+        if len(links):
+            with st.expander(f"How its scores are put on one scale ({len(links)} links)", icon=":material/link:"):
+                st.dataframe(links, hide_index=True, width="stretch")
         conflicts = store.conflicts(mid)
         if len(conflicts):
             with st.expander(f"Sources that disagree ({len(conflicts)})", icon=":material/warning:"):
