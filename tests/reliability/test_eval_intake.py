@@ -205,3 +205,13 @@ def test_messages_name_the_path_relative_to_the_data_root(tmp_path):
     (tmp_path / "l.csv").write_text("path,label\nsub/missing.png,cat\na.png,cat\nb.png,dog\n")
     result = evaluate(tmp_path / "l.csv", [TINY], label_set="own", cache_root="")
     assert "skipped sub/missing.png: no such file" in result.errors
+
+
+def test_a_class_folder_named_with_spaces_is_skipped_with_a_message(tmp_path):
+    """Before: whitespace-only labels became class ''."""
+    for c in ("cat", "dog", "   "):
+        (tmp_path / c).mkdir()
+        (tmp_path / c / "a.png").write_bytes(png(len(c)))
+    samples, problems = read_labelled_files(tmp_path)
+    assert sorted({s.label for s in samples}) == ["cat", "dog"]
+    assert any("only with whitespace" in p for p in problems)
