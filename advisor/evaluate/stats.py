@@ -4,7 +4,9 @@ Classification: top-1, top-5, NLL, Brier, ECE (15 equal-width bins on the max pr
 by torchmetrics as in the study), AURC and selective accuracy, reliability bins, per-class accuracy
 and the most common confusions. Transfer of frozen features: k-NN and logistic-regression linear
 probes under stratified k-fold cross-validation (scikit-learn), and LogME (You et al. 2021).
-Intervals are percentile bootstraps over images with a fixed seed, so reruns give the same numbers.
+Intervals are percentile bootstraps over images with a fixed seed, so reruns give the same numbers
+(LogME's uses fewer draws on large problems, see `logme_draws`). Long steps report their progress to a
+phase callback, which may stop the work between steps (advisor.evaluate.progress).
 """
 
 from __future__ import annotations
