@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=2000)
     ap.add_argument("--dim", type=int, default=1280)
     args = ap.parse_args()
+    warnings.filterwarnings("ignore", message="The number of unique classes")  # 2 images a class, on purpose
     rng = np.random.default_rng(0)
     y = (np.arange(args.images) % args.classes).astype(str)
     f = rng.standard_normal((args.images, args.dim)).astype(np.float32)
