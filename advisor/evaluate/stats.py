@@ -307,6 +307,7 @@ def logme_figure(f: np.ndarray, y: np.ndarray, b: int | None = None, report: Pha
     f = np.asarray(f, dtype=np.float64)
     y = np.asarray(y)
     n, d = f.shape
+    report("bootstrap", 0.0, "LogME on every image")
     gram = f @ f.T if int(0.632 * n) <= d and n <= 8192 else None  # the draws' Gram matrices are its blocks
     onehot = _one_vs_rest(y)
     value = _evidence(*_spectrum(f, gram), onehot, d)
