@@ -102,3 +102,24 @@ def test_evaluate_page_has_no_server_folder_by_default(app, monkeypatch):
     monkeypatch.setenv(SERVER_FOLDERS_ENV, "/nonexistent-root")
     app.run()
     assert [r for r in app.radio if r.key == state.EVAL_SOURCE]
+
+
+def test_a_latin1_csv_in_an_upload_is_read_and_its_skipped_rows_shown(app, monkeypatch, tmp_path):
+    """Before: inside a zip a Latin-1 CSV was silently ignored; a bad row became a class."""
+    from advisor.ui import state
+
+    monkeypatch.setenv("VISION_ADVISOR_CACHE", str(tmp_path / "cache"))
+    rows = "path,label\na.png,café\nb.png,crème\nc.png,   \n".encode("latin-1")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("photos/labels.csv", rows)
+        for name in ("a.png", "b.png", "c.png"):
+            zf.writestr(f"photos/{name}", b"x")
+    app.run()
+    app.switch_page("advisor/ui/pages/evaluate.py").run()
+    app.file_uploader(key=state.EVAL_UPLOAD).set_value([("p.zip", buf.getvalue(), "application/zip")]).run()
+    assert not app.exception and not app.error
+    captions = " ".join(c.value for c in app.caption)
+    assert "2 image(s) in 2 class(es)" in captions and "Latin" in captions
+    assert any("Rows or folders skipped" in e.label for e in app.expander)
+    assert "/tmp" not in captions  # the server's temporary path is not shown

@@ -115,6 +115,13 @@ def describe_data(root: Path) -> int:
         return 0
     how = "ImageNet classes" if labelled.imagenet is not None else "your own label set (transfer of features)"
     st.caption(f"{len(labelled.samples):,} image(s) in {len(labelled.classes):,} class(es): {md_escape(how)}.")
+    notes = [p for p in labelled.problems if p.startswith("note:")]
+    skipped = [p for p in labelled.problems if not p.startswith("note:")]
+    for note in notes:
+        st.caption(md_escape(visible_text(note)))
+    if skipped:
+        with st.expander(f"Rows or folders skipped ({len(skipped)} message(s))", icon=":material/warning:"):
+            st.markdown("\n".join(f"- {md_escape(visible_text(p))}" for p in skipped))
     return len(labelled.samples)
 
 
