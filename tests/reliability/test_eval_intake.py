@@ -58,6 +58,16 @@ def test_csv_in_an_upload_cannot_name_server_files(tmp_path):
     assert any("3 row(s)" in p and "outside the folder" in p for p in problems)
 
 
+def test_the_result_names_the_upload_relative_to_its_folder(tmp_path):
+    """Before: the result (and its JSON download) held the server's temporary path."""
+    up = tmp_path / "up"
+    for i, c in enumerate(("cat", "dog")):
+        (up / "photos" / c).mkdir(parents=True)
+        (up / "photos" / c / "a.png").write_bytes(png(i))
+    result = evaluate(up / "photos", [TINY], label_set="own", cache_root="", within=up)
+    assert result.data == "photos" and str(tmp_path) not in result.to_json()
+
+
 def test_evaluate_within_refuses_a_symlink_out_of_the_folder(tmp_path):
     """A file that resolves outside `within` is refused when read, without saying whether it exists."""
     up = tmp_path / "up"

@@ -24,6 +24,7 @@ PLANS_KEY = "_eval_plans"  # model id -> DownloadPlan or the message why it cann
 ADD_KEY = "_eval_add"  # a model just downloaded: added to the selection on the next run (before the widget)
 RUNNING_KEY = "_eval_running"  # set while an evaluation runs; still set on the next run = it was stopped
 SOURCES = {"zip": "Upload a zip", "folder": "Folder on this server"}
+EVALUATED_KEY = "_eval_root"  # the data the shown result was measured on
 WITHIN_KEY = "_eval_within"  # the folder every file of the chosen data must resolve inside
 PHASE_LABELS = {"extraction": "Model outputs", "cross-validation": "Cross-validation (k-NN, linear probe)",
                 "bootstrap": "Bootstrap intervals (LogME)", "report": "Figures and report"}
@@ -219,6 +220,7 @@ def run(root: Path, models: list[str], families: list[str], cancel_slot) -> None
         bars[name].progress(f, text=f"{label}: {md_escape(visible_text(msg))} · {now - t0:,.0f} s{eta}")
 
     s[RUNNING_KEY] = True
+    s[EVALUATED_KEY] = str(root)
     result = evaluate(root, models, families=families, published_top1=published_top1(models), phases=phase,
                       within=s.get(WITHIN_KEY))
     s[RUNNING_KEY] = False
@@ -378,7 +380,7 @@ def render() -> None:
         if result is None:
             st.info("Choose your labelled images and the models, then evaluate.", icon=":material/fact_check:")
         else:
-            if root is not None and result.data != str(root):
+            if root is not None and s.get(EVALUATED_KEY, str(root)) != str(root):
                 st.caption(f"Showing the last evaluation, on {md_name(Path(result.data).name)}.")
             show_result(result)
 
