@@ -113,6 +113,7 @@ def _run(args: argparse.Namespace) -> int:
     from advisor.models.weights import probe_readiness
     from advisor.probes.images import bundled_images
     from advisor.probes.invariance import run_probe
+    from advisor.textsafe import terminal_text
 
     if args.out:
         check_output_path(args.out)  # before the run, not after it
@@ -144,10 +145,10 @@ def _run(args: argparse.Namespace) -> int:
                 ensure_weights(mid, download=True, plan=plan)
     result = run_probe(images, models, families, precision=args.precision, weights_paths=weights)
     for msg in result.errors:
-        print(f"error: {msg}", file=sys.stderr)
+        print(terminal_text(f"error: {msg}"), file=sys.stderr)
     for im in result.images:
         for w in im.warnings:
-            print(f"note: {im.name}: {w}", file=sys.stderr)
+            print(terminal_text(f"note: {im.name}: {w}"), file=sys.stderr)
     if result.skipped:
         print(f"note: {len(result.skipped)} variant(s) skipped, e.g. {result.skipped[0]}", file=sys.stderr)
     if args.out:

@@ -24,6 +24,7 @@ PREFIX = "eval"  # widget keys of the shared model input and weights download: e
 SOURCES = {"zip": "Upload a zip", "folder": "Folder on this server"}
 MISSING = "—"  # a figure that was not measured
 INTERVAL_HELP = "Brackets: 95 % bootstrap interval over the images."
+EVALUATED_KEY = "_eval_root"  # the data the shown result was measured on
 WITHIN_KEY = "_eval_within"  # the folder every file of the chosen data must resolve inside
 PHASE_LABELS = {"extraction": "Model outputs", "cross-validation": "Cross-validation (k-NN, linear probe)",
                 "bootstrap": "Bootstrap intervals (LogME)", "report": "Figures and report"}
@@ -106,6 +107,13 @@ def describe_data(root: Path) -> int:
         return 0
     how = "ImageNet classes" if labelled.imagenet is not None else "your own label set (transfer of features)"
     st.caption(f"{len(labelled.samples):,} image(s) in {len(labelled.classes):,} class(es): {md_escape(how)}.")
+    notes = [p for p in labelled.problems if p.startswith("note:")]
+    skipped = [p for p in labelled.problems if not p.startswith("note:")]
+    for note in notes:
+        st.caption(md_escape(visible_text(note)))
+    if skipped:
+        with st.expander(f"Rows or folders skipped ({len(skipped)} message(s))", icon=":material/warning:"):
+            st.markdown("\n".join(f"- {md_escape(visible_text(p))}" for p in skipped))
     return len(labelled.samples)
 
 
@@ -145,6 +153,7 @@ def run(root: Path, models: list[str], families: list[str], cancel_slot) -> None
         bars[name].progress(f, text=f"{label}: {md_escape(visible_text(msg))} · {now - t0:,.0f} s{eta}")
 
     s[RUNNING_KEY] = True
+    s[EVALUATED_KEY] = str(root)
     result = evaluate(root, models, families=families, published_top1=published_top1(models), phases=phase,
                       within=s.get(WITHIN_KEY))
     s[RUNNING_KEY] = False
@@ -310,7 +319,7 @@ def render() -> None:
         if result is None:
             st.info("Choose your labelled images and the models, then evaluate.", icon=":material/fact_check:")
         else:
-            if root is not None and result.data != str(root):
+            if root is not None and s.get(EVALUATED_KEY, str(root)) != str(root):
                 st.caption(f"Showing the last evaluation, on {md_name(Path(result.data).name)}.")
             show_result(result)
 
