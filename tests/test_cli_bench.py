@@ -101,3 +101,25 @@ def test_rank_text_names_the_machine_in_the_explanation(store_path, tmp_path, ca
     assert "efficiency measured here (advisor bench" in out
     lines = [ln for ln in out.splitlines() if ln.startswith(f"- {LITES[2]}:")]
     assert lines and "Speed measured here on cpu (Test CPU 9000), 2 threads, fp32: 5 ms at batch 1" in lines[0]
+
+
+def test_reports_include_the_speed_section_with_device_and_threads(store_path, tmp_path, capsys):
+    from advisor.report.json_io import report_from_json
+
+    bench = _bench_file(tmp_path / "bench.json", {LITES[0]: 50.0, LITES[2]: 5.0})
+    base = ["--db", str(store_path), "report", "--need", "efficiency=1", "--draws", "0"]
+    for fmt in ("md", "json", "html"):
+        out = tmp_path / f"r.{fmt}"
+        assert main([*base, "--measured", str(bench), "--format", fmt, "-o", str(out)]) == 0
+        text = out.read_text(encoding="utf-8")
+        assert "Speed measured here on cpu" in text and "Test CPU 9000" in text and "2 threads, fp32" in text
+    report = report_from_json((tmp_path / "r.json").read_text(encoding="utf-8"))
+    (table,) = report.speed_tables
+    rows = {r[0]: r for r in table.rows}
+    assert set(rows) == {LITES[0], LITES[2]}
+    assert rows[LITES[2]][1:4] == (5.0, 400.0, "32")
+    assert "median of 30 runs" in rows[LITES[2]][4]
+    plain = tmp_path / "plain.md"  # no bench file: no section
+    assert main([*base, "--format", "md", "-o", str(plain)]) == 0
+    assert "Speed measured here" not in plain.read_text(encoding="utf-8")
+    capsys.readouterr()

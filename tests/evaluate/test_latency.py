@@ -159,3 +159,16 @@ def test_a_result_without_memory_says_so():
 def test_spread_is_median_and_quartiles():
     s = latency.spread([1.0, 2.0, 3.0, 4.0, 100.0])
     assert (s.median, s.q1, s.q3, s.n) == (3.0, 2.0, 4.0, 5)
+
+
+def test_merging_keeps_one_setting_per_result(result):
+    from advisor.evaluate.bench_result import merge_results
+
+    first = _real(result, ids=("timm:a.b",), latencies=(10.0,))
+    second = _real(result, ids=("timm:a.b", "timm:c.d"), latencies=(12.0, 20.0))
+    merged = merge_results(first, second)
+    assert {m.model_id: m.latency_ms.median for m in merged.models} == {"timm:a.b": 12.0, "timm:c.d": 20.0}
+    assert merge_results(merge_results(None, first), _real(result, ids=("timm:c.d",), latencies=(20.0,))).models[0] \
+        .model_id == "timm:a.b"  # another model in the same setting is added, the first kept
+    other = dataclasses.replace(second, threads=second.threads + 1)
+    assert merge_results(first, other) is other  # another setting starts afresh: settings never mix
