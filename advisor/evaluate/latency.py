@@ -109,13 +109,15 @@ def _sync(device: str) -> None:
         torch.mps.synchronize()
 
 
-def _on_device(model: LoadedModel, device: str):  # -> Built
-    """The model's Built record on `device`; a copy, so the shared CPU model in the load cache is untouched."""
-    if device == "cpu":
+def _on_device(model: LoadedModel, device: str, fmt: torch.memory_format):  # -> Built
+    """The model's Built record on `device` in layout `fmt`; a copy unless that is how the load cache holds it
+    (on the CPU, channels-last), so the shared model is never changed."""
+    if device == "cpu" and fmt == torch.channels_last:
         return model.built
     head = model.built.head
     head = head.to(device) if isinstance(head, torch.Tensor | torch.nn.Module) else head
-    return dataclasses.replace(model.built, module=copy.deepcopy(model.module).to(device), head=head)
+    module = copy.deepcopy(model.module).to(device=device, memory_format=fmt)
+    return dataclasses.replace(model.built, module=module, head=head)
 
 
 def _timed_passes(run: Callable[[], object], device: str, warmup: int, repeats: int) -> list[float]:
@@ -136,25 +138,28 @@ def bench_loaded(model: LoadedModel, *, batch_size: int = DEFAULT_BATCH, repeats
                  warmup: int = WARMUP, precision: str = "fp32", device: str = "cpu",
                  channels_last: bool = True) -> ModelBench:
     """Latency (batch 1) and throughput (batch `batch_size`) of one loaded model; precision and device resolved."""
-    built = _on_device(model, device)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    built = _on_device(model, device, fmt)
     backend = backend_for(model.spec)
     h, w = model.view.input_size
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
     gen = torch.Generator().manual_seed(0)
     x1 = torch.randn(1, 3, h, w, generator=gen).to(device).contiguous(memory_format=fmt)
     xb = torch.randn(batch_size, 3, h, w, generator=gen).to(device).contiguous(memory_format=fmt)
-    if not channels_last and device == "cpu":
-        built = dataclasses.replace(built, module=copy.deepcopy(built.module).to(memory_format=fmt))
     dtype = _DTYPES.get(precision)
-    with torch.inference_mode(), torch.autocast(device, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-        lat = _timed_passes(lambda: backend.outputs(built, x1), device, warmup, repeats)
-        thr = _timed_passes(lambda: backend.outputs(built, xb), device, min(warmup, BATCH_WARMUP), repeats)
-        peak = None
-        if device == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-            backend.outputs(built, xb)
-            _sync(device)
-            peak = torch.cuda.max_memory_allocated() / 2**20
+    cudnn_benchmark = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = True  # as timm's benchmark.py: cuDNN picks its fastest kernels (GPU only)
+    peak = None
+    try:
+        with torch.inference_mode(), torch.autocast(device, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+            lat = _timed_passes(lambda: backend.outputs(built, x1), device, warmup, repeats)
+            thr = _timed_passes(lambda: backend.outputs(built, xb), device, min(warmup, BATCH_WARMUP), repeats)
+            if device == "cuda":
+                torch.cuda.reset_peak_memory_stats()
+                backend.outputs(built, xb)
+                _sync(device)
+                peak = torch.cuda.max_memory_allocated() / 2**20
+    finally:
+        torch.backends.cudnn.benchmark = cudnn_benchmark
     params = sum(p.numel() for p in model.module.parameters()) / 1e6
     return ModelBench(model.model_id, model.weights, (int(h), int(w)), round(params, 3), spread([t * 1e3 for t in lat]),
                       spread([batch_size / t for t in thr]), peak)

@@ -172,3 +172,14 @@ def test_merging_keeps_one_setting_per_result(result):
         .model_id == "timm:a.b"  # another model in the same setting is added, the first kept
     other = dataclasses.replace(second, threads=second.threads + 1)
     assert merge_results(first, other) is other  # another setting starts afresh: settings never mix
+
+
+def test_nchw_on_request_runs_on_a_copy_and_leaves_the_shared_model_channels_last():
+    import torch
+
+    from advisor.models.loaded import load_model
+
+    r = latency.bench([TINY], batch_size=2, repeats=3, warmup=0, device="cpu", memory=False, channels_last=False)
+    assert r.channels_last is False and r.models[0].latency_ms.median > 0
+    convs = [p for p in load_model(TINY).module.parameters() if p.dim() == 4]
+    assert convs and all(p.is_contiguous(memory_format=torch.channels_last) for p in convs)
