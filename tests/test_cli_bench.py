@@ -45,7 +45,7 @@ def test_bench_json_output_is_the_result(capsys):
     (["-m", "timm:resnet50.a1_in1k"], "How to get them", 2),
     (["-m", TINY, "--precision", "fp16", "--device", "cpu"], "fp16 is for GPUs", 2),
     (["-m", TINY, "--repeats", "1"], "repeats must be", 2),
-    (["-m", TINY, "--weights", "nonsense"], "--weights takes ID=PATH", 2),
+    (["-m", TINY, "--weights", "nonsense"], "--weights expects ID=PATH", 2),
 ])
 def test_bench_errors_are_clear_messages(argv, message, exit_code, capsys, tmp_path):
     out_file = tmp_path / "bench.json"
