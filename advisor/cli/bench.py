@@ -59,6 +59,9 @@ def format_result(result) -> str:  # result: advisor.evaluate.bench_result.Bench
              f"throughput: batch {result.batch_size}, median of {result.repeats} passes",
              f"peak memory: {result.memory_method}",
              f"{result.seconds:.1f} s. Compare these figures only with others measured here in the same setting."]
+    if any(m.cpu_latency_ms is not None for m in result.models):
+        lines.insert(-1, "CPU time: this process's CPU time per pass (all threads); on a busy machine it moves far "
+                         "less than latency (waiting for a core is not counted), but latency is what a user waits")
     if any(str(m.weights).startswith("random") for m in result.models):
         lines.append("note: RANDOM WEIGHTS (test architecture): speed only, left out of the ranking")
     return "\n".join(lines)

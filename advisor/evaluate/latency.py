@@ -120,18 +120,21 @@ def _on_device(model: LoadedModel, device: str, fmt: torch.memory_format):  # ->
     return dataclasses.replace(model.built, module=module, head=head)
 
 
-def _timed_passes(run: Callable[[], object], device: str, warmup: int, repeats: int) -> list[float]:
-    """Seconds per pass for `repeats` passes after `warmup` untimed ones (each pass synchronised)."""
+def _timed_passes(run: Callable[[], object], device: str, warmup: int, repeats: int) -> tuple[list[float], list[float]]:
+    """(wall-clock seconds, process CPU seconds) per pass for `repeats` passes after `warmup` untimed ones (each
+    pass synchronised). CPU time counts every thread of this process; on a busy machine it moves far less than
+    wall time, because waiting for a core is not counted."""
     for _ in range(warmup):
         run()
     _sync(device)
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         run()
         _sync(device)
-        times.append(time.perf_counter() - t0)
-    return times
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return wall, cpu
 
 
 def bench_loaded(model: LoadedModel, *, batch_size: int = DEFAULT_BATCH, repeats: int = DEFAULT_REPEATS,
@@ -161,8 +164,11 @@ def bench_loaded(model: LoadedModel, *, batch_size: int = DEFAULT_BATCH, repeats
     finally:
         torch.backends.cudnn.benchmark = cudnn_benchmark
     params = sum(p.numel() for p in model.module.parameters()) / 1e6
-    return ModelBench(model.model_id, model.weights, (int(h), int(w)), round(params, 3), spread([t * 1e3 for t in lat]),
-                      spread([batch_size / t for t in thr]), peak)
+    cpu = device == "cpu"  # on an accelerator the process's CPU time says little about the model
+    return ModelBench(model.model_id, model.weights, (int(h), int(w)), round(params, 3),
+                      spread([t * 1e3 for t in lat[0]]), spread([batch_size / t for t in thr[0]]), peak,
+                      spread([t * 1e3 for t in lat[1]]) if cpu else None,
+                      spread([batch_size / max(t, 1e-9) for t in thr[1]]) if cpu else None)
 
 
 # --- CPU peak memory in a fresh process ------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def test_figures_are_positive_and_the_setting_is_stated(result):
     assert m.model_id == TINY and m.weights == "random"
     assert m.input_size == (160, 160)  # from the model's pretrained config, not a default
     assert m.params_m > 0
-    for s in (m.latency_ms, m.throughput):
+    for s in (m.latency_ms, m.throughput, m.cpu_latency_ms, m.cpu_throughput):
         assert s.n == 5 and 0 < s.q1 <= s.median <= s.q3
     assert m.peak_memory_mb is not None and m.peak_memory_mb > 0
     assert "fresh process" in result.memory_method
