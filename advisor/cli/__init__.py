@@ -18,6 +18,7 @@ from advisor.cli import report as report_cli
 from advisor.cli.common import open_store
 from advisor.errors import AdvisorError, InvalidRequestError
 from advisor.store.build import DEFAULT_DB, DEFAULT_SOURCES
+from advisor.textsafe import terminal_text
 
 
 def _print_table(df: pd.DataFrame, limit: int | None = None) -> None:
@@ -122,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except AdvisorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(terminal_text(f"error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         return 0

@@ -37,7 +37,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if len(ev):
         print("evidence per need:")
         for e in ev.itertuples(index=False):
-            print(f"  {e.need}: {e.n_models} ranked models with data; sources: {e.sources or 'none'}")
+            pred = f", {e.n_predicted} predicted" if e.n_predicted else ""
+            print(f"  {e.need}: {e.n_models} ranked models with data{pred}; sources: {e.sources or 'none'}")
         print()
     for mid, text in explain_top(r, 3).items():
         print(f"- {mid}: {text}" + (f" Speed {speed[mid]}." if mid in speed else ""))

@@ -212,10 +212,11 @@ def restore_request(data: bytes) -> list[str]:
     Raises InvalidRequestError (a user-facing message) for a file that is not a valid report.
     """
     from advisor.ranking.engine import validate_weights
+    from advisor.ranking.request import mode_uses_weights
     from advisor.report.model import request_from_json
 
     request = request_from_json(data)
-    if request.mode != "quba":
+    if mode_uses_weights(request.mode):
         validate_weights(request.weights)  # unknown needs, all zero, shape and texture both weighted
     values, notes = state.state_from_request(request)
     st.session_state.update(values)
