@@ -19,7 +19,7 @@ SOURCE_ID = "measured_here"
 LATENCY_PROPERTY = "measured_latency_ms"
 THROUGHPUT_PROPERTY = "measured_throughput"
 BENCH_PROPERTIES = (LATENCY_PROPERTY, THROUGHPUT_PROPERTY)
-SCORE_COLUMNS = ("model_id", "property_id", "item", "value", "source_id", "precision")
+SCORE_COLUMNS = ("model_id", "property_id", "item", "value", "source_id", "precision", "ci_low", "ci_high")
 TABLE_COLUMNS = ("model", "weights", "input", "latency b1 (ms)", "latency IQR (ms)", "throughput (img/s)",
                  "throughput IQR (img/s)", "peak memory (MB)", "params (M)", "CPU time b1 (ms)",
                  "img per CPU-s")
@@ -33,6 +33,8 @@ class Spread:
     q1: float
     q3: float
     n: int
+    ci_low: float | None = None  # distribution-free 95 % interval of the median (order statistics)
+    ci_high: float | None = None
 
     @property
     def iqr(self) -> float:
@@ -123,11 +125,15 @@ def _row(model_id: str, pid: str, item: str, s: Spread, unit: str, size: str, r:
     text = (f"measured here: median of {s.n} runs, IQR {s.q1:.4g}–{s.q3:.4g} {unit}, {size} input, "
             f"torch {r.torch_version}")
     return {"model_id": model_id, "property_id": pid, "item": item, "value": s.median, "source_id": SOURCE_ID,
-            "precision": text}
+            "precision": text, "ci_low": s.ci_low, "ci_high": s.ci_high}
 
 
 def _spread(d: dict | None) -> Spread | None:
-    return None if d is None else Spread(float(d["median"]), float(d["q1"]), float(d["q3"]), int(d["n"]))
+    if d is None:
+        return None
+    lo, hi = d.get("ci_low"), d.get("ci_high")
+    return Spread(float(d["median"]), float(d["q1"]), float(d["q3"]), int(d["n"]),
+                  None if lo is None else float(lo), None if hi is None else float(hi))
 
 
 def _model_from(m: dict) -> ModelBench:
