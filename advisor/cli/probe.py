@@ -107,6 +107,7 @@ def probe_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from advisor.cli.common import weights_from_args
     from advisor.errors import InvalidRequestError
     from advisor.evaluate.files import check_output_path, write_output
     from advisor.models.registry import DEFAULT_MODELS
@@ -128,12 +129,7 @@ def _run(args: argparse.Namespace) -> int:
                                       "(pip install 'vision-advisor[lite]')")
         models = ready[:1]
         print(f"no --model given: using {models[0]}", file=sys.stderr)
-    weights = {}
-    for item in args.weights:
-        mid, sep, path = item.partition("=")
-        if not sep or not path:
-            raise InvalidRequestError(f"--weights expects ID=PATH, got {item!r}")
-        weights[mid] = path
+    weights = weights_from_args(args.weights)
     families = [f.strip() for item in args.family for f in item.split(",") if f.strip()] or None
     if getattr(args, "download", False):
         from advisor.models.download import ensure_weights, plan_download

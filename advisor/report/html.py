@@ -70,6 +70,7 @@ code{overflow-wrap:anywhere}
 {% if r.head_to_head %}<h2>Head-to-head of the top two</h2><p>{{ r.head_to_head.text }}</p>{{ table(h2h) }}{% endif %}
 {% if charts %}<h2>Trade-offs</h2>
 {{ figures(charts) }}{% endif %}
+{% for t in speed_tables %}<h2>{{ t.title }}</h2>{{ table(t.table) }}{% endfor %}
 {% if images or probe_tables or has_probe or probe_charts %}<h2>Probe results</h2>
 {% if images %}<div class="thumbs">{% for im in images %}<figure>
 {% if im.uri %}<img alt="thumbnail of image {{ loop.index }}" src="{{ im.uri }}">
@@ -124,6 +125,7 @@ def to_html(report: Report) -> str:
         h2h=view.h2h_table(r), charts=charts[False],
         probe_charts=charts[True],
         images=images, probe_tables=probe, has_probe=r.probe_results is not None,
+        speed_tables=[{"title": t.title, "table": view.table_rows(t)[:2]} for t in r.speed_tables],
         non_commercial=view.has_non_commercial(r), sources=view.sources_table(r))
 
 
