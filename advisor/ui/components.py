@@ -50,12 +50,14 @@ GLOSSARY: dict[str, str] = {
 }
 
 
-def write_url_state() -> None:
-    """Mirror the non-default state in the query string, so the address bar is a shareable link."""
-    want = state.query_from_state(st.session_state)
+def write_url_state(force: bool = False) -> None:
+    """Mirror the user's non-default values in the query string, so the address bar is a shareable link.
+
+    Also keeps the store current (values set during this run, or in a fragment rerun)."""
+    want = state.query_from_state(state.remember(st.session_state))
     have = {k: (st.query_params.get_all(k) if isinstance(want.get(k), list) else st.query_params.get(k))
             for k in st.query_params}
-    if have != want:
+    if force or have != want:
         st.query_params.from_dict(want)
 
 
@@ -147,8 +149,9 @@ def limit_controls(models: pd.DataFrame) -> None:
 
 
 def current_request() -> RankRequest:
-    ready = cache.probe_ready_ids() if st.session_state.get(state.PROBE_READY) else None
-    return state.request_from_state(st.session_state, ready)
+    """The user's request from the store, on whatever page asks (the Advisor page's widgets may not be drawn)."""
+    ready = cache.probe_ready_ids() if state.user_state(st.session_state).get(state.PROBE_READY) else None
+    return state.request_from_state(state.user_state(st.session_state), ready)
 
 
 def current_ranking() -> Ranking:
@@ -214,7 +217,7 @@ def restore_request(data: bytes) -> list[str]:
     if request.mode != "quba":
         validate_weights(request.weights)  # unknown needs, all zero, shape and texture both weighted
     values, notes = state.state_from_request(request)
-    st.session_state.update(values)
+    state.remember(st.session_state, values)
     return notes
 
 

@@ -48,7 +48,8 @@ X_PROP, X_ITEM, Y_PROP, Y_ITEM = "x", "x_item", "y", "y_item"
 LOG_X, LOG_Y = "log_x", "log_y"
 SEARCH = "q"
 EX_PARADIGMS = "ex_paradigm"
-URL_LOADED = "_url_loaded"  # session flag: the query string was read once
+STORE = "_user_state"  # the user's choices as a plain dict: not a widget key, so no page change clears it
+PAGE = "_page"  # the page file this run draws (the last run's page until keep_state runs)
 # Probe and report pages: session only (uploads and results are never put in the URL).
 PROBE_UPLOAD = "probe_upload"
 PROBE_SAMPLES = "probe_samples"
@@ -92,14 +93,12 @@ WEIGHTS = (*[weight_key(n) for n in SLIDER_NEEDS], SHAPE_WEIGHT)
 PERSISTED = (*STRINGS, *FLOATS, *LISTS, *BOOLS, *WEIGHTS, MIN_COVERAGE)
 KEPT = (COMPARE_VIEW, PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES, EVAL_SOURCE, EVAL_FOLDER, EVAL_MODELS,
         EVAL_FAMILIES, REPORT_NOTES)  # kept across pages, not in the URL
+TRACKED = (*PERSISTED, *KEPT)  # every key the store keeps for the session
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One app page: its file in ui/pages, title, icon and the widget keys it owns.
-
-    Keys of the page about to run are left alone (re-assigning a live widget's key races with its new value);
-    the other pages' keys are re-assigned so they survive the page switch.
-    """
+    """One app page: its file in ui/pages, title, icon and the widget keys it owns (all of them in TRACKED,
+    so `keep_state` restores them when the page is opened again)."""
 
     file: str
     title: str
@@ -161,10 +160,64 @@ def apply_preset(state: MutableMapping, name: str) -> None:
     state[PRESET] = name
 
 
-def ensure_defaults(state: MutableMapping) -> None:
-    for k, v in defaults().items():
-        if k not in state:
-            state[k] = v
+# --- the store: what the user set, kept outside the widgets --------------------------------------------------
+def page_keys(file: str) -> tuple[str, ...]:
+    """The widget keys of the page in `file` (none for an unknown page)."""
+    return next((p.keys for p in PAGES if p.file == file), ())
+
+
+def keep_state(session: MutableMapping, page: str = "", query: Mapping[str, list[str]] | None = None
+               ) -> dict[str, object]:
+    """Sync the user's store and the widget keys at the start of a run of `page` (a PageSpec file).
+
+    Streamlit drops a keyed widget's value as soon as its page is left, so the values live in a plain dict
+    (made from the defaults and the URL on the session's first run). Only the page's own widgets can change
+    a value: while the user stays on a page its live widget keys update the store; when a page is opened, its
+    keys are assigned from the store (a fresh assignment is what makes Streamlit send the value to the
+    browser), and every other page's keys are assigned from the store in every run, for code that reads
+    them. Live widgets are never re-assigned: that would race with a newer value from the browser.
+    """
+    store = session.get(STORE)
+    if not isinstance(store, dict):
+        store = defaults()
+        store.update(state_from_query(query or {}))
+        store.update({k: session[k] for k in TRACKED if k in session})  # set before the first run (tests)
+        session[STORE] = store
+    entered = session.get(PAGE) != page  # opened by this run: its widgets are not in the browser yet
+    session[PAGE] = page
+    own = set(page_keys(page))
+    for key in TRACKED:
+        if key in own and not entered and key in session:
+            store[key] = session[key]
+        elif key in store and (entered or key not in own or key not in session):
+            session[key] = store[key]  # assigned in this run: Streamlit's end-of-run cleanup leaves it alone
+        elif key in session:  # a page's own value the store has no default for (e.g. the Probe page's models)
+            store[key] = session[key]
+    return store
+
+
+def remember(session: MutableMapping, values: Mapping[str, object] | None = None) -> dict[str, object]:
+    """Put `values` in the session and the store, and the current page's widget values in the store.
+
+    Called after a page has drawn (and by fragments, whose reruns skip the app's start), and by a page that
+    sets another page's values (they must reach the store: that page's stale keys never update it).
+    """
+    store = session.get(STORE)
+    if not isinstance(store, dict):
+        store = keep_state(session)
+    if values:
+        session.update(values)
+        store.update(values)
+    for key in page_keys(str(session.get(PAGE, ""))):
+        if key in session:
+            store[key] = session[key]
+    return store
+
+
+def user_state(session: Mapping) -> Mapping:
+    """The user's values: the store when the app made one, else the mapping itself (tests, plain dicts)."""
+    store = session.get(STORE)
+    return store if isinstance(store, dict) else session
 
 
 def weights_from_state(state: Mapping) -> dict[str, float]:
@@ -321,6 +374,8 @@ def query_from_state(state: Mapping) -> dict[str, str | list[str]]:
             out[key] = f"{v:g}"
         else:
             out[key] = str(v)
+    if preset != CUSTOM and any(k in WEIGHTS for k in out):
+        out[PRESET] = str(preset)  # adjusted sliders: name the preset they start from, even the default one
     return out
 
 

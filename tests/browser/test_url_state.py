@@ -41,7 +41,8 @@ def test_url_copied_at_once_restores_the_view(server, chromium_browser, tmp_path
     for _ in range(3):
         page.keyboard.press("ArrowLeft")
     # The address bar follows the widgets within a round trip, not after the page has finished drawing.
-    page.wait_for_function("() => location.search.includes('w_calibration=1')", timeout=5_000)
+    page.wait_for_function("() => location.search.includes('w_calibration=1')"
+                           " && location.search.includes('w_corruption=0.15')", timeout=15_000)
     idle(page)
     url, shown = page.url, on_screen(page)
     assert shown[SLIDERS[0]] == "1"
