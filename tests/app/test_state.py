@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from advisor.ranking.presets import get_preset
 from advisor.ui import state
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: pytest itself depends on tomli there
+    import tomli as tomllib
+
+CONFIG = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
 
 
 def _as_query(q: dict) -> dict[str, list[str]]:
@@ -42,3 +51,41 @@ def test_request_matches_preset_and_quba_mode():
     assert dict(state.request_from_state(s).weights) == get_preset("distribution-shift").weights
     state.apply_preset(s, "quba")
     assert state.request_from_state(s).mode == "quba"
+
+
+def test_app_config_keeps_the_file_watcher_off():
+    """The venv sits inside the repository (README): a watcher over it slowed the app about 7x."""
+    server = tomllib.loads(CONFIG.read_text())["server"]
+    assert server["fileWatcherType"] == "none"
+    assert server["runOnSave"] is False
+
+
+def test_store_keeps_values_a_page_switch_drops():
+    """Streamlit forgets a widget's key when its page is left; the store puts it back when the page opens."""
+    session: dict = {}
+    state.keep_state(session, "advisor.py", {"max_params": ["30"]})
+    assert session[state.MAX_PARAMS] == 30.0  # from the URL into the widget key
+    session[state.weight_key("calibration")] = 0.8  # the user moves a slider (a live widget)
+    state.keep_state(session, "advisor.py")
+    for key in state.page_keys("advisor.py"):  # the page is left: its widget values are dropped
+        del session[key]
+    store = state.keep_state(session, "explore.py")
+    assert store[state.weight_key("calibration")] == 0.8 and store[state.MAX_PARAMS] == 30.0
+    assert session[state.weight_key("calibration")] == 0.8  # other pages' keys are there for code reading them
+    session[state.weight_key("calibration")] = 0.1  # a stale key on another page never overwrites the store
+    state.keep_state(session, "explore.py")
+    assert state.user_state(session)[state.weight_key("calibration")] == 0.8
+    session[state.weight_key("calibration")] = 0.0  # the Advisor page opens: the store wins over a leftover
+    state.keep_state(session, "advisor.py")
+    assert session[state.weight_key("calibration")] == 0.8
+    assert state.request_from_state(state.user_state(session)).limits.max_params_m == 30.0
+
+
+def test_every_kept_key_belongs_to_one_page():
+    """A key no page owns would never be updated from its widget; one owned twice would race."""
+    owners: dict[str, list[str]] = {}
+    for page in state.PAGES:
+        for key in page.keys:
+            owners.setdefault(key, []).append(page.file)
+    assert {k: v for k, v in owners.items() if len(v) > 1} == {}
+    assert set(state.TRACKED) - set(owners) == set()
