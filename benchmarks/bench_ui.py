@@ -2,12 +2,15 @@
 
 Run: .venv/bin/python benchmarks/bench_ui.py [--db PATH] [--runs 10] [--baseline DIR] [--shots DIR]
 
-Interactions: preset change, need slider, hard limit, page switch (Advisor <-> Compare), Compare add-model.
+Interactions: preset change, need slider, hard limit, page switch (Advisor <-> Compare), Compare add-model,
+Model card open (from the top pick), report export (the JSON download).
 Each is timed from the input event until the element it changes shows the new value ("shown"), and until
 Streamlit's run indicator is gone ("done"). `--baseline DIR` runs the same measurements, in the same
 process and on the same store, against another checkout (e.g. `git worktree add --detach /tmp/prev 1fd99dd`)
 served on another port, and prints both side by side. Needs Debian's chromium at /usr/bin/chromium (never
-a downloaded browser). Target: every interaction < 1 s.
+a downloaded browser). Target: every interaction < 1 s. Run it with the virtual environment inside the
+repository, as the README makes it (`.venv/bin/python benchmarks/bench_ui.py`): the app's config keeps
+Streamlit's file watcher off, which is what keeps that layout fast.
 """
 
 from __future__ import annotations
@@ -166,9 +169,50 @@ def bench_compare_add(page: Page, base: str, runs: int) -> list[tuple[float, flo
     return out
 
 
+def bench_model_card(page: Page, base: str, runs: int) -> list[tuple[float, float]]:
+    """'Open model card' on the top pick -> the card shows its rank under the user's needs."""
+    out = []
+    for _ in range(runs):
+        page.goto(base)
+        page.get_by_text("Why these models").wait_for(timeout=90_000)
+        wait_idle(page)
+        button = page.get_by_role("button", name="Open model card").first
+        out.append(timed(page, button.click,
+                         lambda: page.get_by_text("under your current needs").first.wait_for(timeout=60_000)))
+    return out
+
+
+def bench_report_export(page: Page, base: str, runs: int) -> list[tuple[float, float]]:
+    """Report page -> the JSON report's download arrives (the other formats are built with it)."""
+    out = []
+    nav = page.locator('[data-testid="stTopNavLink"], [data-testid="stSidebarNavLink"]')
+    for _ in range(runs):
+        page.goto(base)
+        page.get_by_text("Top pick:").wait_for(timeout=90_000)
+        wait_idle(page)
+        nav.filter(has_text="Report").first.click()
+        button = page.locator('[data-testid="stDownloadButton"]').filter(has_text="JSON")
+        button.wait_for(timeout=120_000)
+        wait_idle(page)
+        box: dict = {}
+
+        def act(b=button, x=box) -> None:
+            x["dl"] = page.expect_download(timeout=60_000)
+            x["dl"].__enter__()
+            b.click()
+
+        def shown(x=box) -> None:
+            x["dl"].__exit__(None, None, None)
+            x["dl"].value.path()
+
+        out.append(timed(page, act, shown))
+    return out
+
+
 BENCHES: dict[str, Callable[[Page, str, int], list[tuple[float, float]]]] = {
     "preset change": bench_preset, "need slider": bench_slider, "hard limit": bench_limit,
-    "page switch": bench_page_switch, "Compare add-model": bench_compare_add,
+    "page switch": bench_page_switch, "Compare add-model": bench_compare_add, "Model card open": bench_model_card,
+    "report export (JSON)": bench_report_export,
 }
 
 
@@ -190,7 +234,7 @@ def measure(browser, root: Path, env: dict[str, str], runs: int, width: int,
     proc, base = serve(root, env)
     results: dict[str, list[tuple[float, float]]] = {}
     try:
-        page = browser.new_page(viewport={"width": width, "height": 1400})
+        page = browser.new_page(viewport={"width": width, "height": 1400}, accept_downloads=True)
         t0 = time.perf_counter()
         page.goto(base)
         page.get_by_text("Top pick:").wait_for(timeout=120_000)
