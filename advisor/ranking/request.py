@@ -178,7 +178,17 @@ def validate_weights(weights: Mapping[str, float]) -> dict[str, float]:
     for a, b in EXCLUSIVE:
         if a in out and b in out:
             raise InvalidRequestError(f"'{a}' and '{b}' pull in opposite directions: weight only one")
-    return out
+    return canonical_weights(out)
+
+
+def canonical_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """Weights in one order (by need id), whatever order they were given in.
+
+    The stability draws perturb the weights as a vector, so the same needs given in another order (a preset
+    then a --need flag, flags swapped, the app's sliders) would otherwise draw other samples from the same seed
+    and report a slightly different "first in" share for the very same request.
+    """
+    return {k: weights[k] for k in sorted(weights)}
 
 
 def validate_limits(limits: Limits) -> None:

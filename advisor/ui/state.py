@@ -221,8 +221,10 @@ def user_state(session: Mapping) -> Mapping:
 
 
 def weights_from_state(state: Mapping) -> dict[str, float]:
-    w = {n: float(state.get(weight_key(n)) or 0.0) for n in SLIDER_NEEDS}
-    shape = float(state.get(SHAPE_WEIGHT) or 0.0)
+    # Rounded off the float noise of slider steps (0.8000000000000002), so a slider at 0.8 asks what
+    # `--need x=0.8` asks; the engine puts the needs in one order.
+    w = {n: round(float(state.get(weight_key(n)) or 0.0), 9) for n in SLIDER_NEEDS}
+    shape = round(float(state.get(SHAPE_WEIGHT) or 0.0), 9)
     w["texture_bias" if state.get(SHAPE_DIR) == "texture" else "shape_bias"] = shape
     return {k: v for k, v in w.items() if v > 0}
 
