@@ -50,3 +50,9 @@ def md_names(names: list[str] | tuple[str, ...], limit: int = 5) -> str:
     """Up to `limit` names for a message, then 'and N more' (500 names never make a 6,000-character line)."""
     shown = ", ".join(md_name(n) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def terminal_text(text: str) -> str:
+    """Text for a terminal: control characters (escape sequences that clear the screen or set the title),
+    format and bidi characters shown as `<U+XXXX>`; newlines and tabs kept."""
+    return "".join(ch if ch in "\n\t" else _visible(ch) for ch in str(text))

@@ -13,6 +13,7 @@ import pandas as pd
 
 from advisor.store.build import SCHEMA
 from advisor.store.properties import PROPERTIES
+from advisor.store.protocols import assign_protocols
 
 MODEL_DEFAULTS = {"obtainable": True, "weights_from": "timm", "obtain_note": ""}
 
@@ -34,6 +35,7 @@ def write_store(path: Path, *, sources: Iterable[tuple], models: Iterable[Mappin
         rows = [(*r, "exact") if len(r) == 5 else tuple(r) for r in scores]
         s = pd.DataFrame(rows, columns=["model_id", "property_id", "item", "value", "source_id", "precision"])
         s["note"] = ""
+        s = assign_protocols(s, m.set_index("model_id")["paradigm"] if "paradigm" in m else None)
         con.register("seed_scores", s)
         con.execute("INSERT INTO scores BY NAME SELECT * FROM seed_scores")
         for a in aliases:

@@ -18,12 +18,8 @@ import grimp
 ADVISOR = Path(__file__).resolve().parents[1] / "advisor"
 
 KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"advisor.ranking.engine", "advisor.ranking.quba"}): "issue 17 item 2, ranking modes (evidence)",
 }
-KNOWN_LOADED_BY_NAME: dict[str, str] = {
-    "report/formats.py": "issue 17 item 4, report formats (views)",
-    "report/charts.py": "issue 17 item 4, charts home (views)",
-}
+KNOWN_LOADED_BY_NAME: dict[str, str] = {}
 
 
 def cycles(graph: grimp.ImportGraph) -> list[list[str]]:

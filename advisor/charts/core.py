@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import altair as alt
 import pandas as pd
 
+from advisor.charts.palette import model_colour_scale
 from advisor.ranking.engine import Ranking
 from advisor.ranking.needs import need_label
-
-PARADIGM_ORDER = ("supervised", "clip", "self-supervised", "semi-supervised", "adversarial")
-
-
-
-
-# Tableau 10 then its lighter half: 20 colours that stay distinct on white; models beyond 20 reuse them.
-MODEL_PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d",
-                 "#bab0ac", "#eeca3b", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-
-
-def model_colours(model_ids: Iterable[str]) -> dict[str, str]:
-    """model_id -> colour, by order of first appearance, so one model keeps one colour in every chart that
-    is given the same list (a page, a report). Why a helper: Vega picks colours per chart from that chart's
-    own domain, so a model that is missing from one chart would shift every colour after it."""
-    ids = list(dict.fromkeys(str(m) for m in model_ids))
-    return {m: MODEL_PALETTE[i % len(MODEL_PALETTE)] for i, m in enumerate(ids)}
-
-
-def model_colour_scale(model_ids: Iterable[str]) -> alt.Scale:
-    """An Altair colour scale with a fixed model -> colour mapping (see `model_colours`)."""
-    colours = model_colours(model_ids)
-    return alt.Scale(domain=list(colours), range=list(colours.values()))
 
 
 def short_label(text: str, width: int = 28) -> str:
@@ -103,13 +80,14 @@ def _axis_scale(values: pd.Series, log: bool) -> alt.Scale:
 
 
 def scatter_chart(df: pd.DataFrame, x_label: str, y_label: str, log_x: bool = False,
-                  log_y: bool = False) -> alt.LayerChart:
+                  log_y: bool = False, label_front: bool = False) -> alt.LayerChart:
     """Two properties over models; Pareto-front models ringed and joined by a line.
 
     `df` is `advisor.ranking.pareto.pareto_front` output (model_id, value_x, value_y, on_front, source_id_x/y,
     precision_x/y), optionally with paradigm and arch_type columns. Axes fit the data (no forced zero;
     never below 0 for non-negative values);
-    non-positive values are left off a log axis, since a log scale cannot place them.
+    non-positive values are left off a log axis, since a log scale cannot place them. `label_front` writes
+    each front model's name beside its ring (a printed report has no tooltips).
     """
     d = df.copy()
     for col in ("paradigm", "arch_type", "source_id_x", "source_id_y", "precision_x", "precision_y"):
@@ -137,7 +115,12 @@ def scatter_chart(df: pd.DataFrame, x_label: str, y_label: str, log_x: bool = Fa
     front = d[d["on_front"].astype(bool)].sort_values("value_x")
     line = alt.Chart(front).mark_line(color="#d62728", strokeWidth=1.5).encode(x=x, y=y, order="value_x:Q")
     rings = alt.Chart(front).mark_point(size=160, color="#d62728", strokeWidth=2).encode(x=x, y=y, tooltip=tips)
-    return alt.layer(line, points, rings).properties(height=460).interactive()
+    layers = [line, points, rings]
+    if label_front:
+        named = front.assign(label=front["model_id"].map(lambda m: short_label(m, 34)))
+        layers.append(alt.Chart(named).mark_text(align="left", dx=8, dy=-6, fontSize=10, color="#333").encode(
+            x=x, y=y, text="label:N"))
+    return alt.layer(*layers).properties(height=460).interactive()
 
 
 def compare_need_chart(df: pd.DataFrame, models: Sequence[str] | None = None) -> alt.Chart:

@@ -1,4 +1,4 @@
-"""The study's detail views (per factor, data set, group, magnitude) and live-probe curves.
+"""The study's detail views (per factor, data set, group, magnitude).
 
 Every builder takes long scores as `PropertyStore.scores` returns them (model_id, property_id, item,
 value, unit, source_id, precision) and returns None when there is nothing to draw.
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
-from advisor.charts.core import model_colour_scale, short_label
+from advisor.charts.core import short_label
+from advisor.charts.palette import model_colour_scale
 from advisor.ranking.data import widest_source
 
 READ = ["exact", "figure-read"]
@@ -153,37 +154,6 @@ def invariance_chart(df: pd.DataFrame, models: Sequence[str] | None = None) -> a
         ).properties(width=230, height=220))
     # Legends below the panels: three panels and a legend side by side do not fit a 1,280 px window.
     return alt.hconcat(*panels).resolve_scale(y="shared")
-
-
-def probe_curves(df: pd.DataFrame, panel_width: int = 200, models: Sequence[str] | None = None) -> alt.Chart | None:
-    """Live-probe results: one panel per (metric, family), a line per model over the magnitude grid.
-
-    `df`: model_id, family, magnitude, metric, value, and optionally `untransformed` (True at each family's
-    identity point, drawn as a larger diamond so it can be found wherever the grid puts it).
-    """
-    if df.empty:
-        return None
-    d = df.copy()
-    if "untransformed" not in d:
-        d["untransformed"] = False
-    d["point"] = d["untransformed"].map({True: "untransformed image", False: "transformed"})
-    x = alt.X("magnitude:Q", title="magnitude", scale=alt.Scale(zero=False))
-    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
-    colour = _colour(d, models)
-    tips = [alt.Tooltip("model_id:N", title="model"), "family:N", "metric:N",
-            alt.Tooltip("magnitude:Q", format=".3g"), alt.Tooltip("value:Q", format=".4g"),
-            alt.Tooltip("point:N", title="point")]
-    line = alt.Chart().mark_line().encode(x=x, y=y, color=colour)
-    points = alt.Chart().mark_point(filled=True).encode(
-        x=x, y=y, color=colour, tooltip=tips,
-        shape=alt.Shape("point:N", scale=alt.Scale(domain=["transformed", "untransformed image"],
-                                                   range=["circle", "diamond"]),
-                        legend=alt.Legend(title="point", orient="bottom", labelLimit=0)),
-        size=alt.Size("point:N", scale=alt.Scale(domain=["transformed", "untransformed image"], range=[30, 110]),
-                      legend=None))
-    return alt.layer(line, points, data=d).properties(width=panel_width, height=160).facet(
-        row=alt.Row("metric:N", title=None), column=alt.Column("family:N", title=None),
-    ).resolve_scale(x="independent", y="independent")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from advisor.cli import bench as bench_cli
 from advisor.cli import evaluate as evaluate_cli
 from advisor.cli import probe as probe_cli
 from advisor.cli import rank as rank_cli
@@ -17,6 +18,7 @@ from advisor.cli import report as report_cli
 from advisor.cli.common import open_store
 from advisor.errors import AdvisorError, InvalidRequestError
 from advisor.store.build import DEFAULT_DB, DEFAULT_SOURCES
+from advisor.textsafe import terminal_text
 
 
 def _print_table(df: pd.DataFrame, limit: int | None = None) -> None:
@@ -112,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Feature commands: each module's `register(subparsers)` adds its options only; heavy imports happen when it runs.
-FEATURE_CLIS = (rank_cli, report_cli, probe_cli, evaluate_cli)
+FEATURE_CLIS = (rank_cli, report_cli, probe_cli, evaluate_cli, bench_cli)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -121,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except AdvisorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(terminal_text(f"error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -54,6 +55,8 @@ def add_rank_options(p: argparse.ArgumentParser) -> None:
     add_limit_options(p)
     p.add_argument("--normalization", choices=NORMALIZATIONS, default="percentile")
     p.add_argument("--min-coverage", type=float, default=0.0)
+    p.add_argument("--no-predict", dest="predict", action="store_false",
+                   help="count needs without data as the median instead of predicting them")
     p.add_argument("--top", type=int, default=DEFAULT_TOP_K, help="rows to show; also k for top-k stability")
     p.add_argument("--draws", type=int, default=DEFAULT_DRAWS, help="weight perturbations for stability")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -106,7 +109,8 @@ def request_from_args(args: argparse.Namespace, store=None) -> RankRequest:
         raise InvalidRequestError("give --preset or at least one --need NAME=WEIGHT")
     return validate_request(RankRequest(
         weights=weights, limits=limits_from_args(args, store, preset_limits), normalization=args.normalization,
-        min_coverage=args.min_coverage, top_k=args.top, draws=args.draws, seed=args.seed, mode=mode))
+        min_coverage=args.min_coverage, top_k=args.top, draws=args.draws, seed=args.seed, mode=mode,
+        predict=getattr(args, "predict", True)))
 
 
 def resolve_request(args: argparse.Namespace, store) -> RankRequest:
@@ -124,7 +128,10 @@ def measured_from_args(args: argparse.Namespace) -> pd.DataFrame | None:
         return None
     from advisor.measured import load_measured_files
 
-    return load_measured_files([Path(p) for p in args.measured])
+    rows = load_measured_files([Path(p) for p in args.measured])
+    for note in rows.attrs.get("ignored", []):
+        print(f"note: {note}", file=sys.stderr)
+    return rows
 
 
 def ranking_data(store, args: argparse.Namespace):  # -> RankingData

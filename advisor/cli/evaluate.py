@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from advisor.errors import AdvisorError, InvalidRequestError
+from advisor.textsafe import terminal_text
 
 DESCRIPTION = ("Measure models on your own labelled images (a folder with one subfolder per class, or a CSV "
                "with path,label): accuracy and calibration, transfer of frozen features, invariance.")
@@ -55,7 +56,7 @@ def _published(items: list[str]) -> dict[str, float]:
 
 
 def format_result(result) -> str:
-    """One block per model: each figure with its interval and image count."""
+    """One block per model: each figure with its interval and image count (user text made terminal-safe)."""
     lines = [f"{len(result.images)} image(s), labels: {result.label_set}, {len(result.classes)} classes, "
              f"{result.seconds:.1f} s ({result.executor})"]
     for m in result.models:
@@ -64,16 +65,20 @@ def format_result(result) -> str:
         for name, f in m.metrics.items():
             lines.append(f"  {name:20s} {f.value:9.4f}   95% CI {f.ci_low:.4f}–{f.ci_high:.4f}   n={f.n}")
         for c in m.confusions[:5]:
-            lines.append(f"  confused: {c['true']} -> {c['predicted']} ({c['count']}x)")
+            lines.append(f"  confused: {terminal_text(c['true'])} -> {terminal_text(c['predicted'])} ({c['count']}x)")
         for p in m.invariance:
             acc = f"top-1 {p.top1.value:.3f} [{p.top1.ci_low:.3f}, {p.top1.ci_high:.3f}]  " if p.top1 else ""
             lines.append(f"  {p.family:11s} {p.magnitude:7g}  {acc}agreement {p.agreement.value:.3f}")
-        lines += [f"  note: {n}" for n in m.notes]
+        lines += [f"  note: {terminal_text(n)}" for n in m.notes]
     return "\n".join(lines)
 
 
 def command(args: argparse.Namespace) -> int:
+    from advisor.evaluate.files import check_output_path, write_output
     from advisor.evaluate.run import evaluate
+
+    if args.out:
+        check_output_path(args.out)  # before the run, not after it
 
     if args.download:
         from advisor.models.download import plan_download
@@ -90,8 +95,8 @@ def command(args: argparse.Namespace) -> int:
                       executor=args.executor, label_set=args.labels, download=args.download,
                       cache_root=None if not args.no_cache else "", show_bar=True)
     for msg in result.errors:
-        print(msg if msg.startswith("note:") else f"error: {msg}", file=sys.stderr)
+        print(terminal_text(msg if msg.startswith("note:") else f"error: {msg}"), file=sys.stderr)
     if args.out:
-        args.out.write_text(result.to_json(), encoding="utf-8")
+        write_output(args.out, result.to_json())
     print(result.to_json() if args.json else format_result(result))
     return 0 if result.models else 2

@@ -108,11 +108,14 @@ def probe_main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from advisor.errors import InvalidRequestError
+    from advisor.evaluate.files import check_output_path, write_output
     from advisor.models.registry import DEFAULT_MODELS
     from advisor.models.weights import probe_readiness
     from advisor.probes.images import bundled_images
     from advisor.probes.invariance import run_probe
 
+    if args.out:
+        check_output_path(args.out)  # before the run, not after it
     images: list = list(args.images) + (bundled_images() if args.samples else [])
     if not images:
         raise InvalidRequestError("give at least one image file (or --samples for the bundled photos)")
@@ -148,7 +151,7 @@ def _run(args: argparse.Namespace) -> int:
     if result.skipped:
         print(f"note: {len(result.skipped)} variant(s) skipped, e.g. {result.skipped[0]}", file=sys.stderr)
     if args.out:
-        args.out.write_text(result.to_json(), encoding="utf-8")
+        write_output(args.out, result.to_json())
     print(result.to_json() if args.json else format_result(result))
     return 2 if result.errors or result.rows.empty else 0
 

@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 
+from advisor.cli.bench import print_speed, speed_evidence
 from advisor.cli.common import add_rank_options, open_store, ranking_data, resolve_request
 
 
@@ -18,9 +19,11 @@ def cmd_rank(args: argparse.Namespace) -> int:
     store = open_store(args)
     request = resolve_request(args, store)
     r = rank(ranking_data(store, args), request)
+    speed = speed_evidence(args)  # model -> latency/throughput measured here by `advisor bench`, with the setting
     if args.json:
         print(json.dumps({"request": {"weights": dict(request.weights), "mode": request.mode},
                           "n_candidates": r.n_candidates, "n_ranked": len(r.table), "notes": list(r.notes),
+                          "speed_measured_here": speed,
                           "models": ranking_to_records(r, args.top)}, indent=1))
         return 0
     cols = ["rank", "model_id", "weights_from", "score", "coverage", "top1_share", "topk_share", "params_m"]
@@ -34,10 +37,12 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if len(ev):
         print("evidence per need:")
         for e in ev.itertuples(index=False):
-            print(f"  {e.need}: {e.n_models} ranked models with data; sources: {e.sources or 'none'}")
+            pred = f", {e.n_predicted} predicted" if e.n_predicted else ""
+            print(f"  {e.need}: {e.n_models} ranked models with data{pred}; sources: {e.sources or 'none'}")
         print()
     for mid, text in explain_top(r, 3).items():
-        print(f"- {mid}: {text}")
+        print(f"- {mid}: {text}" + (f" Speed {speed[mid]}." if mid in speed else ""))
+    print_speed(r, speed)
     if len(r.table) > 1:
         a, b = r.table["model_id"].iloc[:2]
         print("\n" + head_to_head(r, a, b)[0])

@@ -14,7 +14,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from advisor.probes.images import read_image_bytes
     from advisor.ranking.engine import rank
     from advisor.report.build import build_report
-    from advisor.report.write import write_report
+    from advisor.report.formats import write_report
 
     store = open_store(args)
     request = resolve_request(args, store)

@@ -7,12 +7,15 @@ frozen features transfer to it. Nothing is decoded here: the pipeline reads and 
 
 from __future__ import annotations
 
-import csv
 import functools
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from advisor.errors import InvalidRequestError
+from advisor.evaluate.files import inside, read_regular
+from advisor.evaluate.labels_csv import MAX_CSV_BYTES, MAX_ROWS, read_rows
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
@@ -33,29 +36,86 @@ class LabelledData:
     classes: tuple[str, ...]  # sorted distinct labels
     imagenet: dict[str, int] | None  # label -> ImageNet-1k index when every label names one
     note: str = ""
+    problems: tuple[str, ...] = ()  # rows skipped and why ("note: ..." for what was only adjusted)
 
 
-def read_samples(data: str | Path) -> list[Sample]:
-    """The (file, label) list of a class-folder tree or a `path,label` CSV."""
+def _folder_samples(p: Path, within: str | Path | None, max_rows: int) -> list[Sample]:
+    """Images under class subfolders, walked at most `max_rows` files deep (a huge tree is refused early)."""
+    try:
+        subs = sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith("."))
+        samples: list[Sample] = []
+        for sub in subs:
+            for f in sorted(sub.rglob("*")):
+                if f.suffix.lower() not in IMAGE_SUFFIXES or not f.is_file():
+                    continue
+                if within is not None and not inside(f, within):
+                    continue  # a symlink out of an uploaded or allowed folder: never followed
+                samples.append(Sample(str(f.relative_to(p)), str(f), sub.name))
+                if len(samples) > max_rows:
+                    raise InvalidRequestError(f"{p.name}: more than {max_rows:,} images; at most {max_rows:,} "
+                                              "are evaluated at once")
+    except OSError as e:
+        raise InvalidRequestError(f"{p.name}: cannot list the folder ({e.strerror or e})") from None
+    return samples
+
+
+def _csv_samples(p: Path, within: str | Path | None, max_rows: int) -> tuple[list[Sample], list[str]]:
+    """The CSV's rows as samples (paths relative to the CSV's folder) and the problems of skipped rows."""
+    parsed = read_rows(read_regular(p, MAX_CSV_BYTES, p.name), p.name, max_rows)
+    problems = [f"note: {parsed.encoding_note}"] if parsed.encoding_note else []
+    samples, outside = [], 0
+    for _line, path, label in parsed.rows:
+        full = Path(path) if Path(path).is_absolute() else p.parent / path
+        if within is not None and not inside(full, within):
+            outside += 1
+            continue
+        samples.append(Sample(path, str(full), label))
+    if outside:
+        problems.append(f"{outside:,} row(s) of {p.name} name a file outside the folder of your data: refused")
+    return samples, problems + parsed.problems
+
+
+def _merge_repeats(samples: list[Sample]) -> tuple[list[Sample], list[str]]:
+    """One sample per file (by resolved path): a file listed several times counts once."""
+    seen: dict[str, Sample] = {}
+    clash = 0
+    for s in samples:
+        key = os.path.realpath(s.path)
+        if key in seen:
+            clash += seen[key].label != s.label
+            continue
+        seen[key] = s
+    n = len(samples) - len(seen)
+    if not n:
+        return samples, []
+    return list(seen.values()), [f"note: {n:,} repeated listing(s) of the same file counted once"
+                                 + (f" ({clash:,} with a different label: the first label kept)" if clash else "")]
+
+
+def read_labelled_files(data: str | Path, within: str | Path | None = None,
+                        max_rows: int = MAX_ROWS) -> tuple[list[Sample], list[str]]:
+    """The (file, label) list of a class-folder tree or a `path,label` CSV, and the problems of skipped rows.
+    With `within` (an upload or an allowed server folder), every file must resolve inside it."""
     p = Path(data).expanduser()
     if p.is_dir():
-        samples = [Sample(str(f.relative_to(p)), str(f), sub.name)
-                   for sub in sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith("."))
-                   for f in sorted(sub.rglob("*")) if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+        samples, problems = _folder_samples(p, within, max_rows), []
         if not samples:
-            raise InvalidRequestError(f"{p}: no images found in class subfolders (expected {p.name}/CLASS/IMAGE)")
-        return samples
-    if p.is_file() and p.suffix.lower() == ".csv":
-        with p.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            if not reader.fieldnames or not {"path", "label"} <= set(reader.fieldnames):
-                raise InvalidRequestError(f"{p}: a CSV needs a header with the columns path,label")
-            rows = [(r["path"], r["label"]) for r in reader if r.get("path")]
-        if not rows:
-            raise InvalidRequestError(f"{p}: the CSV lists no images")
-        return [Sample(path, str((p.parent / path) if not Path(path).is_absolute() else path), label.strip())
-                for path, label in rows]
-    raise InvalidRequestError(f"{data}: not a folder of class subfolders or a .csv file with path,label")
+            raise InvalidRequestError(f"{p.name}: no images found in class subfolders (expected "
+                                      f"{p.name}/CLASS/IMAGE)")
+    elif p.is_file() and p.suffix.lower() == ".csv":
+        samples, problems = _csv_samples(p, within, max_rows)
+        if not samples:
+            raise InvalidRequestError(f"{p.name}: the CSV lists no usable images"
+                                      + (f" ({problems[-1]})" if problems else ""))
+    else:
+        raise InvalidRequestError(f"{data}: not a folder of class subfolders or a .csv file with path,label")
+    samples, notes = _merge_repeats(samples)
+    return samples, problems + notes
+
+
+def read_samples(data: str | Path, within: str | Path | None = None) -> list[Sample]:
+    """The (file, label) list of a class-folder tree or a `path,label` CSV."""
+    return read_labelled_files(data, within)[0]
 
 
 @functools.lru_cache(maxsize=1)
@@ -93,13 +153,44 @@ def match_imagenet(labels: list[str]) -> tuple[dict[str, int] | None, str]:
     return {k: int(v) for k, v in found.items()}, "labels matched to ImageNet-1k classes"
 
 
-def load_labelled(data: str | Path, label_set: str = "auto") -> LabelledData:
+def load_labelled(data: str | Path, label_set: str = "auto", within: str | Path | None = None) -> LabelledData:
     """Read DATA and decide how its labels are evaluated ('auto', 'imagenet' or 'own')."""
     if label_set not in ("auto", "imagenet", "own"):
         raise InvalidRequestError(f"label set must be auto, imagenet or own, not {label_set!r}")
-    samples = read_samples(data)
+    samples, problems = read_labelled_files(data, within)
     classes = tuple(sorted({s.label for s in samples}))
     imagenet, note = (None, "your own label set") if label_set == "own" else match_imagenet(list(classes))
     if label_set == "imagenet" and imagenet is None:
         raise InvalidRequestError(f"{data}: {note.split(':')[0]}")
-    return LabelledData(str(data), tuple(samples), classes, imagenet, note)
+    return LabelledData(str(data), tuple(samples), classes, imagenet, note, tuple(problems))
+
+
+_LISTINGS: dict[tuple, LabelledData] = {}
+_LISTING_TTL_S = 300.0
+
+
+def _listing_key(data: str | Path, label_set: str, within: str | Path | None) -> tuple:
+    """What a cached listing depends on: the path, the options, and the modification times of the data
+    and its direct subfolders (a file added to a class folder changes that folder's), in 5-minute slots."""
+    p = Path(data).expanduser()
+    try:
+        st = p.stat()
+        subs = tuple(sorted((d.name, d.stat().st_mtime_ns) for d in p.iterdir() if d.is_dir())) if p.is_dir() else ()
+    except OSError:
+        return ()
+    return (os.path.realpath(p), label_set, str(within), st.st_mtime_ns, st.st_size, subs,
+            int(time.monotonic() // _LISTING_TTL_S))
+
+
+def load_labelled_cached(data: str | Path, label_set: str = "auto", within: str | Path | None = None) -> LabelledData:
+    """`load_labelled`, remembered while the folder is unchanged: the app reruns its page on every click,
+    and walking a large folder each time took seconds."""
+    key = _listing_key(data, label_set, within)
+    if key and key in _LISTINGS:
+        return _LISTINGS[key]
+    got = load_labelled(data, label_set, within)
+    if key:
+        if len(_LISTINGS) >= 16:
+            _LISTINGS.pop(next(iter(_LISTINGS)))
+        _LISTINGS[key] = got
+    return got

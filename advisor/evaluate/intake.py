@@ -8,19 +8,46 @@ what `advisor.evaluate.data.read_samples` reads: a folder of class subfolders, o
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import zipfile
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 
-from advisor.errors import InvalidRequestError
+from advisor.errors import AdvisorError, InvalidRequestError
+from advisor.evaluate.budget import UPLOADS, Reservation
+from advisor.evaluate.files import inside, read_regular
+from advisor.evaluate.labels_csv import MAX_CSV_BYTES, has_labels_header
 
 MAX_ZIP_FILES = 20_000
 MAX_ZIP_BYTES = 2 * 2**30  # total uncompressed size
+SERVER_FOLDERS_ENV = "VISION_ADVISOR_SERVER_FOLDERS"  # the allowed root; unset: no server folders
 _CHUNK = 2**20
 _SKIP_PARTS = ("__MACOSX",)
+_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+_METHOD_NAMES = {9: "Deflate64", 98: "PPMd", 99: "AES encryption", 93: "Zstandard", 95: "XZ", 97: "WavPack",
+                 6: "Implode", 10: "PKWARE DCL Implode"}
+_HELD: dict[str, Reservation] = {}  # unpacked folder -> its share of the server's upload budget
+
+
+def _unreadable_entry(infos: list[zipfile.ZipInfo]) -> str:
+    """Why an entry cannot be unpacked by Python's zipfile (checked before anything is written), or ''."""
+    for i in infos:
+        if i.flag_bits & 0x1:
+            return (f"{i.filename!r} is encrypted (a password-protected zip): zip the images again "
+                    "without a password")
+        if i.compress_type not in _METHODS:
+            how = _METHOD_NAMES.get(i.compress_type, f"compression method {i.compress_type}")
+            return (f"{i.filename!r} uses {how}, which this app cannot unpack: zip the images again with the "
+                    "standard Deflate method")
+    return ""
+
+
+def release_upload(dest: Path) -> None:
+    """Give an unpacked upload's bytes back to the server's budget (its folder is being removed)."""
+    held = _HELD.pop(str(dest), None)
+    if held is not None:
+        held.release()
 
 
 def _unsafe(name: str) -> bool:
@@ -57,6 +84,11 @@ def extract_zip(data: bytes, dest: Path, *, max_files: int | None = None, max_by
         if declared > max_bytes:
             raise InvalidRequestError(f"the zip unpacks to {declared / 2**20:,.0f} MiB; at most "
                                       f"{max_bytes / 2**20:,.0f} MiB are accepted")
+        why = _unreadable_entry(infos)
+        if why:
+            raise InvalidRequestError(f"the zip cannot be unpacked: {why}; nothing was unpacked")
+        release_upload(dest)
+        held = UPLOADS.reserve(declared, "unpacking this upload")
         dest.mkdir(parents=True, exist_ok=True)
         written = 0
         try:
@@ -70,12 +102,16 @@ def extract_zip(data: bytes, dest: Path, *, max_files: int | None = None, max_by
                             raise InvalidRequestError(f"the zip unpacks to more than {max_bytes / 2**20:,.0f} "
                                                       "MiB (more than its headers declare): refused")
                         out.write(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError) as e:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as e:
             shutil.rmtree(dest, ignore_errors=True)
-            raise InvalidRequestError(f"the zip is damaged ({type(e).__name__}: {e})") from None
+            held.release()
+            raise InvalidRequestError(f"the zip is damaged or uses a feature this app cannot unpack "
+                                      f"({type(e).__name__}: {str(e).replace(str(dest), '<upload>')})") from None
         except InvalidRequestError:
             shutil.rmtree(dest, ignore_errors=True)
+            held.release()
             raise
+    _HELD[str(dest)] = held
     return data_root(dest)
 
 
@@ -84,11 +120,10 @@ def _labels_csv(folder: Path) -> Path | None:
     found = []
     for f in sorted(folder.glob("*.csv")):
         try:
-            with f.open(newline="", encoding="utf-8") as fh:
-                header = next(csv.reader(fh), [])
-        except (OSError, UnicodeDecodeError):
+            head = read_regular(f, MAX_CSV_BYTES, f.name)[:65536]
+        except AdvisorError:
             continue
-        if {"path", "label"} <= {h.strip() for h in header}:
+        if has_labels_header(head):
             found.append(f)
     return found[0] if len(found) == 1 else None
 
@@ -105,17 +140,35 @@ def data_root(folder: Path) -> Path:
     return _labels_csv(folder) or folder
 
 
-def server_folder(text: str) -> Path:
-    """A folder on this machine named by the user, checked to exist and be readable."""
+def server_folders_root() -> Path | None:
+    """The folder under which visitors may name server folders (VISION_ADVISOR_SERVER_FOLDERS), or None:
+    off by default, so a public app never lists the server's files."""
+    raw = os.environ.get(SERVER_FOLDERS_ENV, "").strip()
+    return Path(raw).expanduser().resolve() if raw else None
+
+
+def server_folder(text: str, allowed: str | Path | None = None) -> Path:
+    """A folder under the allowed root named by the user, checked to exist and be readable. A path
+    outside the root is refused with the same words whether it exists or not."""
+    root = Path(allowed).resolve() if allowed is not None else server_folders_root()
+    if root is None:
+        raise InvalidRequestError(f"folders on this server are switched off; the server's operator enables "
+                                  f"them with {SERVER_FOLDERS_ENV}=<allowed folder>")
     raw = (text or "").strip()
     if not raw:
-        raise InvalidRequestError("type the path of a folder on this machine")
+        raise InvalidRequestError(f"type the path of a folder under {root}")
     p = Path(raw).expanduser()
-    if not p.exists():
-        raise InvalidRequestError(f"{raw}: no such folder on this machine")
-    if not p.is_dir():
-        raise InvalidRequestError(f"{raw}: not a folder (give the folder that holds the class subfolders "
-                                  "or the labels CSV)")
-    if not os.access(p, os.R_OK | os.X_OK):
-        raise InvalidRequestError(f"{raw}: this app may not read that folder")
-    return data_root(p.resolve())
+    p = p if p.is_absolute() else root / p
+    if not inside(p, root):
+        raise InvalidRequestError(f"{raw}: not a folder this app may read (only folders under {root})")
+    try:
+        if p.exists() and not p.is_dir():
+            raise InvalidRequestError(f"{raw}: not a folder (give the folder that holds the class subfolders "
+                                      "or the labels CSV)")
+        if not p.is_dir():
+            raise InvalidRequestError(f"{raw}: no such folder under {root}")
+        if not os.access(p, os.R_OK | os.X_OK):
+            raise InvalidRequestError(f"{raw}: this app may not read that folder")
+        return data_root(Path(os.path.realpath(p)))
+    except OSError as e:
+        raise InvalidRequestError(f"{raw}: cannot read that folder ({e.strerror or type(e).__name__})") from None

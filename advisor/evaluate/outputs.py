@@ -11,9 +11,11 @@ the shard: the reference view keeps logits and embeddings, transformed views onl
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import uuid
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from advisor.errors import AdvisorError
+from advisor.evaluate.budget import DECODED, Reservation
 from advisor.evaluate.data import Sample
+from advisor.evaluate.files import read_regular
 
 REF = "ref"
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"  # 2: keyed on the weights file's identity, a checksum per shard
+MAX_SHARD_BYTES = 512 * 2**20  # uncompressed members of one cache shard (a real one is a few MB)
+_SHARD_KEYS = {"ref": ("sha", "logits", "emb", "check"), "view": ("sha", "pred", "check")}
 SHARD_SIZE = 64
 BATCH = 32  # images per forward pass at the model's native size
 
@@ -40,6 +46,7 @@ class TaskSpec:
     precision: str = "fp32"
     threads: int = 0  # torch intra-op threads (0: leave as is)
     allow_random: bool = False
+    within: str = ""  # every file must resolve inside this folder (uploads, allowed server folders)
 
 
 @dataclass
@@ -70,101 +77,209 @@ def _cache_dir(root: str, model_id: str, weights: str, precision: str, view: str
     return Path(root) / f"{safe}-{key}" / re.sub(r"[^A-Za-z0-9_.@-]+", "_", view)
 
 
+def _checksum(shas: np.ndarray, arrays: dict[str, np.ndarray]) -> str:
+    """sha256 over the image hashes and every array's dtype, shape and bytes, in key order."""
+    h = hashlib.sha256("\n".join(str(x) for x in shas).encode())
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(f"|{k}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _read_shard(f: Path) -> dict[str, tuple] | None:
+    """One shard's records, or None when it is not exactly what `_write_cache` writes: too large once
+    unpacked, other members, shapes or dtypes, image hashes that are not hashes, or a checksum that does
+    not match (an edited value)."""
+    try:
+        with zipfile.ZipFile(f) as zf:
+            infos = zf.infolist()
+            names = {i.filename.removesuffix(".npy") for i in infos}
+            if sum(i.file_size for i in infos) > MAX_SHARD_BYTES or names not in (
+                    set(_SHARD_KEYS["ref"]), set(_SHARD_KEYS["view"])):
+                return None
+        with np.load(f, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in names}
+    except Exception:  # unreadable, truncated, a pickle, not a zip: recomputed
+        return None
+    shas, check = arrays.pop("sha"), arrays.pop("check")
+    n = len(shas) if shas.ndim == 1 else -1
+    if n < 1 or shas.dtype.kind != "U" or check.shape != () or check.dtype.kind != "U":
+        return None
+    if not all(len(x) == 64 and re.fullmatch(r"[0-9a-f]{64}", str(x)) for x in shas):
+        return None
+    for k, a in arrays.items():
+        kind, ndim = ("i", 1) if k == "pred" else ("f", 2)
+        if a.dtype.kind != kind or a.ndim != ndim or len(a) != n:
+            return None
+    if "emb" in arrays and not np.isfinite(arrays["logits"]).all():
+        return None
+    if _checksum(shas, arrays) != str(check):
+        return None
+    cols = [arrays[k] for k in ("logits", "emb") if k in arrays] or [arrays["pred"]]
+    return {str(sha): tuple(a[i] for a in cols) for i, sha in enumerate(shas)}
+
+
 def read_cache(folder: Path) -> dict[str, tuple]:
-    """Every cached record in a (model, view) folder; an unreadable shard file is ignored (recomputed)."""
+    """Every cached record in a (model, view) folder; a shard that fails its checks is ignored (recomputed)."""
     out: dict[str, tuple] = {}
     if not folder.is_dir():
         return out
     for f in sorted(folder.glob("*.npz")):
-        try:
-            with np.load(f, allow_pickle=False) as z:
-                shas = [str(s) for s in z["sha"]]
-                arrays = [z[k] for k in ("logits", "emb") if k in z] or [z["pred"]]
-        except Exception:
-            continue
-        for i, sha in enumerate(shas):
-            out[sha] = tuple(a[i] for a in arrays)
+        got = _read_shard(f)
+        if got:
+            out.update(got)
     return out
+
+
+class CacheIndex:
+    """Cached records by (model, view) folder, each folder read once per run (not once per shard: reading
+    every cache file for every shard made a cached run quadratic in the number of images)."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, dict[str, tuple]] = {}
+
+    def get(self, folder: Path) -> dict[str, tuple]:
+        key = str(folder)
+        if key not in self._folders:
+            self._folders[key] = read_cache(folder)
+        return self._folders[key]
 
 
 def _write_cache(folder: Path, shas: list[str], arrays: dict[str, np.ndarray]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    sha_arr = np.array(shas)
     tmp = folder / f".{uuid.uuid4().hex}.tmp.npz"
-    np.savez(tmp, sha=np.array(shas), **arrays)
+    np.savez(tmp, sha=sha_arr, check=np.array(_checksum(sha_arr, arrays)), **arrays)
     os.replace(tmp, folder / f"{hashlib.sha256(''.join(shas).encode()).hexdigest()[:20]}.npz")
 
 
-def _weights_label(model_id: str, allow_random: bool) -> str:
+def _file_identity(path: str | None) -> str:
+    """What changes when the weights change: the resolved file (a hub snapshot links to its blob), its
+    size and modification time; for a folder, those of the files in it."""
+    if not path:
+        return ""
+    real = Path(os.path.realpath(path))
+    try:
+        files = [real] if real.is_file() else sorted(p for p in real.rglob("*") if p.is_file())[:1000]
+        return ";".join(f"{os.path.realpath(p)}:{(st := p.stat()).st_size}:{st.st_mtime_ns}" for p in files)
+    except OSError:
+        return ""
+
+
+def _weights_key(model_id: str, allow_random: bool) -> tuple[str, str]:
+    """(provenance label, cache key): the key adds the weights file's identity, so a new hub snapshot
+    or an upgraded weights package is never answered from the old numbers."""
     from advisor.models.registry import parse_model_id
     from advisor.models.weights import find_weights
 
-    return find_weights(parse_model_id(model_id), allow_random=allow_random).label
+    src = find_weights(parse_model_id(model_id), allow_random=allow_random)
+    return src.label, f"{src.label}|{_file_identity(src.path)}"
 
 
-def run_task(task: TaskSpec, progress: Callable[[int, str], None] | None = None) -> TaskOutput:
+def _decode_need(data: bytes) -> int:
+    """Bytes a decoded image takes at most while it is decoded (from its header, without decoding)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            w, h = im.size
+            return w * h * max(len(im.getbands()), 3)
+    except Exception:
+        return 0
+
+
+def run_task(task: TaskSpec, progress: Callable[[int, str], None] | None = None,
+             index: CacheIndex | None = None) -> TaskOutput:
     """Run the task's models over its samples; reads each file once and decodes it at most once.
-    `progress(images, model_id)` is called after each model."""
+    `progress(images, model_id)` is called after each model. `index` shares cache reads between the
+    tasks of one run (each task reads the cache itself without it, e.g. on a Ray worker)."""
     import torch
 
-    from advisor.probes.images import load_image
+    from advisor.probes.images import MAX_BYTES
 
     if task.threads:
         torch.set_num_threads(task.threads)
+    index = index if index is not None else CacheIndex()
     out = TaskOutput()
+    keys: dict[str, str] = {}
     views = view_names(task.families)
     caches: dict[tuple[str, str], dict[str, tuple]] = {}
     for mid in task.model_ids:
         try:
-            out.weights[mid] = _weights_label(mid, task.allow_random)
+            out.weights[mid], keys[mid] = _weights_key(mid, task.allow_random)
         except AdvisorError as e:
             out.errors.append(str(e))
             continue
         for v in views:
-            caches[(mid, v)] = read_cache(_cache_dir(task.cache_root, mid, out.weights[mid], task.precision, v)) \
+            caches[(mid, v)] = index.get(_cache_dir(task.cache_root, mid, keys[mid], task.precision, v)) \
                 if task.cache_root else {}
     models = [m for m in task.model_ids if m in out.weights]
     raw: dict[str, bytes] = {}
     for s in task.samples:
         try:
-            data = Path(s.path).read_bytes()
-        except OSError as e:
-            out.errors.append(f"{s.name}: cannot read file ({e.strerror or e})")
+            data = read_regular(s.path, MAX_BYTES, s.name, task.within or None)
+        except AdvisorError as e:
+            out.errors.append(f"skipped {e}")
             continue
         out.shas[s.name] = hashlib.sha256(data).hexdigest()
         raw[s.name] = data
     todo = {(m, v): sorted({sha for sha in out.shas.values() if sha not in caches[(m, v)]})
             for m in models for v in views}
     need = set().union(*todo.values()) if todo else set()
-    images = {}
-    for s in task.samples:
-        sha = out.shas.get(s.name)
-        if sha in need and sha not in images:
-            try:
-                images[sha] = load_image(raw[s.name], s.name)
-            except AdvisorError as e:
-                out.errors.append(f"skipped {e}")
-    raw.clear()
-    bad = {sha for sha in need if sha not in images}  # rejected files: named in errors, never run
-    todo = {k: [sha for sha in v if sha not in bad] for k, v in todo.items()}
-    out.shas = {k: v for k, v in out.shas.items() if v not in bad}
-    for m in models:
-        if any(todo[(m, v)] for v in views):
-            try:
-                _run_model(task, m, out, views, todo, images)
-            except AdvisorError as e:
-                out.errors.append(str(e))
-                continue
-        for v in views:
-            rec = caches[(m, v)]
-            out.records[(m, v)] = {sha: rec[sha] for sha in out.shas.values() if sha in rec} | \
-                out.records.get((m, v), {})
-        if progress:
-            progress(len(out.shas), m)
+    images, held = _decode(task.samples, out, raw, need)
+    try:
+        bad = {sha for sha in need if sha not in images}  # rejected files: named in errors, never run
+        todo = {k: [sha for sha in v if sha not in bad] for k, v in todo.items()}
+        out.shas = {k: v for k, v in out.shas.items() if v not in bad}
+        for m in models:
+            if any(todo[(m, v)] for v in views):
+                try:
+                    _run_model(task, m, out, views, todo, images, keys[m])
+                except AdvisorError as e:
+                    out.errors.append(str(e))
+                    continue
+            for v in views:
+                rec = caches[(m, v)]
+                out.records[(m, v)] = {sha: rec[sha] for sha in out.shas.values() if sha in rec} | \
+                    out.records.get((m, v), {})
+            if progress:
+                progress(len(out.shas), m)
+    finally:
+        held.release()
     return out
 
 
+def _decode(samples: Sequence[Sample], out: TaskOutput, raw: dict[str, bytes],
+            need: set[str]) -> tuple[dict, Reservation]:
+    """Decode what must be run, each image once, within the server's decoded-memory budget (reserved
+    from the header's size before decoding, then held for the kept copies until the task ends)."""
+    from advisor.probes.images import load_image
+
+    images: dict[str, object] = {}
+    held = DECODED.reserve(0)
+    for s in samples:
+        sha = out.shas.get(s.name)
+        if sha not in need or sha in images:
+            continue
+        try:
+            with DECODED.reserve(_decode_need(raw[s.name]), f"decoding {s.name}"):
+                img = load_image(raw[s.name], s.name)
+            w, h = img.image.size
+            more = DECODED.reserve(w * h * 3, f"keeping {s.name}")
+            held.n += more.n
+            more.n = 0
+            images[sha] = img
+        except AdvisorError as e:
+            base = Path(s.name).name
+            msg = str(e)
+            out.errors.append(f"skipped {s.name}{msg[len(base):]}" if msg.startswith(base + ":") else f"skipped {msg}")
+    raw.clear()
+    return images, held
+
+
 def _run_model(task: TaskSpec, model_id: str, out: TaskOutput, views: list[str],
-               todo: dict[tuple[str, str], list[str]], images: dict) -> None:
+               todo: dict[tuple[str, str], list[str]], images: dict, key: str) -> None:
     import torch
 
     from advisor.models.loaded import load_model
@@ -181,10 +296,16 @@ def _run_model(task: TaskSpec, model_id: str, out: TaskOutput, views: list[str],
             logits.append(lg.numpy())
             embs.append(em.numpy())
         arr = {"logits": np.concatenate(logits).astype(np.float32), "emb": np.concatenate(embs).astype(np.float32)}
-        out.records[(model_id, REF)] = {sha: (arr["logits"][i], arr["emb"][i]) for i, sha in enumerate(shas)}
-        if task.cache_root:
-            _write_cache(_cache_dir(task.cache_root, model_id, out.weights[model_id], task.precision, REF), shas, arr)
         out.computed += len(shas)
+        finite = np.isfinite(arr["logits"]).all(axis=1) & np.isfinite(arr["emb"]).all(axis=1)
+        if not finite.all():  # recorded as a failure, never cached, never a figure (JSON cannot hold NaN)
+            out.errors.append(f"{model_id}: non-finite outputs (NaN or infinity) on {int((~finite).sum())} "
+                              "image(s): those images are left out for this model")
+            shas = [sha for sha, ok in zip(shas, finite, strict=True) if ok]
+            arr = {k: a[finite] for k, a in arr.items()}
+        out.records[(model_id, REF)] = {sha: (arr["logits"][i], arr["emb"][i]) for i, sha in enumerate(shas)}
+        if task.cache_root and shas:
+            _write_cache(_cache_dir(task.cache_root, model_id, key, task.precision, REF), shas, arr)
     for fam_name in task.families:
         fam = get_family(fam_name)
         fam_views = [f"{fam.name}@{m:g}" for m in fam.magnitudes if m != fam.identity]
@@ -212,5 +333,4 @@ def _run_model(task: TaskSpec, model_id: str, out: TaskOutput, views: list[str],
             arr = np.array(preds[v], dtype=np.int64)
             out.records[(model_id, v)] = {sha: (arr[i],) for i, sha in enumerate(todo_f)}
             if task.cache_root:
-                _write_cache(_cache_dir(task.cache_root, model_id, out.weights[model_id], task.precision, v),
-                             todo_f, {"pred": arr})
+                _write_cache(_cache_dir(task.cache_root, model_id, key, task.precision, v), todo_f, {"pred": arr})

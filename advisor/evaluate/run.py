@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,18 +20,16 @@ import numpy as np
 from advisor.errors import AdvisorError, InvalidRequestError
 from advisor.evaluate import stats
 from advisor.evaluate.data import LabelledData, imagenet_class_names, load_labelled
-from advisor.evaluate.outputs import REF, SHARD_SIZE, TaskOutput, TaskSpec, run_task
+from advisor.evaluate.labels_csv import capped
+from advisor.evaluate.outputs import REF, SHARD_SIZE, CacheIndex, TaskOutput, TaskSpec, run_task
+from advisor.evaluate.progress import CancelToken, EvaluationCancelled, PhaseCallback, Phases, quiet
+from advisor.evaluate.ray_connect import call_with_deadline, check_reachable
 from advisor.evaluate.result import EvaluationResult, InvariancePoint, ModelEvaluation
 
 Progress = Callable[[float, str], None]
 EXECUTORS = ("local", "ray")
-
-
-class EvaluationCancelled(AdvisorError):
-    """Raised by a `progress` callback to stop an evaluation (the app's Cancel button). Batches already
-    finished stay in the on-disk cache, so running again resumes where it stopped."""
-
-    exit_code = 130
+MAX_MESSAGES = 50  # file and model problems listed one by one in a result; the rest are counted
+__all__ = ["EvaluationCancelled", "evaluate"]
 
 
 def shards(samples: Sequence, size: int = SHARD_SIZE) -> list[tuple]:
@@ -43,8 +42,9 @@ class LocalExecutor:
     name = "local"
 
     def map(self, tasks: list[TaskSpec], progress: Callable[..., None]) -> list[TaskOutput]:
-        return [run_task(t, lambda n, model, i=i: progress(n, f"{model} done on shard {i + 1}/{len(tasks)}"))
-                for i, t in enumerate(tasks)]
+        index = CacheIndex()  # the cache is read once per run, whatever the number of shards
+        return [run_task(t, lambda n, model, i=i: progress(n, f"{model} done on shard {i + 1}/{len(tasks)}"),
+                         index) for i, t in enumerate(tasks)]
 
 
 class RayExecutor:
@@ -67,8 +67,13 @@ class RayExecutor:
             for k in ("HF_HUB_OFFLINE", "HF_HUB_CACHE", "HF_HOME", "VISION_ADVISOR_CACHE", "TORCH_HOME"):
                 if k in os.environ:
                     env[k] = os.environ[k]
-            ray.init(address=address, num_cpus=None if address else self.num_cpus,
-                     runtime_env={"env_vars": env}, include_dashboard=False, log_to_driver=False)
+            kwargs = {"address": address, "num_cpus": None if address else self.num_cpus,
+                      "runtime_env": {"env_vars": env}, "log_to_driver": False}
+            if address:  # a remote cluster: reachable, and answering within a deadline, or a message
+                check_reachable(address)
+                call_with_deadline(lambda: ray.init(**kwargs), address)
+            else:
+                ray.init(**kwargs, include_dashboard=False)
         remote = ray.remote(num_cpus=1)(run_task)
         import torch
 
@@ -94,9 +99,10 @@ def make_executor(name: str, num_cpus: int | None = None) -> LocalExecutor | Ray
     raise InvalidRequestError(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
 
 
-def _progress_bar(total: int, progress: Progress | None, show_bar: bool) -> Callable[..., None]:
-    """A step(n, where) that advances tqdm and calls `progress(fraction, text)`; the callback may raise
-    EvaluationCancelled, which stops the run between (model, shard) steps."""
+def _progress_bar(total: int, progress: Progress | None, show_bar: bool,
+                  report: Phases | None = None) -> Callable[..., None]:
+    """A step(n, where) that advances tqdm and calls `progress(fraction, text)` and the extraction phase;
+    either may raise EvaluationCancelled, which stops the run between (model, shard) steps."""
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, unit="img", desc="evaluate", disable=not show_bar, file=sys.stderr)
@@ -107,9 +113,11 @@ def _progress_bar(total: int, progress: Progress | None, show_bar: bool) -> Call
         bar.update(n)
         if done[0] >= total:
             bar.close()
+        text = f"{done[0]}/{total} (model, image) pairs" + (f" · {where}" if where else "")
+        if report:
+            report("extraction", done[0] / max(1, total), text)
         if progress:
-            progress(min(1.0, done[0] / max(1, total)),
-                     f"{done[0]}/{total} (model, image) pairs" + (f" · {where}" if where else ""))
+            progress(min(1.0, done[0] / max(1, total)), text)
     if progress:
         progress(0.0, f"0/{total} (model, image) pairs")  # a chance to cancel before the first model loads
     return step
@@ -119,9 +127,14 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
              published_top1: Mapping[str, float] | None = None, executor: str = "local",
              num_cpus: int | None = None, cache_root: str | Path | None = None, label_set: str = "auto",
              allow_random: bool = False, download: bool = False, progress: Progress | None = None,
-             show_bar: bool = False, shard_size: int = SHARD_SIZE) -> EvaluationResult:
+             show_bar: bool = False, shard_size: int = SHARD_SIZE, within: str | Path | None = None,
+             phases: PhaseCallback | None = None, cancel: CancelToken | None = None) -> EvaluationResult:
     """Measure each model on DATA: classification figures when labels name ImageNet classes (or, for
-    CLIP, your class names), frozen-feature transfer otherwise, invariance for `families`."""
+    CLIP, your class names), frozen-feature transfer otherwise, invariance for `families`.
+
+    `within`: every file must resolve inside this folder (an upload, an allowed server folder).
+    `phases(phase, fraction, text)` hears extraction, cross-validation, bootstrap and report; it or a
+    cancelled `cancel` token stops the work between steps (EvaluationCancelled)."""
     from advisor.models.locations import cache_dir
     from advisor.models.registry import parse_model_id
     from advisor.probes.transforms import get_family
@@ -131,8 +144,11 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
         raise InvalidRequestError("give at least one --model")
     canon = list(dict.fromkeys(parse_model_id(m).model_id for m in model_ids))
     fams = tuple(get_family(f).name for f in families)
-    labelled = load_labelled(data, label_set)
+    report = Phases(phases, cancel)
+    report("extraction", 0.0, "reading the labels")
+    labelled = load_labelled(data, label_set, within)
     errors: list[str] = [] if labelled.imagenet is not None or label_set == "own" else [f"note: {labelled.note}"]
+    errors += labelled.problems
     if download:
         from advisor.models.download import ensure_weights
 
@@ -144,25 +160,62 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
             except AdvisorError as e:
                 errors.append(str(e))
     root = str(cache_root if cache_root is not None else cache_dir() / "evaluate")
-    tasks = [TaskSpec(tuple(canon), s, fams, root, allow_random=allow_random)
+    tasks = [TaskSpec(tuple(canon), s, fams, root, allow_random=allow_random,
+                      within=str(within) if within is not None else "")
              for s in shards(labelled.samples, shard_size)]
-    step = _progress_bar(len(labelled.samples) * len(canon), progress, show_bar)
+    step = _progress_bar(len(labelled.samples) * len(canon), progress, show_bar, report)
     outputs = make_executor(executor, num_cpus).map(tasks, step)
     records, shas, weights = _merge(outputs, errors)
+    labelled, shas = _merge_same_content(labelled, shas, errors)
     models = []
-    for m in canon:
+    for i, m in enumerate(canon):
         if (m, REF) not in records:
             continue
+        if not any(shas.get(s.name) in records[(m, REF)] for s in labelled.samples):
+            errors.append(f"{m}: no image could be measured (none was readable, or every output was refused)")
+            continue
+        report("report", i / len(canon), f"figures for {m}")
         try:
             models.append(_evaluate_model(m, weights[m], labelled, shas, records, fams,
-                                          (published_top1 or {}).get(m), allow_random))
+                                          (published_top1 or {}).get(m), allow_random,
+                                          lambda p, f, t, m=m: report(p, f, f"{m}: {t}")))
+        except EvaluationCancelled:
+            raise
         except AdvisorError as e:
             errors.append(str(e))
+    report("report", 1.0, "done")
     images = tuple({"name": s.name, "sha256": shas[s.name], "label": s.label}
                    for s in labelled.samples if s.name in shas)
+    messages = list(dict.fromkeys(errors))
+    notes = [e for e in messages if e.startswith("note:")]
+    bad = [e for e in messages if not e.startswith("note:")]
     return EvaluationResult(str(data), "imagenet" if labelled.imagenet is not None else "own", labelled.classes,
-                            images, tuple(models), fams, tuple(dict.fromkeys(errors)),
+                            images, tuple(models), fams,
+                            tuple(notes + capped(bad, len(bad), "problems with files or models", MAX_MESSAGES)),
                             round(time.perf_counter() - t0, 3), executor)
+
+
+def _merge_same_content(labelled: LabelledData, shas: dict[str, str],
+                        errors: list[str]) -> tuple[LabelledData, dict[str, str]]:
+    """One sample per image content (sha256): a copy of a file under another name counts once."""
+    first: dict[str, str] = {}
+    keep, clash = [], 0
+    for s in labelled.samples:
+        sha = shas.get(s.name)
+        if sha is None:
+            keep.append(s)
+        elif sha not in first:
+            first[sha] = s.label
+            keep.append(s)
+        else:
+            clash += first[sha] != s.label
+    dropped = len(labelled.samples) - len(keep)
+    if not dropped:
+        return labelled, shas
+    errors.append(f"note: {dropped:,} file(s) repeat the content of another file: counted once"
+                  + (f" ({clash:,} with a different label: the first label kept)" if clash else ""))
+    names = {s.name for s in keep}
+    return replace(labelled, samples=tuple(keep)), {k: v for k, v in shas.items() if k in names}
 
 
 def _merge(outputs: list[TaskOutput], errors: list[str]):
@@ -180,7 +233,7 @@ def _merge(outputs: list[TaskOutput], errors: list[str]):
 
 def _evaluate_model(model_id: str, weights: str, labelled: LabelledData, shas: dict[str, str],
                     records: dict, fams: tuple[str, ...], published: float | None,
-                    allow_random: bool) -> ModelEvaluation:
+                    allow_random: bool, report: PhaseCallback | None = None) -> ModelEvaluation:
     """Figures for one model; own class names go to a zero-shot head where the model's backend makes one."""
     from advisor.models.loaded import load_model
     from advisor.models.registry import can_zero_shot
@@ -206,7 +259,7 @@ def _evaluate_model(model_id: str, weights: str, labelled: LabelledData, shas: d
         cls = stats.classification(head.logits(emb), targets, names)
     if cls is not None:
         metrics.update(cls["metrics"])
-    feats, how = stats.transfer(emb, labels)
+    feats, how = stats.transfer(emb, labels, report=report or quiet)
     metrics.update(feats)
     notes.append(f"transfer: {how}")
     invariance = _invariance(model_id, records, order, fams, cls["pred"] if cls else logits.argmax(1),

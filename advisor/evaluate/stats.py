@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from advisor.evaluate.progress import PhaseCallback, quiet
+
 BOOTSTRAP = 1000
 ECE_BINS = 15
 SEED = 0
@@ -44,15 +46,6 @@ def mean_figure(values: np.ndarray, b: int = BOOTSTRAP) -> Figure:
     means = v[_resamples(len(v), b)].mean(axis=1)
     lo, hi = np.percentile(means, [2.5, 97.5])
     return Figure(float(v.mean()), float(lo), float(hi), len(v))
-
-
-def stat_figure(stat: Callable[[np.ndarray], float], n: int, b: int = BOOTSTRAP) -> Figure:
-    """Any statistic of the images (given their indices) with a percentile bootstrap interval."""
-    if n == 0:
-        return Figure(float("nan"), float("nan"), float("nan"), 0)
-    boots = np.array([stat(idx) for idx in _resamples(n, b)])
-    lo, hi = np.percentile(boots, [2.5, 97.5])
-    return Figure(float(stat(np.arange(n))), float(lo), float(hi), n)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -176,7 +169,8 @@ def n_folds(labels: np.ndarray, max_folds: int = 5) -> int:
     return k if k >= 2 else 0
 
 
-def out_of_fold_correct(features: np.ndarray, labels: np.ndarray, make_model, folds: int) -> np.ndarray:
+def out_of_fold_correct(features: np.ndarray, labels: np.ndarray, make_model, folds: int,
+                        fold_done: Callable[[], None] | None = None) -> np.ndarray:
     """1/0 per image: was it classified right by a model trained on the other folds."""
     from sklearn.model_selection import StratifiedKFold
 
@@ -184,6 +178,8 @@ def out_of_fold_correct(features: np.ndarray, labels: np.ndarray, make_model, fo
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(features, labels):
         model = make_model(len(train)).fit(features[train], labels[train])
         correct[test] = model.predict(features[test]) == labels[test]
+        if fold_done:
+            fold_done()
     return correct
 
 
@@ -201,6 +197,60 @@ def _linear(n_train: int):
     return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
 
 
+def _spectrum(f: np.ndarray, gram: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(U, s) of F = U S V^T for the nonzero singular values, from the smaller of F F^T (`gram`, when
+    given, is F F^T already) and F^T F: eigh is several times faster than an SVD, LogME needs only U, s."""
+    n, d = f.shape
+    if n <= d:
+        w, u = np.linalg.eigh(f @ f.T if gram is None else gram)
+    else:
+        w, v = np.linalg.eigh(f.T @ f)
+        u = None
+    keep = w > max(float(w.max(initial=0.0)), 1e-300) * 1e-10
+    sv = np.sqrt(w[keep])
+    u = u[:, keep] if u is not None else (f @ v[:, keep]) / sv
+    return u, sv
+
+
+def _evidence(u: np.ndarray, sv: np.ndarray, y: np.ndarray, d: int) -> float:
+    """Mean per-sample log evidence over the one-vs-rest targets `y` (n x C), every class iterated at once
+    (only those not yet settled), each stopping when its own alpha/beta settles (1e-3)."""
+    n = len(y)
+    sigma = sv[:, None] ** 2
+    uty = u.T @ y  # r x C
+    uy = sv[:, None] * uty  # V^T F^T y
+    y_out = y.sum(axis=0) - (uty**2).sum(axis=0)  # part of y outside F's column space (y is 0/1)
+    c = y.shape[1]
+    alpha, beta = np.ones(c), np.ones(c)
+
+    def fit(a: np.ndarray, b: np.ndarray, cols) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        den = a + b * sigma
+        z = b * uy[:, cols] / den  # posterior mean m = V z
+        res = ((sv[:, None] * z - uty[:, cols]) ** 2).sum(axis=0) + y_out[cols]
+        return (z**2).sum(axis=0), res, (b * sigma / den).sum(axis=0)
+
+    active = np.arange(c)
+    for _ in range(100):
+        a, b = alpha[active], beta[active]
+        m2, res2, gamma = fit(a, b, active)
+        new_alpha, new_beta = gamma / (m2 + 1e-12), (n - gamma) / (res2 + 1e-12)
+        done = np.abs(new_alpha / new_beta - a / b) / (a / b) < 1e-3
+        alpha[active], beta[active] = new_alpha, new_beta
+        active = active[~done]
+        if not len(active):
+            break
+    m2, res2, _ = fit(alpha, beta, slice(None))
+    logdet = np.log(alpha + beta * sigma).sum(axis=0) + (d - len(sv)) * np.log(alpha)
+    ev = (d / 2 * np.log(alpha) + n / 2 * np.log(beta) - 0.5 * logdet
+          - beta / 2 * res2 - alpha / 2 * m2 - n / 2 * np.log(2 * np.pi))
+    return float(np.mean(ev / n))
+
+
+def _one_vs_rest(labels: np.ndarray) -> np.ndarray:
+    labels = np.asarray(labels)
+    return (labels[:, None] == np.unique(labels)[None, :]).astype(np.float64)
+
+
 def logme(features: np.ndarray, labels: np.ndarray) -> float:
     """LogME: the mean over classes of the log maximum evidence of a Bayesian linear model on the
     features, per sample (You, Liu, Wang, Long, "LogME: Practical Assessment of Pre-trained Models for
@@ -210,53 +260,72 @@ def logme(features: np.ndarray, labels: np.ndarray) -> float:
     on the eigen-decomposition of F^T F, one one-vs-rest target per class.
     """
     f = np.asarray(features, dtype=np.float64)
-    n, d = f.shape
-    u, sv, _ = np.linalg.svd(f, full_matrices=False)  # F = U S V^T; F^T F has eigenvalues S^2 (+ zeros)
-    sigma = sv**2
-    r = len(sigma)
-    evidences = []
-    for c in np.unique(labels):
-        y = (labels == c).astype(np.float64)
-        uy = sv * (u.T @ y)  # V^T F^T y
-        y_out = float(y @ y - (u.T @ y) @ (u.T @ y))  # part of y outside F's column space
-        alpha, beta = 1.0, 1.0
-        for _ in range(100):
-            z = beta * uy / (alpha + beta * sigma)  # posterior mean m = V z
-            gamma = float((beta * sigma / (alpha + beta * sigma)).sum())
-            m2, res2 = float(z @ z), float(((sv * z - u.T @ y) ** 2).sum()) + y_out
-            new_alpha, new_beta = gamma / (m2 + 1e-12), (n - gamma) / (res2 + 1e-12)
-            done = abs(new_alpha / new_beta - alpha / beta) / (alpha / beta) < 1e-3
-            alpha, beta = new_alpha, new_beta
-            if done:
-                break
-        z = beta * uy / (alpha + beta * sigma)
-        m2, res2 = float(z @ z), float(((sv * z - u.T @ y) ** 2).sum()) + y_out
-        logdet = np.log(alpha + beta * sigma).sum() + (d - r) * np.log(alpha)
-        ev = (d / 2 * np.log(alpha) + n / 2 * np.log(beta) - 0.5 * logdet
-              - beta / 2 * res2 - alpha / 2 * m2 - n / 2 * np.log(2 * np.pi))
-        evidences.append(ev / n)
-    return float(np.mean(evidences))
+    u, sv = _spectrum(f)
+    return _evidence(u, sv, _one_vs_rest(labels), f.shape[1])
 
 
-def logme_figure(f: np.ndarray, y: np.ndarray, b: int = 100) -> Figure:
+LOGME_DRAWS = 100  # bootstrap draws for LogME's interval on small problems
+LOGME_MIN_DRAWS = 10
+LOGME_PERCENTILE_DRAWS = 40  # from this many draws the interval is their percentiles, below a normal one
+LOGME_BUDGET = 2e11  # floating-point operations for all draws together; larger problems get fewer draws
+
+
+def logme_draws(n: int, d: int, n_classes: int, most: int = LOGME_DRAWS) -> int:
+    """Bootstrap draws for LogME's interval: `most` when cheap, fewer (not under LOGME_MIN_DRAWS) as one
+    draw's cost (its eigendecomposition and the per-class iteration) grows with the problem."""
+    m = max(1, int(0.632 * n))  # distinct images in a resample
+    k = min(m, d)
+    cost = 10 * k**3 + 20 * k * n_classes * 30
+    return int(min(most, max(LOGME_MIN_DRAWS, LOGME_BUDGET // max(cost, 1))))
+
+
+def logme_figure(f: np.ndarray, y: np.ndarray, b: int | None = None, report: PhaseCallback = quiet) -> Figure:
     """LogME with an interval. A resample with repeated images inflates LogME (duplicates fit
     perfectly) and LogME depends on n, so the interval is the spread of LogME over the distinct images
-    of each bootstrap resample (about 63 %), centred on the full-data value."""
-    value = logme(f, y)
-    boots = np.array([logme(f[u], y[u]) for u in (np.unique(i) for i in _resamples(len(y), b))])
-    lo, hi = np.percentile(boots - boots.mean(), [2.5, 97.5])
-    return Figure(value, float(value + lo), float(value + hi), len(y))
+    of each bootstrap resample (about 63 %), centred on the full-data value: the 2.5-97.5 percentiles of
+    the draws, or with fewer than 40 draws (large problems, see `logme_draws`) +-1.96 standard deviations.
+    F F^T is computed once and each draw takes its submatrix. `report` hears each draw (and may stop)."""
+    f = np.asarray(f, dtype=np.float64)
+    y = np.asarray(y)
+    n, d = f.shape
+    gram = f @ f.T if int(0.7 * n) <= d and n <= 8192 else None
+    onehot = _one_vs_rest(y)
+    value = _evidence(*_spectrum(f, gram), onehot, d)
+    b = logme_draws(n, d, onehot.shape[1]) if b is None else b
+    boots = []
+    for j, i in enumerate(_resamples(n, b)):
+        u = np.unique(i)
+        sub = onehot[u][:, onehot[u].any(axis=0)]
+        g = gram[np.ix_(u, u)] if gram is not None and len(u) <= d else None
+        boots.append(_evidence(*_spectrum(f[u], g), sub, d))
+        report("bootstrap", (j + 1) / b, f"LogME interval: draw {j + 1}/{b}")
+    spread = np.array(boots) - np.mean(boots)
+    if b >= LOGME_PERCENTILE_DRAWS:
+        lo, hi = np.percentile(spread, [2.5, 97.5])
+    else:
+        hi = 1.96 * float(np.std(boots, ddof=1)) if b > 1 else 0.0
+        lo = -hi
+    return Figure(value, float(value + lo), float(value + hi), n)
 
 
 def transfer(features: np.ndarray, labels: Sequence[str] | np.ndarray, b: int = BOOTSTRAP,
-             b_logme: int = 100) -> tuple[dict[str, Figure], str]:
-    """k-NN and linear-probe accuracy (out-of-fold) and LogME, or an explanation why not."""
+             b_logme: int | None = None, report: PhaseCallback = quiet) -> tuple[dict[str, Figure], str]:
+    """k-NN and linear-probe accuracy (out-of-fold) and LogME, or an explanation why not. `report`
+    hears each fold (cross-validation) and each LogME draw (bootstrap), and may stop the work."""
     y = np.asarray(labels)
     folds = n_folds(y)
     if not folds:
         return {}, "transfer needs at least 2 classes and 2 images in every class"
     f = np.asarray(features, dtype=np.float64)
-    out = {"knn_top1": mean_figure(out_of_fold_correct(f, y, _knn, folds), b),
-           "linear_probe_top1": mean_figure(out_of_fold_correct(f, y, _linear, folds), b),
-           "logme": logme_figure(f, y, b_logme)}
+    steps = [0, 2 * folds]
+
+    def fold_done(what: str) -> None:
+        steps[0] += 1
+        report("cross-validation", steps[0] / steps[1], f"{what}: fold {(steps[0] - 1) % folds + 1}/{folds}")
+
+    report("cross-validation", 0.0, f"{folds}-fold cross-validation")
+    knn = out_of_fold_correct(f, y, _knn, folds, lambda: fold_done("k-NN"))
+    linear = out_of_fold_correct(f, y, _linear, folds, lambda: fold_done("linear probe"))
+    out = {"knn_top1": mean_figure(knn, b), "linear_probe_top1": mean_figure(linear, b),
+           "logme": logme_figure(f, y, b_logme, report)}
     return out, f"{folds}-fold stratified cross-validation"

@@ -8,8 +8,12 @@ import numpy as np
 import pandas as pd
 
 from advisor.ranking.needs import NEEDS
-from advisor.store.measured import check_measured
+from advisor.store.links import fit_links, to_link_scale
+from advisor.store.measured import MEASURED_SOURCE, OPTIONAL_COLUMNS, check_measured
 from advisor.store.properties import PROPERTIES
+from advisor.store.protocols import assign_protocols
+
+MEASURED_PROTOCOL = "measured-here"
 
 MODEL_COLS = ["model_id", "display_name", "arch_type", "paradigm", "params_m", "gmacs", "img_size", "loader",
               "load_name", "pretrain_data", "weights_licence", "obtainable", "weights_from", "load_call"]
@@ -17,7 +21,10 @@ MODEL_COLS = ["model_id", "display_name", "arch_type", "paradigm", "params_m", "
 # Below this clean top-1 (%) a shifted/clean ratio is noise (an untrained net scores ~1.0): left out.
 MIN_CLEAN_TOP1_FOR_RATIO = 25.0
 FEATURE_COLS = ["model_id", "need", "property_id", "item", "source_id", "value", "hib", "non_commercial",
-                "precision"]
+                "precision", "protocol", "relative"]
+# Where a need's quantity is measured under several protocols, rows are mapped onto the reference protocol's
+# scale (store.links); `t` is the value on that link scale, `lsd` the link's residual spread, `link` says how.
+LINK_COLS = ["t", "lsd", "link", "qkey"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,12 @@ class RankingData:
         for col, default in (("item", ""), ("precision", "exact")):
             if col not in scores:
                 scores[col] = default
+        if "protocol" not in scores or scores["protocol"].isna().any():
+            known = scores.get("protocol", None)
+            paradigm = models.drop_duplicates("model_id").set_index("model_id")["paradigm"] \
+                if "paradigm" in models else None
+            scores["protocol"] = assign_protocols(scores, paradigm)["protocol"] if known is None else \
+                known.fillna(assign_protocols(scores, paradigm)["protocol"])
         scores["non_commercial"] = scores["source_id"].isin(non_commercial_sources)
         models = models.copy()
         if "obtainable" not in models:  # frames without obtainability data (tests, old stores): do not filter
@@ -47,7 +60,7 @@ class RankingData:
         for prop in ("throughput_cpu", "throughput_gpu"):
             best = scores[scores["property_id"] == prop].groupby("model_id")["value"].max()
             models[prop] = models["model_id"].map(best)
-        return cls(models, encode(build_features(scores), models), scores,
+        return cls(models, encode(link_features(build_features(scores)), models), scores,
                    pd.DataFrame() if quba is None else quba)
 
     @classmethod
@@ -62,8 +75,16 @@ class RankingData:
         extra = check_measured(extra)
         extra["non_commercial"] = False
         extra["precision"] = extra["precision"].fillna("measured here")
-        scores = pd.concat([self.scores, extra[self.scores.columns]], ignore_index=True)
-        return RankingData(self.models, encode(build_features(scores), self.models), scores, self.quba)
+        extra["protocol"] = MEASURED_PROTOCOL
+        cols = list(self.scores.columns) + [c for c in OPTIONAL_COLUMNS if c not in self.scores.columns]
+        scores = pd.concat([self.scores, extra.reindex(columns=cols)], ignore_index=True)
+        return RankingData(self.models, encode(link_features(build_features(scores)), self.models), scores,
+                           self.quba)
+
+    def measured(self) -> pd.DataFrame:
+        """The scores measured here (session data), with their intervals where the producer gave them."""
+        s = self.scores
+        return s[s["source_id"] == MEASURED_SOURCE].reset_index(drop=True)
 
 
 def widest_source(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -94,7 +115,7 @@ def build_features(scores: pd.DataFrame) -> pd.DataFrame:
             rows = rows[rows["item"].map(f.keeps)]
             if rows.empty:
                 continue
-            rows = rows.assign(need=need.name, hib=hib[f.property_id] != f.flip)
+            rows = rows.assign(need=need.name, hib=hib[f.property_id] != f.flip, relative=f.relative_to_clean)
             if f.relative_to_clean:
                 key = pd.MultiIndex.from_frame(rows[["model_id", "source_id"]])
                 base = clean.reindex(key).to_numpy()
@@ -106,6 +127,41 @@ def build_features(scores: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[FEATURE_COLS]
 
 
+def link_features(f: pd.DataFrame) -> pd.DataFrame:
+    """Put each quantity (need, property, item) on one scale: rows of other protocols are mapped onto the
+    reference protocol through `store.links.fit_links` (fitted on these rows, so relative values link as
+    ratios); a protocol too thin to link keeps its own pool (`qkey` names the protocol then)."""
+    f = f.reset_index(drop=True)
+    t = np.asarray(f["value"], dtype=float).copy()
+    for prop in f["property_id"].unique():
+        m = (f["property_id"] == prop).to_numpy() & ~f["relative"].to_numpy(dtype=bool)
+        t[m] = to_link_scale(t[m], prop)
+    lsd = np.zeros(len(f))
+    link = np.full(len(f), "", dtype=object)
+    base = f["need"].astype(str) + "|" + f["property_id"] + "|" + f["item"]
+    qkey = base.to_numpy(dtype=object).copy()
+    multi = f.groupby(["need", "property_id", "item"], observed=True)["protocol"].transform("nunique") > 1
+    for (_need, _rel), g in f[multi].groupby(["need", "relative"], observed=True):
+        links = fit_links(g.assign(value=t[g.index]), probit=False, same_protocol=False)
+        if links.empty:
+            continue
+        idx = pd.MultiIndex.from_frame(g[["property_id", "item", "protocol"]])
+        lk = links.set_index(["property_id", "item", "protocol"])
+        hit = lk.reindex(idx)
+        pos = g.index.to_numpy()
+        fitted = hit["method"].isin(["probit-affine", "affine"]).to_numpy()
+        t[pos[fitted]] = hit["intercept"].to_numpy()[fitted] + hit["slope"].to_numpy()[fitted] * t[pos[fitted]]
+        lsd[pos[fitted]] = hit["residual_sd"].to_numpy()[fitted]
+        link[pos[fitted]] = "linked"
+        loose = (hit["method"] == "unlinked").to_numpy()
+        link[pos[loose]] = "unlinked"
+        qkey[pos[loose]] = qkey[pos[loose]] + "|" + g["protocol"].to_numpy()[loose]
+        refs = set(zip(links["property_id"], links["item"], links["reference_protocol"], strict=True))
+        is_ref = np.array([k in refs for k in zip(g["property_id"], g["item"], g["protocol"], strict=True)])
+        link[pos[is_ref]] = "reference"
+    return f.assign(t=t, lsd=lsd, link=link, qkey=qkey)
+
+
 def encode(f: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
     """Integer codes the engine works on: model position, normalisation group, item key, property."""
     pos = pd.Series(np.arange(len(models)), index=models["model_id"])
@@ -113,9 +169,10 @@ def encode(f: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
     f = f[f["mi"].notna()].reset_index(drop=True)
     f["mi"] = f["mi"].astype(np.int64)
     f["need"] = f["need"].astype("category")
-    f["gi"] = f.groupby(["need", "property_id", "item", "source_id"], observed=True, sort=False).ngroup()
-    f["ki"] = f.groupby(["need", "property_id", "item"], observed=True, sort=False).ngroup()
+    f["gi"] = f.groupby("qkey", sort=False).ngroup()  # one pool per quantity (and per unlinked protocol)
+    f["si"] = f.groupby(["qkey", "source_id"], sort=False).ngroup()  # a source within it
+    f["ki"] = f["gi"]
     f["pi"] = f.groupby(["need", "property_id"], observed=True, sort=False).ngroup()
     f["src_rank"] = f["source_id"].rank(method="dense").astype(np.int64)
-    f["signed"] = np.where(f["hib"].astype(bool), f["value"], -f["value"])
+    f["signed"] = np.where(f["hib"].astype(bool), f["t"], -f["t"])
     return f

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from advisor.errors import InvalidRequestError
 from advisor.ranking.data import RankingData
+from advisor.ranking.needs import need_label
 from advisor.ranking.normalize import normalize
+from advisor.ranking.predict import NOT_PREDICTED, fit_predictor, predictors
+from advisor.ranking.predict import predict as predict_need
+from advisor.ranking.quba import rank_quba
 from advisor.ranking.request import (
     Limits,
     RankRequest,
@@ -17,77 +22,61 @@ from advisor.ranking.request import (
     validate_request,
     validate_weights,
 )
+from advisor.ranking.result import PRIOR, NeedEvidence, Ranking, finish_ranking, stability
+from advisor.ranking.update import apply_measured
+from advisor.store.links import MIN_SHARED, uses_probit
+from advisor.store.measured import MEASURED_SOURCE
 
-PRIOR = 0.5  # a missing need counts as the median candidate: neither rewarded nor punished
+__all__ = ["MODES", "PRIOR", "Limits", "NeedEvidence", "RankRequest", "Ranking", "need_evidence", "rank",
+           "rank_advisor", "stability"]
+
 # Evidence weight of the prior, in models: a percentile from a pool of n models is shrunk toward PRIOR as
 # (n * p + SHRINK * PRIOR) / (n + SHRINK), the posterior mean of a Beta prior worth SHRINK models (see README).
 SHRINK = 10.0
 
 
-@dataclass(frozen=True)
-class NeedEvidence:
-    """Per candidate and need: the score, its uncertainty, the pool it was ranked in and the source used."""
-
-    scores: pd.DataFrame  # models x needs in [0, 1], NaN = no data
-    sd: pd.DataFrame  # posterior standard deviation of each score (0 where no data)
-    pool: pd.DataFrame  # mean size of the per-source pools the score was ranked in (NaN = no data)
-    source: pd.DataFrame  # source of the largest pool behind the score ("" = no data)
-    used: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Ranking:
-    table: pd.DataFrame  # model_id, rank, score, score_covered, coverage, top1_share, topk_share, stable, ...
-    contributions: pd.DataFrame  # model_id, need, weight, need_score, contribution, has_data
-    need_scores: pd.DataFrame  # models x needs (NaN = no data), in rank order
-    request: RankRequest
-    n_candidates: int
-    notes: tuple[str, ...] = ()
-    sources_used: tuple[tuple[str, str], ...] = ()  # (source_id, need) pairs whose values were ranked
-
-    def need_evidence(self) -> pd.DataFrame:
-        """Per weighted need: models with data among the ranked, sources used, median pool size."""
-        c = self.contributions
-        rows = []
-        for need, g in c.groupby("need", sort=False):
-            has = g[g["has_data"]]
-            srcs = sorted(set(has["source_id"]) - {""}) if "source_id" in has else []
-            rows.append({"need": need, "n_models": len(has), "sources": ", ".join(srcs),
-                         "median_pool": float(has["pool"].median()) if "pool" in has and len(has) else float("nan")})
-        return pd.DataFrame(rows, columns=["need", "n_models", "sources", "median_pool"])
-
-
 def need_evidence(data: RankingData, candidates: pd.DataFrame, needs: list[str], limits: Limits,
-                  method: str) -> NeedEvidence:
-    """Candidates x needs in [0, 1] with their uncertainty and pool sizes.
+                  method: str, predict: bool = True) -> NeedEvidence:
+    """Candidates x needs in [0, 1] with their uncertainty, pool sizes and what backs each score.
 
-    For each (need, property, item) every model contributes one value, from the source that covers
-    the most candidates among those that have it; values are normalised only within one source, then
-    shrunk toward PRIOR by the size of that pool (best of 4 is weaker evidence than top 5 % of 1,000).
-    Works on the integer codes of `RankingData.features` so a full-store ranking stays fast.
+    Published evidence: each quantity (need, property, item) is one pool over every source and protocol, other
+    protocols mapped onto the reference through their link (data.link_features); every model contributes one
+    value (reference protocol first, then the widest source), normalised among the candidates and shrunk toward
+    PRIOR by the pool size. Then, where `predict`, needs without data are predicted (predict.py); last, figures
+    measured here update the measured models (update.py). Works on integer codes so a full ranking stays fast.
     """
     f = data.features
     cand_pos = candidates.index.to_numpy()
     in_cand = np.zeros(len(data.models), dtype=bool)
     in_cand[cand_pos] = True
     sel = in_cand[f["mi"].to_numpy()] & f["need"].isin(needs).to_numpy()
+    sel &= (f["source_id"] != MEASURED_SOURCE).to_numpy()
     if limits.exclude_non_commercial:
         sel &= ~f["non_commercial"].to_numpy(dtype=bool)
     shape = (len(data.models), len(needs))
     out, sd, pool_out = np.full(shape, np.nan), np.zeros(shape), np.full(shape, np.nan)
     src_out = np.full(shape, "", dtype=object)
     used: tuple[tuple[str, str], ...] = ()
+    spread: dict[str, float] = {}
+    notes: list[str] = []
     if sel.any():
-        mi, gi, ki = (f[c].to_numpy()[sel] for c in ("mi", "gi", "ki"))
-        cov = np.bincount(gi)[gi]
-        order = np.lexsort((f["src_rank"].to_numpy()[sel], -cov, ki, mi))
+        mi, ki, si = (f[c].to_numpy()[sel] for c in ("mi", "ki", "si"))
+        cov = np.bincount(si)[si]
+        order = np.lexsort((f["src_rank"].to_numpy()[sel], -cov, f["lsd"].to_numpy()[sel], ki, mi))
         mk = mi[order] * (ki.max() + 1) + ki[order]
         keep = np.flatnonzero(sel)[order[np.r_[True, mk[1:] != mk[:-1]]]]
         g = f["gi"].to_numpy()[keep]
+        signed = f["signed"].to_numpy()[keep]
         pool = np.bincount(g)[g].astype(float)
-        norm = normalize(f["signed"].to_numpy()[keep], g, method)
+        norm = normalize(signed, g, method)
+        # a linked value carries its link's residual spread: through the local slope of the normalisation
+        mean_g = np.bincount(g, signed) / np.maximum(np.bincount(g), 1)
+        std_g = np.sqrt(np.bincount(g, (signed - mean_g[g]) ** 2) / np.maximum(np.bincount(g), 1))[g]
+        zc = ndtri(np.clip(norm, 1e-6, 1 - 1e-6))
+        link_sd = np.where(std_g > 0, np.exp(-0.5 * zc * zc) / np.sqrt(2 * np.pi) * f["lsd"].to_numpy()[keep]
+                           / np.where(std_g > 0, std_g, 1.0), 0.0)
         norm = (pool * norm + SHRINK * PRIOR) / (pool + SHRINK)
-        row_sd = np.sqrt(norm * (1.0 - norm) / (pool + SHRINK + 1.0))
+        row_sd = np.sqrt(norm * (1.0 - norm) / (pool + SHRINK + 1.0) + link_sd ** 2)
         col = pd.Categorical(f["need"].to_numpy()[keep], categories=needs).codes
         m = f["mi"].to_numpy()[keep]
         prop_key = m * (f["pi"].max() + 1) + f["pi"].to_numpy()[keep]
@@ -108,14 +97,45 @@ def need_evidence(data: RankingData, candidates: pd.DataFrame, needs: list[str],
         firsts = big[np.r_[True, row_nk[big][1:] != row_nk[big][:-1]]]
         src = f["source_id"].to_numpy()[keep][firsts]
         src_out[row_nk[firsts] // len(needs), row_nk[firsts] % len(needs)] = src
-        pairs = f.iloc[keep][["source_id", "need"]].astype(str).drop_duplicates()
+        kept = f.iloc[keep]
+        for (prop, proto), gk in kept[kept["link"] == "unlinked"].groupby(["property_id", "protocol"],
+                                                                              observed=True):
+            notes.append(f"{prop} under protocol {proto} shares too few models (< {MIN_SHARED}) with the reference "
+                         f"protocol to be linked: its {gk['model_id'].nunique()} candidates are ranked in their own "
+                         f"pool ({gk['item'].nunique()} items)")
+        pairs = kept[["source_id", "need"]].astype(str).drop_duplicates()
         used = tuple(sorted(pairs.itertuples(index=False, name=None)))
+        probit_rows = kept[kept["link"].ne("unlinked") & ~kept["relative"].astype(bool)
+                           & kept["property_id"].map(uses_probit)]
+        spread = {str(k): float(v) for k, v in probit_rows.groupby("qkey")["t"].std().groupby(
+            probit_rows.groupby("qkey")["need"].first().astype(str)).median().dropna().items() if v > 0}
     idx = pd.Index(candidates["model_id"].to_numpy(), name="model_id")
 
     def frame(a: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(a[cand_pos], index=idx, columns=needs)
 
-    return NeedEvidence(frame(out), frame(sd), frame(pool_out), frame(src_out), used)
+    scores, sd_f, pool_f, src_f = frame(out), frame(sd), frame(pool_out), frame(src_out)
+    status = pd.DataFrame(np.where(scores.notna(), "measured", ""), index=idx, columns=needs)
+    if predict:
+        x = predictors(data.scores, candidates)
+        for need in needs:
+            missing = scores.index[scores[need].isna()]
+            if len(missing) == 0:
+                continue
+            p = fit_predictor(need, x, scores[need])
+            val, psd = predict_need(p, x.loc[missing])
+            if len(val):
+                scores.loc[val.index, need] = val
+                sd_f.loc[val.index, need] = psd
+                status.loc[val.index, need] = "predicted"
+                notes.append(f"{need_label(need)}: {len(val)} models without data {p.reason}")
+            elif p.reason and need not in NOT_PREDICTED:
+                notes.append(f"{need_label(need)}: no prediction, {p.reason}; models without data count as the "
+                             "median")
+    m_notes, m_needs = apply_measured(data.measured(), scores, sd_f, status, src_f, spread)
+    notes += m_notes
+    used = tuple(sorted(set(used) | {(MEASURED_SOURCE, n) for n in m_needs}))
+    return NeedEvidence(scores, sd_f, pool_f, src_f, used, status, tuple(notes))
 
 
 def combine(s: np.ndarray, w: np.ndarray, prior: float = PRIOR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -132,60 +152,20 @@ def combine(s: np.ndarray, w: np.ndarray, prior: float = PRIOR) -> tuple[np.ndar
     return score, covered, coverage
 
 
-def stability(s: np.ndarray, weights: np.ndarray, request: RankRequest,
-              sd: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Share of draws in which each model is first / in the top k.
-
-    Each draw perturbs the weights (Dirichlet) and, where `sd` is given, the evidence too: every need score
-    is redrawn from its posterior (normal approximation), so thin pools move more than thick ones.
-    """
-    n = s.shape[0]
-    if n == 0 or request.draws <= 0:
-        return np.zeros(n), np.zeros(n)
-    rng = np.random.default_rng(request.seed)
-    alpha = weights / weights.sum() * request.concentration
-    k = min(request.top_k, n)
-    top1 = np.zeros(n)
-    topk = np.zeros(n)
-    has = ~np.isnan(s)
-    # score = (A @ w + prior * sum(w)) / sum(w): per draw a constant shift and scale, so ranks follow A @ w
-    a = np.where(has, s, 0.0) - PRIOR * has
-    noisy = sd is not None and bool(np.any(sd > 0))
-    var = np.where(has, sd, 0.0) ** 2 if noisy else None
-    chunk = max(1, min(request.draws, 2_000_000 // max(n, 1)))
-    done = 0
-    while done < request.draws:
-        m = min(chunk, request.draws - done)
-        wd = rng.dirichlet(alpha, size=m)
-        sc = wd @ a.T  # draws x models
-        if noisy:  # sum_j w_j * N(0, sd_j^2) is N(0, sum_j w_j^2 sd_j^2): one normal per model and draw
-            sc = sc + rng.standard_normal((m, n)) * np.sqrt((wd * wd) @ var.T)
-        sc = np.ascontiguousarray(sc)
-        top1 += np.bincount(np.argmax(sc, axis=1), minlength=n)
-        if k < n:
-            topk += np.bincount(np.argpartition(-sc, k - 1, axis=1)[:, :k].ravel(), minlength=n)
-        else:
-            topk += m
-        done += m
-    return top1 / request.draws, topk / request.draws
-
-
-def rank(data: RankingData, request: RankRequest) -> Ranking:
-    """Rank the candidates that pass the limits; see RankRequest for the knobs."""
-    validate_request(request)
-    if request.mode == "quba":
-        from advisor.ranking.quba import rank_quba
-
-        return rank_quba(data, request)
+def rank_advisor(data: RankingData, request: RankRequest) -> Ranking:
+    """The advisor's ranking: the user's weighted needs over the candidates that pass the limits."""
     weights = validate_weights(request.weights)
     cand, notes = apply_limits(data.models, request.limits)
     if cand.empty:
         raise InvalidRequestError("no model passes the hard limits; relax a limit. " + "; ".join(notes))
     needs = list(weights)
     w = np.array([weights[n] for n in needs])
-    ev = need_evidence(data, cand, needs, request.limits, request.normalization)
+    ev = need_evidence(data, cand, needs, request.limits, request.normalization, request.predict)
     s_df = ev.scores
-    score, covered, coverage = combine(s_df.to_numpy(), w[None, :])
+    notes += list(ev.notes)
+    score, _, _ = combine(s_df.to_numpy(), w[None, :])
+    measured = np.where(ev.status.eq("measured").to_numpy(), s_df.to_numpy(), np.nan)
+    _, covered, coverage = combine(measured, w[None, :])
     table = cand.assign(score=score[:, 0], score_covered=covered[:, 0], coverage=coverage[:, 0])
     table = table[table["coverage"] > 0]
     dropped = 0
@@ -198,33 +178,14 @@ def rank(data: RankingData, request: RankRequest) -> Ranking:
                                   f"({len(cand)} passed the limits; lower --min-coverage or change the needs)")
     if dropped:
         notes.append(f"{dropped} models below the minimum coverage {request.min_coverage:.0%} left out")
-    return _finish(table, s_df, w, needs, request, notes, len(cand), ev.used, ev)
+    return finish_ranking(table, s_df, w, needs, request, notes, len(cand), ev.used, ev)
 
 
-def _finish(table: pd.DataFrame, s_df: pd.DataFrame, w: np.ndarray, needs: list[str], request: RankRequest,
-            notes: list[str], n_candidates: int, used: tuple[tuple[str, str], ...] = (),
-            ev: NeedEvidence | None = None) -> Ranking:
-    table = table.assign(_s=table["score"].round(12)).sort_values(
-        ["_s", "coverage", "model_id"], ascending=[False, False, True], kind="stable")
-    table["rank"] = table["_s"].rank(method="min", ascending=False).astype(int)
-    table = table.drop(columns="_s").reset_index(drop=True)
-    s_ranked = s_df.reindex(table["model_id"])
-    sd = None if ev is None else ev.sd.reindex(table["model_id"]).to_numpy()
-    top1, topk = stability(s_ranked.to_numpy(), w, request, sd)
-    table["top1_share"] = top1
-    table["topk_share"] = topk
-    table["stable"] = top1 >= request.stable_share
-    pct = s_ranked.rank(pct=True, ascending=True)
-    n_m, n_n = s_ranked.shape
-    long = pd.DataFrame({"model_id": np.repeat(s_ranked.index.to_numpy(), n_n),
-                         "need": np.tile(np.array(needs, dtype=object), n_m),
-                         "need_score": s_ranked.to_numpy().ravel(),
-                         "need_percentile": pct.to_numpy().ravel(),
-                         "weight": np.tile(w, n_m)})
-    if ev is not None:
-        long["pool"] = ev.pool.reindex(s_ranked.index).to_numpy().ravel()
-        long["source_id"] = ev.source.reindex(s_ranked.index).to_numpy().ravel()
-        long["n_with_data"] = np.tile(s_ranked.notna().sum().to_numpy(), n_m)
-    long["has_data"] = long["need_score"].notna()
-    long["contribution"] = long["weight"] * long["need_score"].fillna(PRIOR) / w.sum()
-    return Ranking(table, long, s_ranked, request, n_candidates, tuple(notes), used)
+# Ranking modes: the request's `mode` names one entry (request.MODES lists the same names for validation).
+MODES: dict[str, Callable[[RankingData, RankRequest], Ranking]] = {"advisor": rank_advisor, "quba": rank_quba}
+
+
+def rank(data: RankingData, request: RankRequest) -> Ranking:
+    """Rank the candidates that pass the limits; see RankRequest for the knobs and MODES for the modes."""
+    validate_request(request)
+    return MODES[request.mode](data, request)

@@ -51,7 +51,9 @@ def explain_model(ranking: Ranking, model_id: str) -> str:
     top_w = c["weight"].max()
     strong = c[c["has_data"] & (c["need_percentile"] >= STRONG)]
     weak = c[c["has_data"] & (c["need_percentile"] <= WEAK)]
-    missing = c[~c["has_data"]]
+    status = c["status"] if "status" in c else pd.Series("", index=c.index)
+    predicted = c[status.eq("predicted")]
+    missing = c[~c["has_data"] & ~status.eq("predicted")]
     parts = [f"Ranked {_ordinal(int(row['rank']))} of {len(ranking.table)} (score {row['score']:.2f})"]
     if len(strong):
         heavy = strong[strong["weight"] >= 0.5 * top_w]
@@ -64,9 +66,13 @@ def explain_model(ranking: Ranking, model_id: str) -> str:
     text = "".join(parts)
     if len(weak):
         text += f"; weak on {_join([_label(n) for n in weak['need']])}"
+    if len(predicted):
+        est = ", ".join(f"{_label(r.need)} {r.need_score:.2f}" + (f" ± {1.2816 * r.sd:.2f}" if "sd" in c else "")
+                        for r in predicted.itertuples(index=False))
+        text += f"; predicted, not measured: {est} (80 % interval; from ImageNet top-1 and training paradigm)"
     if len(missing):
         text += f"; no data for {_join([_label(n) for n in missing['need']])} (counted as average)"
-    text += f". Data covers {row['coverage']:.0%} of the weight you set"
+    text += f". Measurements cover {row['coverage']:.0%} of the weight you set"
     if ranking.request.draws > 0:
         close = "" if row["stable"] else ", a close call"
         text += f"; first in {row['top1_share']:.0%} of perturbed weightings{close}"

@@ -87,8 +87,10 @@ NEEDS: tuple[Need, ...] = (
          (_F("class_balance"),), "Hesse et al. 2025"),
     Need("object_focus", "Object focus", "Decisions rest on the object, not the background (QUBA).",
          (_F("object_focus"),), "Hesse et al. 2025"),
-    Need("efficiency", "Efficiency", "Few parameters and GMACs, high measured throughput.",
-         (_F("params_m", items=("",)), _F("gmacs"), _F("gflops"), _F("throughput_gpu"), _F("throughput_cpu")),
+    Need("efficiency", "Efficiency", "Few parameters and GMACs, high measured throughput; includes latency and "
+         "throughput measured here by `advisor bench` (compared only among models measured in the same setting).",
+         (_F("params_m", items=("",)), _F("gmacs"), _F("gflops"), _F("throughput_gpu"), _F("throughput_cpu"),
+          _F("measured_latency_ms"), _F("measured_throughput")),
          "timm benchmark files"),
 )
 EXCLUSIVE = (("shape_bias", "texture_bias"),)

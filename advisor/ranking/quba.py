@@ -13,11 +13,12 @@ import pandas as pd
 
 from advisor.errors import InvalidRequestError
 from advisor.ranking.data import RankingData
+from advisor.ranking.request import RankRequest, apply_limits
+from advisor.ranking.result import Ranking, finish_ranking
 
 
-def rank_quba(data: RankingData, request):  # -> Ranking (import cycle avoided)
-    from advisor.ranking.engine import _finish, apply_limits
-
+def rank_quba(data: RankingData, request: RankRequest) -> Ranking:
+    """QUBA's own score over the candidates with all nine QUBA dimensions; user weights are ignored."""
     const = data.quba
     if const is None or const.empty:
         raise InvalidRequestError("QUBA mode needs QUBA's constants, and this store has none (rebuild it with "
@@ -44,4 +45,4 @@ def rank_quba(data: RankingData, request):  # -> Ranking (import cycle avoided)
     table = table.assign(score=score, score_covered=score, coverage=1.0)
     notes.append("QUBA mode: fixed QUBA constants and default weights; user weights are ignored")
     used = tuple((str(src), need) for need, src in const["source_id"].items())
-    return _finish(table, z, np.abs(w), list(z.columns), request, notes, len(cand), used)
+    return finish_ranking(table, z, np.abs(w), list(z.columns), request, notes, len(cand), used)

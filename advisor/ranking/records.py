@@ -20,9 +20,9 @@ def ranking_to_records(r: Ranking, top: int) -> list[dict]:
             "params_m": None if pd.isna(row.params_m) else float(row.params_m),
             "weights_from": None if pd.isna(getattr(row, "weights_from", None)) else str(row.weights_from),
             "contributions": {n: {"weight": float(w), "need_score": None if pd.isna(s) else float(s),
-                                  "contribution": float(ct)}
-                              for n, w, s, ct in zip(cc["need"], cc["weight"], cc["need_score"],
-                                                     cc["contribution"], strict=True)},
+                                  "contribution": float(ct), "evidence": st or "none"}
+                              for n, w, s, ct, st in zip(cc["need"], cc["weight"], cc["need_score"],
+                                                         cc["contribution"], cc["status"], strict=True)},
             "stability": {"top1_share": float(row.top1_share), "topk_share": float(row.topk_share),
                           "k": r.request.top_k, "stable": bool(row.stable)},
         })

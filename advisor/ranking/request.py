@@ -22,7 +22,9 @@ DEFAULT_TOP_K = 10
 DEFAULT_DRAWS = 1000
 DEFAULT_SEED = 0
 NORMALIZATIONS = ("percentile", "zscore")
+# Ranking modes (their rank functions: engine.MODES) and whether each ranks by the user's weights.
 MODES = ("advisor", "quba")
+MODE_USES_WEIGHTS = {"advisor": True, "quba": False}
 # Caps so no request can ask for unbounded work.
 MAX_TOP_K = 1000
 MAX_DRAWS = 100_000
@@ -148,6 +150,12 @@ class RankRequest:
     seed: int = DEFAULT_SEED
     stable_share: float = 0.6  # a top pick is stable if it stays first in at least this share of draws
     mode: str = "advisor"  # or "quba": reproduce the QUBA score
+    predict: bool = True  # predict needs without data (else they count as the median candidate)
+
+
+def mode_uses_weights(mode: str) -> bool:
+    """Whether a ranking mode ranks by the user's need weights (QUBA mode uses its own fixed weights)."""
+    return MODE_USES_WEIGHTS.get(mode, True)
 
 
 # --- validation ---------------------------------------------------------------------------------------------
@@ -221,7 +229,7 @@ def validate_request(request: RankRequest) -> RankRequest:
         raise InvalidRequestError(f"mode must be one of {', '.join(MODES)}")
     if request.normalization not in NORMALIZATIONS:
         raise InvalidRequestError(f"normalization must be one of {', '.join(NORMALIZATIONS)}")
-    if request.mode == "advisor":
+    if mode_uses_weights(request.mode):
         validate_weights(request.weights)
     elif not isinstance(request.weights, Mapping):
         raise InvalidRequestError("weights must map need names to numbers")
@@ -232,6 +240,8 @@ def validate_request(request: RankRequest) -> RankRequest:
     _finite("seed", request.seed, 0, MAX_SEED, integer=True)
     _finite("concentration", request.concentration, 0.0, MAX_CONCENTRATION, lo_open=True)
     _finite("stable share", request.stable_share, 0.0, 1.0, lo_open=True)
+    if not isinstance(request.predict, bool):
+        raise InvalidRequestError("predict must be true or false")
     return request
 
 
@@ -345,7 +355,7 @@ def limits_from_dict(d: Mapping[str, Any]) -> Limits:
 
 
 _REQUEST_KIND = {"normalization": str, "min_coverage": float, "top_k": int, "draws": int, "concentration": float,
-                 "seed": int, "stable_share": float, "mode": str}
+                 "seed": int, "stable_share": float, "mode": str, "predict": bool}
 
 
 def request_from_dict(d: Mapping[str, Any]) -> RankRequest:
@@ -366,6 +376,10 @@ def request_from_dict(d: Mapping[str, Any]) -> RankRequest:
         if kind is str:
             if not isinstance(d[k], str):
                 raise InvalidRequestError(f"'{k}' must be text")
+            kw[k] = d[k]
+        elif kind is bool:
+            if not isinstance(d[k], bool):
+                raise InvalidRequestError(f"'{k}' must be true or false")
             kw[k] = d[k]
         else:
             kw[k] = _number(k, d[k], kind is int)

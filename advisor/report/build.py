@@ -18,15 +18,21 @@ from advisor.ranking.engine import Ranking, RankRequest, rank
 from advisor.ranking.explain import explain_top, head_to_head
 from advisor.ranking.needs import get_need
 from advisor.ranking.records import ranking_to_records
-from advisor.ranking.request import apply_limits
+from advisor.ranking.request import apply_limits, limits_to_dict, mode_uses_weights
 from advisor.report.charts import probe_charts, share_model_colours, tradeoff_charts
-from advisor.report.model import Report, ReportImage, ReportTable, _plain, limits_to_dict
+from advisor.report.model import Report, ReportImage, ReportTable
 from advisor.report.probes import probe_tables, read_probe
 from advisor.report.render import thumbnail
 from advisor.store.measured import MEASURED_SOURCE as MEASURED_HERE
 
 MAX_PROBE_BYTES = 50 * 1024 * 1024
 N_REASONS = 3
+
+
+def _cell(v: Any) -> Any:
+    """A table cell as a JSON value: numpy scalars as Python ones, NaN and inf as None (missing)."""
+    v = v.item() if hasattr(v, "item") else v
+    return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
 def _sources_used(data: RankingData, ranking: Ranking) -> dict[str, list[str]]:
@@ -36,7 +42,7 @@ def _sources_used(data: RankingData, ranking: Ranking) -> dict[str, list[str]]:
     cand, _ = apply_limits(data.models, req.limits)
     ids = set(cand["model_id"])
     for sid, need in ranking.sources_used:
-        used.setdefault(sid, set()).add("QUBA score" if req.mode == "quba" else get_need(need).label)
+        used.setdefault(sid, set()).add(get_need(need).label if mode_uses_weights(req.mode) else "QUBA score")
     for prop, bound in (("throughput_cpu", req.limits.min_throughput_cpu),
                         ("throughput_gpu", req.limits.min_throughput_gpu)):
         if bound is not None:
@@ -122,7 +128,7 @@ def build_report(store_or_data: Any, request: RankRequest | None = None, probe_r
         shortlist.append({**rec, **extra})
     total = sum(float(w) for w in request.weights.values() if w > 0)
     needs = tuple({"name": n, "label": get_need(n).label, "weight": float(w), "share": float(w) / total}
-                  for n, w in request.weights.items() if w > 0) if request.mode != "quba" else \
+                  for n, w in request.weights.items() if w > 0) if mode_uses_weights(request.mode) else \
         tuple({"name": n, "label": get_need(n).label, "weight": float(w), "share": None}
               for n, w in ranking.contributions.drop_duplicates("need")[["need", "weight"]].itertuples(index=False))
     h2h = None
@@ -131,7 +137,7 @@ def build_report(store_or_data: Any, request: RankRequest | None = None, probe_r
         text, df = head_to_head(ranking, a, b)
         df = df.rename(columns={a: "contribution_a", b: "contribution_b"})
         h2h = {"a": a, "b": b, "text": text, "columns": list(df.columns),
-               "rows": [[_plain(v.item() if hasattr(v, "item") else v) for v in r]
+               "rows": [[_cell(v) for v in r]
                         for r in df.itertuples(index=False)]}
     info = store.build_info() if store is not None else {}
     raw_probe = load_probe_results(probe_results)

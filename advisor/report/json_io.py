@@ -6,6 +6,7 @@ import base64
 import json
 from typing import Any
 
+from advisor.ranking.request import request_from_dict, request_to_dict
 from advisor.report.model import (
     REPORT_KIND,
     SCHEMA_VERSION,
@@ -14,8 +15,6 @@ from advisor.report.model import (
     ReportImage,
     ReportTable,
     load_report_document,
-    request_from_dict,
-    request_to_dict,
 )
 
 

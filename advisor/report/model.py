@@ -9,15 +9,7 @@ from typing import Any
 
 from advisor.errors import InvalidRequestError
 from advisor.jsonio import loads_bounded, read_capped
-from advisor.ranking.request import (  # noqa: F401  (the request's JSON form lives in ranking)
-    Limits,
-    RankRequest,
-    _plain,
-    limits_from_dict,
-    limits_to_dict,
-    request_from_dict,
-    request_to_dict,
-)
+from advisor.ranking.request import RankRequest, request_from_dict
 
 SCHEMA_VERSION = 1
 REPORT_KIND = "vision-advisor-report"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.errors import AdvisorError
+from advisor.report.html import to_html
 from advisor.report.model import Report
 
 
@@ -61,8 +62,6 @@ def html_to_pdf(html: str) -> bytes:
 
 def render_pdf(report: Report) -> bytes:
     """The report as an A4 PDF, from the same HTML as the HTML format (charts as SVG, thumbnails as PNG)."""
-    from advisor.report.html import to_html
-
     return html_to_pdf(to_html(report))
 
 

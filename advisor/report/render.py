@@ -10,8 +10,6 @@ THUMB_PX = 160
 # Text is measured by vl-convert and drawn by a browser or WeasyPrint: name one font both have (fonts-dejavu-core),
 # or legend labels measured in one font are cut when drawn in a wider one.
 CHART_CONFIG = {"font": "DejaVu Sans, sans-serif"}
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
-MAX_IMAGE_PIXELS = 40_000_000
 
 
 class RenderError(Exception):

@@ -1,4 +1,5 @@
-"""Safe writing: the report file where asked, its images only inside `<stem>_files/` beside it."""
+"""Safe writing: the report file where asked, its images only inside `<stem>_files/` beside it
+(`advisor.report.formats.write_report` puts a rendered report there)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import tempfile
 from pathlib import Path
 
 from advisor.errors import AdvisorError
-from advisor.report.model import Report
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
 
@@ -25,7 +25,7 @@ class WriteFailedError(AdvisorError):
     """The disk refused the write (full, read-only, no permission); nothing half-written is left."""
 
 
-def _os_reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
@@ -36,7 +36,7 @@ def check_output_path(path: Path) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise UnsafePathError(f"cannot use output {path}: {_os_reason(exc)}") from None
+        raise UnsafePathError(f"cannot use output {path}: {os_reason(exc)}") from None
     if stat.S_ISREG(st.st_mode):
         return
     kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a symbolic link" if stat.S_ISLNK(st.st_mode)
@@ -51,7 +51,7 @@ def atomic_write(target: Path, data: bytes) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:80]}.", suffix=".tmp")
     except OSError as exc:
-        raise WriteFailedError(f"cannot write {target}: {_os_reason(exc)}") from None
+        raise WriteFailedError(f"cannot write {target}: {os_reason(exc)}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             os.fchmod(fh.fileno(), 0o644)
@@ -63,7 +63,7 @@ def atomic_write(target: Path, data: bytes) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise WriteFailedError(f"cannot write {target}: {_os_reason(exc)}") from None
+        raise WriteFailedError(f"cannot write {target}: {os_reason(exc)}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -94,7 +94,7 @@ def write_bytes(path: Path, data: bytes) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(path)
-        raise WriteFailedError(f"cannot write {path}: {_os_reason(exc)}") from None
+        raise WriteFailedError(f"cannot write {path}: {os_reason(exc)}") from None
 
 
 def asset_dir_name(out_path: Path) -> str:
@@ -111,33 +111,10 @@ def write_assets(out_dir: Path, dir_name: str, files: dict[str, bytes]) -> list[
     try:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
-        raise WriteFailedError(f"cannot create {folder}: {_os_reason(exc)}") from None
+        raise WriteFailedError(f"cannot create {folder}: {os_reason(exc)}") from None
     written = []
     for name, blob in files.items():
         p = safe_join(folder, name)
         write_bytes(p, blob)
         written.append(p)
     return written
-
-
-def write_report(report: Report, fmt: str, out_path: Path | str) -> list[Path]:
-    """Write the report in a registered format to out_path (plus linked files beside it); returns what was written."""
-    from advisor.report.formats import FORMATS
-
-    if fmt not in FORMATS:
-        raise UnsafePathError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    out = Path(out_path)
-    if out.name in ("", ".", "..") or (out.exists() and out.is_dir()):
-        raise UnsafePathError(f"output {out} must be a file path, not a folder")
-    check_output_path(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WriteFailedError(f"cannot create the folder {out.parent}: {_os_reason(exc)}") from None
-    target = safe_join(out.parent, out.name) if SAFE_NAME.match(out.name) else out.parent.resolve() / out.name
-    check_output_path(target)
-    assets = asset_dir_name(target)
-    doc, files = FORMATS[fmt].render(report, assets)
-    written = write_assets(target.parent, assets, files)
-    atomic_write(target, doc)
-    return [target, *written]

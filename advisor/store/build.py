@@ -16,8 +16,10 @@ from advisor import __version__
 from advisor.errors import SourceFileError, StoreError
 from advisor.ids import bare_name, split_id
 from advisor.store.duplicates import duplicate_candidates, read_review
+from advisor.store.links import fit_links
 from advisor.store.obtain import WEIGHTS_FROM, obtainability
 from advisor.store.properties import PROPERTIES, get_property
+from advisor.store.protocols import assign_protocols, protocols_table
 from advisor.store.sources import BY_NAME, INGESTERS, IngesterSpec, metadata_priority
 from advisor.store.sources.base import (
     MODEL_COLUMNS,
@@ -173,13 +175,15 @@ def _merge_meta(out: Collector, score_models: set[str]) -> pd.DataFrame:
 
 
 def _conflicts(scores: pd.DataFrame) -> pd.DataFrame:
-    cols = ["model_id", "property_id", "item", "source_a", "value_a", "source_b", "value_b", "abs_diff",
+    """Pairs of sources whose values for one (model, property, item, protocol) differ beyond TOLERANCE."""
+    cols = ["model_id", "property_id", "item", "protocol", "source_a", "value_a", "source_b", "value_b", "abs_diff",
             "tolerance"]
-    s = scores[["model_id", "property_id", "item", "source_id", "value"]]
-    multi = s[s.duplicated(["model_id", "property_id", "item"], keep=False)]
+    key = ["model_id", "property_id", "item", "protocol"]
+    s = scores[[*key, "source_id", "value"]]
+    multi = s[s.duplicated(key, keep=False)]
     if multi.empty:
         return pd.DataFrame(columns=cols)
-    pairs = multi.merge(multi, on=["model_id", "property_id", "item"], suffixes=("_a", "_b"))
+    pairs = multi.merge(multi, on=key, suffixes=("_a", "_b"))
     pairs = pairs[pairs["source_id_a"] < pairs["source_id_b"]].copy()
     pairs["abs_diff"] = (pairs["value_a"] - pairs["value_b"]).abs()
     pairs["tolerance"] = pairs["property_id"].map(lambda p: TOLERANCE.get(get_property(p).unit, 0.0))
@@ -199,6 +203,8 @@ def build_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES)
         ex = scores[dups].head(2).to_dict("records")
         raise StoreError(f"a source gives one (model, property, item) twice: {ex}")
     models = _merge_models(out, set(scores["model_id"]), read_routes(sources_dir))
+    scores = assign_protocols(scores, models.set_index("model_id")["paradigm"])
+    links = fit_links(scores)
     aliases = pd.DataFrame(out.aliases).drop_duplicates(["source_id", "name_in_source", "model_id"])
     sources = pd.DataFrame([asdict(s) for s in out.sources.values()])
     props = pd.DataFrame([asdict(p) for p in PROPERTIES])
@@ -218,7 +224,8 @@ def build_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES)
             con.execute(SCHEMA.read_text())
             for table, df in (("sources", sources), ("properties", props), ("models", models),
                               ("scores", scores), ("aliases", aliases), ("conflicts", conflicts),
-                              ("quba_constants", quba), ("duplicate_candidates", dup_cands), ("build_info", info)):
+                              ("quba_constants", quba), ("duplicate_candidates", dup_cands), ("build_info", info),
+                              ("protocols", protocols_table()), ("links", links)):
                 cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
                 con.register("df_in", df[cols])
                 con.execute(f"INSERT INTO {table} SELECT * FROM df_in")
@@ -233,6 +240,6 @@ def build_store(db_path: Path = DEFAULT_DB, sources_dir: Path = DEFAULT_SOURCES)
                 leftover.unlink()
         raise
     return {"models": len(models), "scores": len(scores), "sources": len(sources), "aliases": len(aliases),
-            "conflicts": len(conflicts), "duplicate_candidates": len(dup_cands),
+            "conflicts": len(conflicts), "links": len(links), "duplicate_candidates": len(dup_cands),
             "unreviewed_duplicates": int((dup_cands["verdict"] == "unreviewed").sum()),
             "seconds": round(time.perf_counter() - t0, 2)}

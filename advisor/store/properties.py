@@ -139,6 +139,13 @@ PROPERTIES: tuple[Property, ...] = (
     _P("measured_invariance_top1", "invariance", "Top-1 under transforms measured here", "%", True,
        "Top-1 on your labelled images under the transform family in item (mean over its non-identity "
        "magnitudes).", "Vision Advisor evaluate"),
+    # measured here by `advisor bench` on the user's machine (session / --measured only; item = the setting)
+    _P("measured_latency_ms", "efficiency", "Latency measured here", "ms", False,
+       "Median time of one batch-1 forward pass on this machine; item names device, threads and precision.",
+       "Vision Advisor bench"),
+    _P("measured_throughput", "efficiency", "Throughput measured here", "img/s", True,
+       "Median images per second at the batch size in item, on the device, threads and precision in item.",
+       "Vision Advisor bench"),
 )
 
 PROPERTY_IDS = frozenset(p.property_id for p in PROPERTIES)

@@ -54,7 +54,32 @@ CREATE TABLE scores (
     value       DOUBLE NOT NULL,
     source_id   VARCHAR NOT NULL,
     "precision" VARCHAR NOT NULL,
-    note        VARCHAR NOT NULL
+    note        VARCHAR NOT NULL,
+    protocol    VARCHAR NOT NULL,
+    classifier  VARCHAR NOT NULL
+);
+CREATE TABLE protocols (
+    protocol_id VARCHAR PRIMARY KEY,
+    test_set    VARCHAR NOT NULL,
+    label_set   VARCHAR NOT NULL,
+    classifier  VARCHAR NOT NULL,
+    resolution  VARCHAR NOT NULL,
+    description VARCHAR NOT NULL
+);
+CREATE TABLE links (
+    property_id        VARCHAR NOT NULL,
+    item               VARCHAR NOT NULL,
+    protocol           VARCHAR NOT NULL,
+    source_id          VARCHAR NOT NULL,
+    reference_protocol VARCHAR NOT NULL,
+    reference_source   VARCHAR NOT NULL,
+    n_shared           INTEGER NOT NULL,
+    method             VARCHAR NOT NULL,
+    slope              DOUBLE,
+    intercept          DOUBLE,
+    residual_sd        DOUBLE,
+    max_abs_residual   DOUBLE,
+    note               VARCHAR NOT NULL
 );
 CREATE TABLE aliases (
     source_id      VARCHAR NOT NULL,
@@ -66,6 +91,7 @@ CREATE TABLE conflicts (
     model_id    VARCHAR NOT NULL,
     property_id VARCHAR NOT NULL,
     item        VARCHAR NOT NULL,
+    protocol    VARCHAR NOT NULL,
     source_a    VARCHAR NOT NULL,
     value_a     DOUBLE NOT NULL,
     source_b    VARCHAR NOT NULL,

@@ -11,9 +11,10 @@ import pandas as pd
 from advisor.errors import StoreError, UnknownNameError
 from advisor.ids import NAMESPACES, bare_name, namespace_of, suggest
 from advisor.store.build import DEFAULT_DB, DEFAULT_SOURCES, build_store, sources_fingerprint
+from advisor.store.links import links_for_model
 
 TABLES = ("sources", "properties", "models", "scores", "aliases", "conflicts", "quba_constants",
-          "duplicate_candidates", "build_info")
+          "duplicate_candidates", "build_info", "protocols", "links")
 _LOCK = threading.Lock()
 
 
@@ -161,8 +162,24 @@ class PropertyStore:
         return self.query("SELECT * FROM conflicts WHERE model_id = ? ORDER BY property_id, item", [model_id])
 
     def score_rows(self) -> pd.DataFrame:
-        """Every score as the ranking reads it: model_id, property_id, item, value, source_id, precision."""
-        return self.query('SELECT model_id, property_id, item, value, source_id, "precision" FROM scores')
+        """Every score as the ranking reads it: model_id, property_id, item, value, source_id, precision,
+        protocol."""
+        return self.query('SELECT model_id, property_id, item, value, source_id, "precision", protocol FROM scores')
+
+    def links(self, property_id: str | None = None) -> pd.DataFrame:
+        """Every link between protocols (and between sources under one protocol): shared models, map, spread."""
+        if property_id is None:
+            return self.query("SELECT * FROM links ORDER BY property_id, item, protocol, source_id")
+        return self.query("SELECT * FROM links WHERE property_id = ? ORDER BY item, protocol, source_id",
+                          [property_id])
+
+    def protocols(self) -> pd.DataFrame:
+        """The protocol registry: test set, labels, classifier, resolution per protocol id."""
+        return self.query("SELECT * FROM protocols ORDER BY protocol_id")
+
+    def model_links(self, model_id: str) -> pd.DataFrame:
+        """The cross-protocol links behind one model's scores (its model card shows them)."""
+        return links_for_model(self.links(), self.scores([model_id]), model_id)
 
     def non_commercial_sources(self) -> set[str]:
         """Ids of the sources whose licence forbids commercial use (flagged, excludable)."""

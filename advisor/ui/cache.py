@@ -106,10 +106,9 @@ def readiness(model_ids: tuple[str, ...]) -> dict[str, tuple[bool, str]]:
 @st.cache_data(ttl=600, show_spinner=False)
 def probe_ready_ids(path: str | None = None) -> frozenset[str]:
     """Models that can be probed live on this machine: a timm / open_clip loader and real weights here."""
-    from advisor.models.registry import loadable_model_ids
-    from advisor.models.weights import ready_model_ids
+    from advisor.runnable import ready_here
 
-    return ready_model_ids(loadable_model_ids(model_table(path)))  # the rule `advisor rank --probe-ready` uses
+    return ready_here(model_table(path))  # the rule `advisor rank --probe-ready` uses
 
 
 @st.cache_data(max_entries=16, show_spinner="Writing the report (charts rendered offline)…")

@@ -166,7 +166,8 @@ def session_measured() -> pd.DataFrame:
     """Every score measured here this session (the last probe run and the last evaluation), as the
     ranking reads them."""
     frames = [r.measured_scores() for r in (st.session_state.get(state.PROBE_RESULT),
-                                            st.session_state.get(state.EVAL_RESULT)) if r is not None]
+                                            st.session_state.get(state.EVAL_RESULT),
+                                            st.session_state.get(state.BENCH_RESULT)) if r is not None]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else empty_measured()
 
@@ -202,6 +203,9 @@ def measured_summary() -> str:
         if r is not None and not r.measured_scores().empty:
             n = len(r.images)
             parts.append(f"your {what} on {n} image{'s' * (n != 1)}")
+    bench = st.session_state.get(state.BENCH_RESULT)
+    if bench is not None and not bench.measured_scores().empty:
+        parts.append(f"your speed measurement on {bench.setting()}")
     return " and ".join(parts)
 
 
@@ -211,10 +215,11 @@ def restore_request(data: bytes) -> list[str]:
     Raises InvalidRequestError (a user-facing message) for a file that is not a valid report.
     """
     from advisor.ranking.engine import validate_weights
+    from advisor.ranking.request import mode_uses_weights
     from advisor.report.model import request_from_json
 
     request = request_from_json(data)
-    if request.mode != "quba":
+    if mode_uses_weights(request.mode):
         validate_weights(request.weights)  # unknown needs, all zero, shape and texture both weighted
     values, notes = state.state_from_request(request)
     state.remember(st.session_state, values)

@@ -70,6 +70,7 @@ EVAL_CANCEL = "eval_cancel"
 EVAL_GET = "eval_get_weights"  # the model whose weights the user may download
 EVAL_DOWNLOAD = "eval_download"
 EVAL_RESULT = "_eval_result"  # the last advisor.evaluate.result.EvaluationResult
+BENCH_RESULT = "_bench_result"  # advisor.evaluate.bench_result.BenchResult: speed measured here this session
 REPORT_NOTES = "report_notes"
 REPORT_UPLOAD = "report_upload"
 REPORT_RESTORED = "_report_restored"  # id of the uploaded report already applied (apply once per upload)

@@ -1,4 +1,6 @@
-"""Cached chart specs: what a page draws, built once per distinct input instead of on every rerun.
+"""What several pages draw: cached chart specs, the "models that can run here" picker, the weights download.
+
+Chart specs are built once per distinct input instead of on every rerun.
 
 Why: a rerun that only moved an unrelated widget used to rebuild every Altair chart and re-validate it
 against the Vega-Lite schema (0.1-0.25 s a chart on a busy 2-core machine). These functions return plain
@@ -12,11 +14,16 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from advisor import runnable
 from advisor.charts import DETAIL_VIEWS, compare_need_chart, contribution_chart, detail_chart, scatter_chart
 from advisor.charts.detail import read_kind
+from advisor.errors import AdvisorError
+from advisor.models.download import download_weights, plan_download
+from advisor.models.registry import loadable_model_ids
 from advisor.ranking.engine import RankRequest
 from advisor.ranking.explain import explain_top
 from advisor.ranking.pareto import pareto_front
+from advisor.textsafe import md_escape, md_name, visible_text
 from advisor.ui import cache, components
 
 
@@ -90,3 +97,122 @@ def explore_view(x: tuple[str, str], y: tuple[str, str], keep: tuple[str, ...] |
     chart = scatter_chart(df, x_label, y_label, log_x=log_x, log_y=log_y)
     # SVG even for many points, so the axis labels stay inspectable text (the layout test reads them).
     return df, {**spec(chart), "usermeta": {"embedOptions": {"renderer": "svg"}}}
+
+
+# --- models that can run here (Probe, Evaluate) and their weights ---------------------------------------
+PLANS_KEY = "_weights_plans"  # model id -> DownloadPlan or the message why it cannot be had (this session)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def bundled_ready() -> frozenset[str]:
+    """The pip-bundled models whose weights are installed (looked up at most every 10 min)."""
+    return runnable.bundled_ready()
+
+
+def runnable_choices() -> runnable.RunnableModels:
+    """The Probe and Evaluate pages' model choices under the user's current ranking (one rule for both)."""
+    try:
+        ranked = components.current_ranking().table["model_id"].tolist()
+    except AdvisorError:
+        ranked = []
+    return runnable.runnable_models(ranked, loadable_model_ids(cache.model_table()), cache.probe_ready_ids(),
+                                    bundled_ready())
+
+
+def forget_readiness() -> None:
+    """After a download: the next run looks for weights again."""
+    cache.probe_ready_ids.clear()
+    cache.readiness.clear()
+    bundled_ready.clear()
+
+
+def added_model(prefix: str) -> str | None:
+    """A model the last run made ready (downloaded) or asked for by id, to add to the page's selection once."""
+    return st.session_state.pop(f"_{prefix}_add", None)
+
+
+def _on_model_typed(prefix: str, selected_key: str) -> None:
+    """Resolve the typed id against the store: a model that can run joins the selection; an obtainable one
+    without weights here is offered for download; anything else gets a message with suggestions."""
+    s = st.session_state
+    text = str(s.get(f"{prefix}_model_id") or "").strip()
+    s[f"_{prefix}_typed"] = None
+    if not text:
+        return
+    try:
+        mid = cache.get_store().resolve(text)
+    except AdvisorError as exc:
+        s[f"_{prefix}_typed"] = ("error", str(exc))
+        return
+    choices = runnable_choices()
+    if mid in choices.options:
+        s[selected_key] = list(dict.fromkeys([*s.get(selected_key, []), mid]))
+        s[f"_{prefix}_typed"] = ("ok", f"{mid} added.")
+    elif mid in set(loadable_model_ids(cache.model_table())):
+        s[f"_{prefix}_typed"] = ("offer", mid)
+    else:
+        row = cache.model_table().set_index("model_id").loc[mid]
+        why = row.get("obtain_note") if "obtain_note" in row else None
+        s[f"_{prefix}_typed"] = ("error", f"{mid} cannot run here: no backend builds it with public weights"
+                                          + (f" ({why})." if isinstance(why, str) and why else "."))
+    s[f"{prefix}_model_id"] = ""
+
+
+def model_id_input(prefix: str, selected_key: str) -> str | None:
+    """A text box for any model id of the store (ids, a source's own name, 'did you mean' on typos).
+
+    Returns an obtainable model the user asked for whose weights are not here (for `weights_offer`)."""
+    st.text_input("Or type a model id", key=f"{prefix}_model_id", placeholder="timm:convnext_tiny.fb_in1k",
+                  on_change=_on_model_typed, args=(prefix, selected_key),
+                  help="Any model of the store: `namespace:name`, or a source's own name. A model whose weights "
+                       "are not here is offered for download.")
+    typed = st.session_state.get(f"_{prefix}_typed")
+    if not typed:
+        return None
+    kind, text = typed
+    if kind == "error":
+        st.warning(md_escape(visible_text(text)), icon=":material/help:")
+    elif kind == "ok":
+        st.caption(md_escape(text))
+    return text if kind == "offer" else None
+
+
+def plan_for(model_id: str):  # -> DownloadPlan | str
+    """Size, source and licence of a model's weights (asked once per session), or why they cannot be had."""
+    plans = st.session_state.setdefault(PLANS_KEY, {})
+    if model_id not in plans:
+        try:
+            plans[model_id] = plan_download(model_id)
+        except AdvisorError as exc:
+            plans[model_id] = str(exc)
+    return plans[model_id]
+
+
+def weights_offer(model_ids: list[str], prefix: str, title: str | None = None, expanded: bool = False) -> None:
+    """The one weights download of the app (Evaluate, Probe, Model card): the file's name, size, source and
+    licence first, then a Download button; nothing is fetched unless the user clicks it. The model then
+    joins the page's selection (`added_model`)."""
+    if not model_ids:
+        return
+    label = title or f"Get weights ({len(model_ids)} model{'s' * (len(model_ids) != 1)} without weights here)"
+    with st.expander(label, icon=":material/download:", expanded=expanded):
+        if len(model_ids) > 1:
+            mid = st.selectbox("Model", model_ids, key=f"{prefix}_get_weights")
+        else:
+            mid = model_ids[0]
+            st.markdown(f"Model: {md_name(mid)}")
+        plan = plan_for(mid)
+        if isinstance(plan, str):
+            st.warning(md_escape(visible_text(plan)), icon=":material/cloud_off:")
+            return
+        size = f"{plan.size_bytes / 2**20:,.1f} MiB" if plan.size_bytes else "size unknown"
+        st.markdown(f"**{md_escape(plan.filename)}** · {size} · licence: {md_escape(plan.licence)}  \n"
+                    f"from {md_escape(plan.url)}")
+        if st.button("Download", key=f"{prefix}_download", icon=":material/download:",
+                     help="Fetches only this file, into the Hugging Face cache; by clicking you accept its licence."):
+            bar = st.progress(0.0, text=f"downloading {plan.filename}…")
+            with components.user_errors():
+                download_weights(mid, lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg), plan=plan)
+                forget_readiness()
+                st.session_state[f"_{prefix}_add"] = mid
+                st.rerun()

@@ -66,26 +66,64 @@ def test_read_kind():
     assert read_kind("exact") == "exact"
 
 
-def test_probe_curves_facets_metric_and_family():
-    df = pd.DataFrame({"model_id": ["m"] * 4, "family": ["scale", "scale", "blur", "blur"],
-                       "magnitude": [1.0, 2.0, 0.0, 1.0], "metric": ["top1_agreement"] * 4,
-                       "value": [1.0, 0.8, 1.0, 0.9]})
-    spec = probe_curves(df).to_dict()
-    assert spec["facet"]["column"]["field"] == "family"
-    assert spec["facet"]["row"]["field"] == "metric"
-    assert probe_curves(df.iloc[:0]) is None
+def _curve():
+    rows = []
+    for m in ("timm:a", "timm:b"):
+        for fam, grid in (("scale", (1.0, 1.5, 2.0)), ("rotation", (0.0, 15.0, 90.0))):
+            rows += [{"model_id": m, "family": fam, "magnitude": g, "top1_agreement": 1.0 - i * 0.25,
+                      "n_images": 4} for i, g in enumerate(grid)]  # identical curves: they would overlap
+    return pd.DataFrame(rows)
 
 
-def test_model_colours_follow_the_given_order_not_each_charts_own_domain():
+def _panels(spec):
+    return spec["concat"]
+
+
+def test_probe_curves_share_y_name_units_and_keep_equal_lines_apart():
+    """Mutants caught: a per-panel y scale (resolve 'independent'), the x title back to 'magnitude', no
+    marker per model, no sideways nudge (equal curves drawn on top of each other)."""
+    from advisor.charts.probe import FamilyAxis
+
+    fams = {"scale": FamilyAxis("Scale (zoom in)", "zoom factor", 1.0),
+            "rotation": FamilyAxis("Rotation", "degrees", 0.0)}
+    spec = probe_curves(_curve(), "top1_agreement", models=["timm:b", "timm:a"], families=fams).to_dict()
+    assert spec["resolve"]["scale"]["y"] == "shared"
+    panels = _panels(spec)
+    assert [p["title"] for p in panels] == ["Scale (zoom in)", "Rotation"]
+    x_titles = [lay["encoding"]["x"]["title"] for p in panels for lay in p["layer"]]
+    assert set(x_titles[:2]) == {"zoom factor"} and set(x_titles[2:]) == {"degrees"}
+    points = [lay for p in panels for lay in p["layer"] if lay["mark"]["type"] == "point"]
+    assert all(lay["encoding"]["shape"]["field"] == "model_id" for lay in points)
+    shapes = points[0]["encoding"]["shape"]["scale"]
+    assert shapes["domain"] == ["timm:b", "timm:a"] and len(set(shapes["range"])) == 2
+    rows = [r for rs in spec["datasets"].values() for r in rs]
+    xs = {(r["model_id"], r["family"], r["magnitude"]): r["x"] for r in rows}
+    for fam, g in (("scale", 1.5), ("rotation", 15.0)):
+        assert xs[("timm:a", fam, g)] != xs[("timm:b", fam, g)]  # nudged apart
+        assert abs(xs[("timm:a", fam, g)] - g) < 0.05 * (2.0 - 1.0 if fam == "scale" else 90.0)  # only slightly
+    big = {r["magnitude"] for r in rows if r["point"] == "untransformed image"}
+    assert big == {1.0, 0.0}
+    assert probe_curves(_curve().iloc[:0], "top1_agreement") is None
+
+
+def test_model_colour_follows_the_id_not_the_order_or_the_chart():
+    """Mutant caught: colours by order of appearance (the old rule), which gave one model different colours
+    on two pages that list it in different places."""
     from advisor.charts import MODEL_PALETTE, model_colour_scale, model_colours
+    from advisor.charts.palette import colour_slot
 
     page = ["timm:z", "timm:a", "timm:m"]
     c = model_colours(page)
-    assert list(c.values()) == list(MODEL_PALETTE[:3])
-    assert c["timm:z"] == MODEL_PALETTE[0]  # first given, first colour (not alphabetical)
-    assert model_colours(["timm:z", "timm:z", "timm:a"]) == {"timm:z": MODEL_PALETTE[0], "timm:a": MODEL_PALETTE[1]}
+    assert c == model_colours(list(reversed(page)))  # order does not matter
+    assert len(set(c.values())) == 3  # distinct
+    alone = {m: model_colours([m])[m] for m in page}
+    assert alone == {m: MODEL_PALETTE[colour_slot(m)] for m in page}  # a model's own colour, from its id
+    clash = [m for m in (f"timm:m{i}" for i in range(200)) if colour_slot(m) == colour_slot("timm:z")][:2]
+    both = model_colours(["timm:z", *clash])
+    assert len(set(both.values())) == 3  # a clash is resolved, never drawn in one colour
+    assert model_colours(["timm:z", "timm:z", "timm:a"]) == {"timm:z": c["timm:z"], "timm:a": c["timm:a"]}
     scale = model_colour_scale(page).to_dict()
-    assert scale == {"domain": page, "range": list(MODEL_PALETTE[:3])}
+    assert scale == {"domain": page, "range": [c[m] for m in page]}
 
 
 def test_short_label_keeps_both_ends():

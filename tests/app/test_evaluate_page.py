@@ -98,14 +98,14 @@ def test_zip_layouts_resolve_to_class_folders_or_the_labels_csv(tmp_path):
 
 def test_server_folder_must_be_a_readable_folder(tmp_path):
     with pytest.raises(InvalidRequestError, match="no such folder"):
-        server_folder(str(tmp_path / "nope"))
+        server_folder(str(tmp_path / "nope"), tmp_path)
     (tmp_path / "f.txt").write_text("x")
     with pytest.raises(InvalidRequestError, match="not a folder"):
-        server_folder(str(tmp_path / "f.txt"))
+        server_folder(str(tmp_path / "f.txt"), tmp_path)
     with pytest.raises(InvalidRequestError, match="type the path"):
-        server_folder("  ")
+        server_folder("  ", tmp_path)
     (tmp_path / "cat").mkdir()
-    assert server_folder(str(tmp_path)) == tmp_path.resolve()
+    assert server_folder(str(tmp_path), tmp_path) == tmp_path.resolve()
 
 
 # --- the page ------------------------------------------------------------------------------------------
@@ -131,7 +131,8 @@ def test_hostile_zip_upload_gives_a_message_not_a_traceback(app, isolated, monke
     assert any("holds 5 files" in e.value and "at most 3 are accepted" in e.value for e in at.error)
 
 
-def test_server_folder_errors_are_messages(app, isolated, tmp_path):
+def test_server_folder_errors_are_messages(app, isolated, tmp_path, monkeypatch):
+    monkeypatch.setenv("VISION_ADVISOR_SERVER_FOLDERS", str(tmp_path))
     at = open_evaluate(app)
     at.radio(key=state.EVAL_SOURCE).set_value("folder").run()
     at.text_input(key=state.EVAL_FOLDER).input(str(tmp_path / "missing")).run()

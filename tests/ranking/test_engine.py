@@ -24,12 +24,29 @@ def test_direction_higher_accuracy_is_better_within_source(small):
     assert order(r) == ["timm:a", "timm:b", "timm:c"]
 
 
-def test_sources_are_normalised_separately(small):
-    # timm:d's 99 % comes from another source: alone there it is the median (0.5), not the best.
+def test_sources_under_one_protocol_rank_on_raw_values(small):
+    """timm:d's 99 % comes from another source measuring the same test set: it ranks first on its raw value
+    (being alone in a source no longer makes it the median)."""
     r = rank(small, RankRequest({"accuracy": 1.0}, draws=0))
-    d = r.table.set_index("model_id").loc["timm:d"]
-    assert d["score"] == pytest.approx(0.5)
-    assert order(r)[0] == "timm:a"
+    assert order(r) == ["timm:d", "timm:a", "timm:b", "timm:c"]
+
+
+def test_an_unlinked_protocol_is_ranked_in_its_own_pool(make_data):
+    """A protocol sharing too few models with the reference cannot be put on its scale: its best model is the
+    best of its own small pool, shrunk toward the median, and the link says why."""
+    import pandas as pd
+
+    rows = [(f"timm:r{i}", "imagenet_c_top1", "", 40.0 + i, "big") for i in range(30)]
+    rows += [("timm:x", "imagenet_c_top1", "", 99.0, "rb"), ("timm:y", "imagenet_c_top1", "", 10.0, "rb")]
+    df = pd.DataFrame(rows, columns=["model_id", "property_id", "item", "value", "source_id"])
+    df["protocol"] = ["full"] * 30 + ["robustbench-5000"] * 2
+    from advisor.ranking.data import RankingData
+
+    data = RankingData.from_frames(pd.DataFrame({"model_id": sorted(set(df["model_id"]))}), df)
+    assert set(data.features.loc[data.features["source_id"] == "rb", "link"]) == {"unlinked"}
+    r = rank(data, RankRequest({"corruption": 1.0}, draws=0))
+    x = r.need_scores["corruption"]
+    assert x["timm:x"] < x["timm:r29"]  # best of 2 unlinked is weaker evidence than best of 30
 
 
 def test_missing_data_does_not_win(make_data):
@@ -143,14 +160,15 @@ def test_every_need_can_be_ranked_alone(make_data):
     for need in list_needs():
         f = need.features[0]
         item = f.items[0] if f.items else "x"
-        rows = [("timm:m1", f.property_id, item, 1.0, "s"), ("timm:m2", f.property_id, item, 2.0, "s")]
+        from advisor.store.properties import get_property
+
+        lo, hi = (0.1, 0.2) if get_property(f.property_id).unit == "fraction" else (1.0, 2.0)
+        rows = [("timm:m1", f.property_id, item, lo, "s"), ("timm:m2", f.property_id, item, hi, "s")]
         if f.relative_to_clean:
             rows += [("timm:m1", "imagenet_top1", "", 50.0, "s"), ("timm:m2", "imagenet_top1", "", 50.0, "s")]
         r = rank(make_data(rows), RankRequest({need.name: 1.0}, draws=10))
         assert len(r.table) == 2, need.name
         # m2 has the larger raw value: it must lead exactly when the need reads the property upward
-        from advisor.store.properties import get_property
-
         upward = get_property(f.property_id).higher_is_better != f.flip
         assert r.table["model_id"].iloc[0] == ("timm:m2" if upward else "timm:m1"), need.name
 
@@ -185,7 +203,8 @@ def test_measured_here_scores_join_the_invariance_need(small):
     from advisor.store.measured import MEASURED_SOURCE
 
     extra = pd.DataFrame({"model_id": ["timm:a", "timm:b"], "property_id": "measured_invariance",
-                          "item": "scale", "value": [0.2, 0.9], "source_id": MEASURED_SOURCE})
+                          "item": "scale", "value": [0.2, 0.9], "source_id": MEASURED_SOURCE,
+                          "n_images": 500})
     r = rank(small.with_extra_scores(extra), RankRequest({"invariance": 1.0}, draws=0))
     assert r.table["model_id"].tolist()[:2] == ["timm:b", "timm:a"]
     assert (MEASURED_SOURCE, "invariance") in r.sources_used

@@ -13,11 +13,13 @@ from advisor.ranking.request import RankRequest
 
 
 def _synthetic() -> tuple[RankingData, str, str]:
-    """Source 'big': 1,000 models with ECE 0.001..1.0; source 'small': 4 models, one far better than the rest."""
+    """Source 'big': 1,000 models with ECE 0.001..1.0; source 'small': 4 models, one far better than the rest,
+    under a protocol of its own that shares no model with 'big' (so it cannot be linked: its own pool)."""
     rows = [(f"timm:big{i:04d}", "ece_15bin", "imagenet", (1000 - i) / 1000, "big") for i in range(1000)]
     rows += [("timm:tiny_best", "ece_15bin", "imagenet", 0.0001, "small")]
     rows += [(f"timm:tiny{i}", "ece_15bin", "imagenet", 0.9 + i / 100, "small") for i in range(3)]
     scores = pd.DataFrame(rows, columns=["model_id", "property_id", "item", "value", "source_id"])
+    scores["protocol"] = np.where(scores["source_id"] == "big", "source-evaluation", "small-protocol")
     models = pd.DataFrame({"model_id": sorted(set(scores["model_id"]))})
     top5 = "timm:big0950"  # ranked 951st of 1,000 lower-is-better ECE: exactly at the top-5 % boundary
     return RankingData.from_frames(models, scores), "timm:tiny_best", top5

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.report.write import write_report
+from advisor.report.formats import write_report
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"

@@ -77,7 +77,7 @@ def test_pdf_is_a4_and_shows_the_html_sections(report):
     assert all(shown(h) for h in headings)
     assert shown("timm:probe_only") and shown("NON-COMMERCIAL") and shown("feedc0ffee123456")
     assert shown("<img src=x onerror=alert(1)>.png")  # the hostile name printed as text
-    for words in ("Top-1 agreement", "Probability kept", "transform magnitude", "parameters (M)"):
+    for words in ("Top-1 agreement", "Probability kept", "zoom factor", "parameters (M)"):
         assert shown(words), words  # the SVG charts are drawn as vectors: their axis words are PDF text
 
 

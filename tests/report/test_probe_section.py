@@ -10,10 +10,12 @@ import re
 import pytest
 from markupsafe import escape
 
+from advisor.charts.labels import PROBE_METRIC_LABELS
+from advisor.charts.palette import model_colours
 from advisor.errors import InvalidRequestError
 from advisor.probes.results import ProbeResult
 from advisor.report.build import build_report
-from advisor.report.charts import PROBE_METRIC_LABELS, share_model_colours
+from advisor.report.charts import share_model_colours
 from advisor.report.html import to_html
 from advisor.report.markdown import to_markdown
 from advisor.report.model import ReportChart
@@ -79,7 +81,7 @@ def test_probe_charts_use_probe_result_curve(report, probe):
     result = ProbeResult.from_json(probe)
     for metric in PROBE_METRIC_LABELS:
         chart = next(c for c in report.charts if c.name == f"probe_{metric}")
-        (rows,) = chart.spec["datasets"].values()
+        rows = [r for rs in chart.spec["datasets"].values() for r in rs]  # one data set per transform panel
         want = result.curve(metric).dropna(subset=[metric])
         got = {(r["model_id"], r["family"], r["magnitude"]): r["value"] for r in rows}
         assert got == {(m, f, g): pytest.approx(v) for m, f, g, v in
@@ -98,7 +100,7 @@ def test_chart_axes_are_titled_in_words(report):
                     assert title is None or title not in RAW_IDS, (c.name, ch, title)
     for metric, label in PROBE_METRIC_LABELS.items():
         spec = next(c.spec for c in report.charts if c.name == f"probe_{metric}")
-        assert [e["y"]["title"] for e in _walk(spec, "encoding")] == [label]
+        assert {e["y"]["title"] for e in _walk(spec, "encoding") if "y" in e} == {label}
     assert PROBE_METRIC_LABELS["top1_agreement"] == "Top-1 agreement"
     assert PROBE_METRIC_LABELS["prob_kept"] == "Probability kept"
 
@@ -106,7 +108,7 @@ def test_chart_axes_are_titled_in_words(report):
 def test_each_model_has_one_colour_across_the_report(report):
     scales = [enc["color"]["scale"] for c in report.charts for enc in _walk(c.spec, "encoding")
               if enc.get("color", {}).get("field") == "model_id"]
-    assert len(scales) == 4  # the four probe charts colour by model
+    assert len(scales) == 4 * 2 * 2  # four probe charts, two transform panels each, a line and points each
     mappings = [dict(zip(s["domain"], s["range"], strict=True)) for s in scales]
     assert all(m == mappings[0] for m in mappings)
     shortlist = [m["model_id"] for m in report.shortlist]
@@ -114,6 +116,22 @@ def test_each_model_has_one_colour_across_the_report(report):
     assert domain[:2] == [m for m in shortlist if m in ("timm:a", "timm:b")]  # rank order first
     assert set(domain) == {"timm:a", "timm:b", "timm:probe_only"}
     assert len(set(scales[0]["range"])) == len(domain)  # distinct colours
+
+
+def test_a_model_has_the_same_colour_in_the_app_and_the_report(report, probe):
+    """Mutant caught: a second palette or order rule in the report (the report used to list its own palette,
+    in another order, so one model had two colours)."""
+    from advisor.charts.probe import probe_curves
+
+    result = ProbeResult.from_json(probe)
+    models = [m.model_id for m in result.models]
+    app = probe_curves(result.curve("top1_agreement"), "top1_agreement", models=models).to_dict()  # Probe page
+    app_scale = next(e["color"]["scale"] for e in _walk(app, "encoding") if "color" in e)
+    report_scale = next(e["color"]["scale"] for c in report.charts for e in _walk(c.spec, "encoding")
+                        if e.get("color", {}).get("field") == "model_id")
+    app_colours = dict(zip(app_scale["domain"], app_scale["range"], strict=True))
+    report_colours = dict(zip(report_scale["domain"], report_scale["range"], strict=True))
+    assert app_colours == report_colours == model_colours(models)
 
 
 def test_share_model_colours_unifies_charts_that_disagree():
@@ -126,6 +144,7 @@ def test_share_model_colours_unifies_charts_that_disagree():
     out = share_model_colours(charts, order=["z"])
     scales = [s["encoding"]["color"]["scale"] for s in (out[0].spec, out[1].spec)]
     assert scales[0] == scales[1] and scales[0]["domain"] == ["z", "x", "y"]
+    assert scales[0]["range"] == [model_colours(["x", "y", "z"])[m] for m in "zxy"]  # the app's colours
     assert out[2] == charts[2] and "scale" not in charts[0].spec["encoding"]["color"]  # inputs untouched
 
 

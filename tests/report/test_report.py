@@ -10,13 +10,14 @@ import advisor
 from advisor.ranking.data import RankingData
 from advisor.ranking.engine import Limits, RankRequest, rank
 from advisor.ranking.records import ranking_to_records
+from advisor.ranking.request import request_from_dict, request_to_dict
 from advisor.report.build import build_report
+from advisor.report.formats import write_report
 from advisor.report.html import to_html
 from advisor.report.json_io import report_from_json
 from advisor.report.markdown import to_markdown
-from advisor.report.model import request_from_dict, request_from_json, request_from_report, request_to_dict
+from advisor.report.model import request_from_json, request_from_report
 from advisor.report.probes import CHANGES_TITLE, IMAGES_TITLE, ISSUES_TITLE, MODELS_TITLE, SUMMARY_TITLE
-from advisor.report.write import write_report
 
 PROBE_CHARTS = ["probe_top1_agreement", "probe_prob_kept", "probe_kl", "probe_cosine"]
 
@@ -91,14 +92,19 @@ def test_markdown_without_folder_omits_charts_with_note(report):
     assert "![" not in text and "image omitted (no output folder)" in text
 
 
-def test_missing_chart_builder_gives_note(monkeypatch, tiny_store, request_, probe):
-    import advisor.report.charts as rc
+def test_failing_chart_builder_gives_note(monkeypatch, tiny_store, request_, probe):
+    """A ranking chart that cannot be built is omitted with its reason; the probe charts and the report stay."""
+    import advisor.charts.tradeoff as tradeoff
 
-    monkeypatch.setattr(rc, "_builder", lambda *names: None)
+    def broken(*args, **kwargs):
+        raise ValueError("no room")
+
+    monkeypatch.setattr(tradeoff, "contribution_chart", broken)
+    monkeypatch.setattr(tradeoff, "scatter_chart", broken)
     r = build_report(tiny_store, request_, probe_results=probe, created_at=FIXED_TIME)
     ranking_charts = [c for c in r.charts if not c.name.startswith("probe_")]
-    assert ranking_charts and all(c.spec is None and c.note.startswith("chart omitted") for c in ranking_charts)
-    assert all(c.spec is not None for c in r.charts if c.name.startswith("probe_"))  # built here, not there
+    assert ranking_charts and all(c.spec is None and "ValueError: no room" in c.note for c in ranking_charts)
+    assert all(c.spec is not None for c in r.charts if c.name.startswith("probe_"))
     assert "chart omitted" in to_html(r) and "chart omitted" in to_markdown(r)
 
 

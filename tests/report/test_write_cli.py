@@ -6,8 +6,9 @@ import os
 import pytest
 
 from advisor.cli import main
+from advisor.report.formats import write_report
 from advisor.report.markdown import markdown_bundle
-from advisor.report.write import UnsafePathError, asset_dir_name, safe_join, write_assets, write_report
+from advisor.report.write import UnsafePathError, asset_dir_name, safe_join, write_assets
 
 
 @pytest.mark.parametrize("name", ["../x.png", "a/b.png", "/etc/passwd", "..", ".hidden", "x\\..\\y", "", "ok\x00.png",

@@ -12,7 +12,7 @@ from advisor.store.store import PropertyStore, open_store
 
 def test_score_rows_are_every_score(store):
     rows = store.score_rows()
-    assert list(rows.columns) == ["model_id", "property_id", "item", "value", "source_id", "precision"]
+    assert list(rows.columns) == ["model_id", "property_id", "item", "value", "source_id", "precision", "protocol"]
     assert len(rows) == store.query("SELECT count(*) AS n FROM scores")["n"].iloc[0]
 
 

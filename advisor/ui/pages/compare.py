@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from advisor.ui import cache, components, state, views
+from advisor.ui import bench_panel, cache, components, state, views
 
 COMPARE_INIT = "_compare_init"
 
@@ -59,6 +59,7 @@ def compared() -> None:
             st.rerun()
         return
     st.dataframe(facts(list(ids)), hide_index=True, width="stretch", column_config=components.FACT_COLUMNS)
+    bench_panel.speed_panel(ids, "compare")  # latency / throughput / memory of these models, measured here
     st.subheader("Per need")
     st.caption("Need scores among all models in the store (0 worst – 1 best); a missing bar means no data. "
                "Each model keeps its colour in every chart on this page.")

@@ -6,38 +6,33 @@ import hashlib
 import math
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
+from advisor.charts.evaluation import reliability_chart
+from advisor.charts.labels import CLASSIFICATION_METRICS, EVALUATION_HELP, PCT, TRANSFER_METRICS
 from advisor.errors import AdvisorError
 from advisor.textsafe import md_escape, md_name, visible_text
-from advisor.ui import cache, components, state
+from advisor.ui import cache, components, state, views
 
-TOP_N = 10  # the obtainable top of the ranking offered as candidates
-N_DEFAULT_MODELS = 2
 ZIP_KEY = "_eval_zip"  # (upload digest, TemporaryDirectory, data root or error message)
-PLANS_KEY = "_eval_plans"  # model id -> DownloadPlan or the message why it cannot be had
-ADD_KEY = "_eval_add"  # a model just downloaded: added to the selection on the next run (before the widget)
 RUNNING_KEY = "_eval_running"  # set while an evaluation runs; still set on the next run = it was stopped
+PREFIX = "eval"  # widget keys of the shared model input and weights download: eval_model_id, eval_get_weights, ...
 SOURCES = {"zip": "Upload a zip", "folder": "Folder on this server"}
-PCT, PLAIN = 100.0, 1.0
-CLASSIFICATION = {"top1": ("top-1 %", PCT), "top5": ("top-5 %", PCT), "ece": ("ECE", PLAIN), "nll": ("NLL", PLAIN),
-                  "brier": ("Brier", PLAIN), "aurc": ("AURC", PLAIN)}
-TRANSFER = {"knn_top1": ("k-NN top-1 %", PCT), "linear_probe_top1": ("linear probe top-1 %", PCT),
-            "logme": ("LogME", PLAIN)}
-HELP = ("ECE: expected calibration error, 15 equal-width bins on the top probability (0 = confidence matches "
-        "accuracy). NLL: mean negative log-likelihood of the true class. Brier: mean squared error of the "
-        "probabilities. AURC: area under the risk-coverage curve (lower = the model knows when it is wrong). "
-        "Brackets: 95 % bootstrap interval over the images.")
+MISSING = "—"  # a figure that was not measured
+INTERVAL_HELP = "Brackets: 95 % bootstrap interval over the images."
+WITHIN_KEY = "_eval_within"  # the folder every file of the chosen data must resolve inside
+PHASE_LABELS = {"extraction": "Model outputs", "cross-validation": "Cross-validation (k-NN, linear probe)",
+                "bootstrap": "Bootstrap intervals (LogME)", "report": "Figures and report"}
 
 
 def fig_text(fig, scale: float) -> str:
-    """'72.4 [65.0–79.1]' (value and 95 % interval), or an en dash when not measured."""
+    """'72.4 [65.0–79.1]' (value and 95 % interval), or a dash when not measured."""
     if fig is None or not math.isfinite(fig.value):
-        return "–"
+        return MISSING
     d = 1 if scale == PCT else 3
     return f"{fig.value * scale:.{d}f} [{fig.ci_low * scale:.{d}f}–{fig.ci_high * scale:.{d}f}]"
 
@@ -45,7 +40,7 @@ def fig_text(fig, scale: float) -> str:
 # --- data ---------------------------------------------------------------------------------------------
 def zip_data(upload) -> Path | None:
     """The uploaded zip unpacked (once per upload, into this session's temporary folder) and resolved."""
-    from advisor.evaluate.intake import extract_zip
+    from advisor.evaluate.intake import extract_zip, release_upload
 
     s = st.session_state
     data = upload.getvalue()
@@ -54,38 +49,47 @@ def zip_data(upload) -> Path | None:
     if held is None or held[0] != digest:
         if held is not None:
             held[1].cleanup()
+            release_upload(Path(held[1].name) / "data")
         tmp = tempfile.TemporaryDirectory(prefix="advisor-eval-")
+        dest = Path(tmp.name) / "data"
+        weakref.finalize(tmp, release_upload, dest)  # the session ends: its bytes go back to the budget
         try:
-            got: Path | str = extract_zip(data, Path(tmp.name) / "data")
+            got: Path | str = extract_zip(data, dest)
         except AdvisorError as exc:
             got = str(exc)
         s[ZIP_KEY] = held = (digest, tmp, got)
     if isinstance(held[2], str):
         st.error(md_escape(visible_text(held[2])), icon=":material/folder_zip:")
         return None
+    s[WITHIN_KEY] = str(Path(held[1].name) / "data")
     return held[2]
 
 
 def choose_data() -> Path | None:
     """A zip upload or a server folder: returns the resolved data (folder or CSV), or None with a message."""
-    from advisor.evaluate.intake import MAX_ZIP_BYTES, MAX_ZIP_FILES, server_folder
+    from advisor.evaluate.intake import MAX_ZIP_BYTES, MAX_ZIP_FILES, server_folder, server_folders_root
 
     s = st.session_state
+    allowed = server_folders_root()
     s.setdefault(state.EVAL_SOURCE, "zip")
-    st.radio("Your labelled images", list(SOURCES), format_func=SOURCES.get, key=state.EVAL_SOURCE, horizontal=True)
-    if s[state.EVAL_SOURCE] == "zip":
+    if allowed is not None:
+        st.radio("Your labelled images", list(SOURCES), format_func=SOURCES.get, key=state.EVAL_SOURCE,
+                 horizontal=True)
+    if s[state.EVAL_SOURCE] == "zip" or allowed is None:
         upload = st.file_uploader("A zip: one folder per class, or images and a labels CSV (path,label)",
                                   type=["zip"], key=state.EVAL_UPLOAD,
                                   help=f"At most {MAX_ZIP_FILES:,} files and {MAX_ZIP_BYTES / 2**30:.0f} GiB "
                                        "unpacked.")
         return zip_data(upload) if upload is not None else None
     s.setdefault(state.EVAL_FOLDER, "")
-    st.text_input("Folder on this server", key=state.EVAL_FOLDER, placeholder="/data/my_photos",
-                  help="A folder with one subfolder per class, or with images and one CSV with columns path,label.")
+    st.text_input("Folder on this server", key=state.EVAL_FOLDER, placeholder=str(allowed / "my_photos"),
+                  help=f"A folder under {allowed} with one subfolder per class, or with images and one CSV with "
+                       "columns path,label.")
     if not s[state.EVAL_FOLDER].strip():
         return None
     try:
-        return server_folder(s[state.EVAL_FOLDER])
+        s[WITHIN_KEY] = str(allowed)
+        return server_folder(s[state.EVAL_FOLDER], allowed)
     except AdvisorError as exc:
         st.error(md_escape(visible_text(str(exc))), icon=":material/folder_off:")
         return None
@@ -93,10 +97,10 @@ def choose_data() -> Path | None:
 
 def describe_data(root: Path) -> int:
     """A caption with the number of images and classes; returns the image count (0 when unreadable)."""
-    from advisor.evaluate.data import load_labelled
+    from advisor.evaluate.data import load_labelled_cached
 
     try:
-        labelled = load_labelled(root)
+        labelled = load_labelled_cached(root, within=st.session_state.get(WITHIN_KEY))
     except AdvisorError as exc:
         st.error(md_escape(visible_text(str(exc))), icon=":material/error:")
         return 0
@@ -106,64 +110,6 @@ def describe_data(root: Path) -> int:
 
 
 # --- models -------------------------------------------------------------------------------------------
-def model_choices() -> tuple[list[str], list[str], list[str]]:
-    """(options, default, missing): models with weights here in ranking order, the top ready ones by
-    default, and the obtainable top-ranked models whose weights are missing (offered for download)."""
-    from advisor.models.registry import DEFAULT_MODELS, loadable_model_ids
-    from advisor.models.weights import ready_model_ids
-
-    try:
-        ranked = components.current_ranking().table["model_id"].tolist()
-    except AdvisorError:
-        ranked = []
-    loadable = set(loadable_model_ids(cache.model_table()))
-    top = [m for m in ranked if m in loadable][:TOP_N]
-    ready = set(cache.probe_ready_ids()) | set(ready_model_ids(DEFAULT_MODELS))
-    options = list(dict.fromkeys([*(m for m in ranked if m in ready), *(m for m in DEFAULT_MODELS if m in ready),
-                                  *sorted(ready)]))
-    default = [m for m in top if m in ready][:N_DEFAULT_MODELS] or [m for m in DEFAULT_MODELS if m in ready][:1]
-    return options, default, [m for m in top if m not in ready]
-
-
-def plan_for(model_id: str):  # -> DownloadPlan | str
-    """Size, source and licence of a model's weights (asked once per session), or why they cannot be had."""
-    from advisor.models.download import plan_download
-
-    plans = st.session_state.setdefault(PLANS_KEY, {})
-    if model_id not in plans:
-        try:
-            plans[model_id] = plan_download(model_id)
-        except AdvisorError as exc:
-            plans[model_id] = str(exc)
-    return plans[model_id]
-
-
-def weights_offer(missing: list[str]) -> None:
-    """For a top-ranked model without weights here: what a download is, and a button to do it."""
-    from advisor.models.download import download_weights
-
-    if not missing:
-        return
-    with st.expander(f"Get weights for top-ranked models ({len(missing)} without weights here)",
-                     icon=":material/download:"):
-        mid = st.selectbox("Model", missing, key=state.EVAL_GET)
-        plan = plan_for(mid)
-        if isinstance(plan, str):
-            st.warning(md_escape(visible_text(plan)), icon=":material/cloud_off:")
-            return
-        size = f"{plan.size_bytes / 2**20:,.1f} MiB" if plan.size_bytes else "size unknown"
-        st.markdown(f"**{md_escape(plan.filename)}** · {size} · licence: {md_escape(plan.licence)}  \n"
-                    f"from {md_escape(plan.url)}")
-        if st.button("Download", key=state.EVAL_DOWNLOAD, icon=":material/download:"):
-            bar = st.progress(0.0, text=f"downloading {plan.filename}…")
-            with components.user_errors():
-                download_weights(mid, lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg), plan=plan)
-                cache.probe_ready_ids.clear()
-                cache.readiness.clear()
-                st.session_state[ADD_KEY] = mid
-                st.rerun()
-
-
 def published_top1(model_ids: list[str]) -> dict[str, float]:
     """The store's published ImageNet top-1 (%) per model, where it has one (shown next to transfer)."""
     from advisor.ranking.pareto import axis_values
@@ -177,70 +123,74 @@ def published_top1(model_ids: list[str]) -> dict[str, float]:
 
 # --- run ----------------------------------------------------------------------------------------------
 def run(root: Path, models: list[str], families: list[str], cancel_slot) -> None:
-    """Evaluate with a progress bar (model, shard, ETA) and a Cancel button; keep the result in the session.
+    """Evaluate with one progress bar per phase (model outputs, cross-validation, bootstrap, report) and a
+    Stop button; keep the result in the session.
 
-    Clicking Cancel (or any widget) makes Streamlit stop this run at the next progress update; finished
-    batches stay in the evaluation cache, so running again resumes."""
+    Clicking Stop (or any widget) makes Streamlit stop this run at the next progress update, which every
+    phase sends between its steps; finished batches stay in the evaluation cache, so running again resumes."""
     from advisor.evaluate.run import evaluate
 
     s = st.session_state
-    cancel_slot.button("Cancel", key=state.EVAL_CANCEL, icon=":material/stop:")
-    bar = st.progress(0.0, text="Starting…")
+    cancel_slot.button("Stop", key=state.EVAL_CANCEL, icon=":material/stop:")
+    box = st.container(border=True)
+    bars = {p: box.progress(0.0, text=f"{label}: waiting") for p, label in PHASE_LABELS.items()}
     t0 = time.monotonic()
+    started: dict[str, float] = {}
 
-    def progress(f: float, msg: str) -> None:
-        elapsed = time.monotonic() - t0
-        eta = f" · about {elapsed * (1 - f) / f:,.0f} s left" if 0 < f < 1 else ""
-        bar.progress(min(max(f, 0.0), 1.0), text=f"{msg} · {elapsed:,.0f} s{eta}")
+    def phase(name: str, f: float, msg: str) -> None:
+        now = time.monotonic()
+        t = started.setdefault(name, now)
+        eta = f" · about {(now - t) * (1 - f) / f:,.0f} s left" if 0 < f < 1 and now - t > 2 else ""
+        label = PHASE_LABELS.get(name, name)
+        bars[name].progress(f, text=f"{label}: {md_escape(visible_text(msg))} · {now - t0:,.0f} s{eta}")
 
     s[RUNNING_KEY] = True
-    result = evaluate(root, models, families=families, published_top1=published_top1(models), progress=progress)
+    result = evaluate(root, models, families=families, published_top1=published_top1(models), phases=phase,
+                      within=s.get(WITHIN_KEY))
     s[RUNNING_KEY] = False
-    bar.empty()
+    box.empty()
     cancel_slot.empty()
     s[state.EVAL_RESULT] = result
 
 
 # --- results ------------------------------------------------------------------------------------------
-def reliability_chart(result) -> alt.Chart | None:
-    rows = [{"model": m.model_id, "confidence": b["confidence"], "accuracy": b["accuracy"], "images": b["count"]}
-            for m in result.models for b in m.reliability if b["count"]]
-    if not rows:
-        return None
-    d = pd.DataFrame(rows)
-    diag = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})).mark_line(
-        color="#999", strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
-    scale = alt.Scale(domain=[0, 1])
-    colour = alt.Color("model:N", scale=components_colours(result),
-                       legend=alt.Legend(orient="bottom", columns=1, title=None, labelLimit=320))
-    base = alt.Chart(d).encode(x=alt.X("confidence:Q", scale=scale, title="mean confidence in the bin"),
-                               y=alt.Y("accuracy:Q", scale=scale, title="accuracy in the bin"), color=colour)
-    line = base.mark_line(strokeWidth=1.5, opacity=0.7)
-    pts = base.mark_circle(opacity=0.9).encode(
-        size=alt.Size("images:Q", title="images in the bin", scale=alt.Scale(range=[40, 400]),
-                      legend=alt.Legend(format="d", tickMinStep=1)),
-        tooltip=["model", alt.Tooltip("confidence:Q", format=".3f"), alt.Tooltip("accuracy:Q", format=".3f"),
-                 "images"])
-    return (diag + line + pts).properties(height=320, title="Reliability (15 equal-width bins)")
+OWN_LABELS = "n/a (own labels)"  # a figure that needs ImageNet labels, on the user's own label set
+PUBLISHED = "published ImageNet top-1 %"
 
 
-def components_colours(result) -> alt.Scale:
-    from advisor.charts.core import model_colour_scale
+def _row_metrics(m) -> dict[str, str]:
+    """Every figure of one model, labelled; figures of the other label set say why they are absent."""
+    row = {}
+    for k, (label, sc) in CLASSIFICATION_METRICS.items():
+        row[label] = OWN_LABELS if m.task == "transfer" else fig_text(m.metrics.get(k), sc)
+    row.update({label: fig_text(m.metrics.get(k), sc) for k, (label, sc) in TRANSFER_METRICS.items()})
+    return row
 
-    return model_colour_scale([m.model_id for m in result.models])
 
+def summary_frames(result) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the table that fits the results column at 1,280 px, every figure for the details view).
 
-def summary_frame(result) -> pd.DataFrame:
+    The first holds what decides between models for this label set: top-1 and ECE on ImageNet labels, k-NN,
+    linear probe and LogME on an own label set, always next to the published ImageNet top-1. Columns no
+    model has a figure for are left out of both."""
+    own = all(m.task == "transfer" for m in result.models)
     rows = []
     for m in result.models:
-        row = {"model": m.model_id, "task": m.task, "images": m.n_images,
-               "correct": m.correct if m.correct is not None else None}
-        metrics = CLASSIFICATION if m.task != "transfer" else {}
-        row.update({label: fig_text(m.metrics.get(k), sc) for k, (label, sc) in metrics.items()})
-        row.update({label: fig_text(m.metrics.get(k), sc) for k, (label, sc) in TRANSFER.items()})
-        row["published ImageNet top-1 %"] = components.fmt_num(m.published_top1)
-        rows.append(row)
-    return pd.DataFrame(rows)
+        rows.append({"model": m.model_id, "images": m.n_images,
+                     "correct": OWN_LABELS if m.correct is None else f"{m.correct:,}", **_row_metrics(m),
+                     PUBLISHED: "—" if m.published_top1 is None else components.fmt_num(m.published_top1)})
+    full = pd.DataFrame(rows)
+    measured = [c for c in full.columns if not full[c].isin([MISSING, OWN_LABELS]).all()]
+    full = full[[c for c in full.columns if c in measured or c in ("model", PUBLISHED)]]
+    keys = ([TRANSFER_METRICS[k][0] for k in ("knn_top1", "linear_probe_top1", "logme")] if own else
+            [CLASSIFICATION_METRICS[k][0] for k in ("top1", "ece")])
+    main = full[[c for c in ("model", "images", *keys, PUBLISHED) if c in full.columns]]
+    return main, full
+
+
+def figures_help(columns) -> str:
+    """Help for the figures a table shows, and only those."""
+    return " ".join([EVALUATION_HELP[c] for c in EVALUATION_HELP if c in columns] + [INTERVAL_HELP])
 
 
 def show_model(m) -> None:
@@ -285,10 +235,15 @@ def show_result(result) -> None:
     n = len(result.images)
     st.subheader(f"Results on {n:,} image{'s' * (n != 1)} · {len(result.classes):,} classes · "
                  f"{result.seconds:,.1f} s")
-    st.dataframe(summary_frame(result), hide_index=True, width="stretch")
-    st.caption(md_escape(HELP) + (" Transfer: out-of-fold accuracy of frozen features (k-NN, logistic "
-                                  "regression) and LogME, next to the published ImageNet top-1, a strong "
-                                  "baseline for transferability." if result.label_set == "own" else ""))
+    main, full = summary_frames(result)
+    st.dataframe(main, hide_index=True, width="stretch")
+    st.caption(md_escape(figures_help(main.columns)) + (
+        " Transfer: out-of-fold accuracy of frozen features (k-NN, logistic regression) and LogME, next to the "
+        "published ImageNet top-1, a strong baseline for transferability." if result.label_set == "own" else ""))
+    if len(full.columns) > len(main.columns):
+        with st.expander("Every figure", icon=":material/table:"):
+            st.dataframe(full, hide_index=True, width="stretch")
+            st.caption(md_escape(figures_help(full.columns)))
     chart = reliability_chart(result)
     if chart is not None:
         st.altair_chart(chart, width="stretch")
@@ -319,16 +274,19 @@ def render() -> None:
         root = choose_data()
         n_images = describe_data(root) if root is not None else 0
         with components.user_errors():
-            options, default, missing = model_choices()
+            choices = views.runnable_choices()
+            options = list(choices.options)
             if state.EVAL_MODELS not in s:
-                s[state.EVAL_MODELS] = default
-            added = s.pop(ADD_KEY, None)
+                s[state.EVAL_MODELS] = list(choices.default)
+            added = views.added_model(PREFIX)
             if added and added not in options:
                 options.append(added)
             s[state.EVAL_MODELS] = [m for m in [*s[state.EVAL_MODELS], *([added] if added else [])] if m in options]
             st.multiselect("Models", options, key=state.EVAL_MODELS,
                            help="Models with real weights here, in the order of your current ranking.")
-            weights_offer(missing)
+            asked = views.model_id_input(PREFIX, state.EVAL_MODELS)
+            views.weights_offer(list(dict.fromkeys([*([asked] if asked else []), *choices.missing])), PREFIX,
+                                expanded=asked is not None)
         fams = {f.name: f for f in list_families()}
         s.setdefault(state.EVAL_FAMILIES, [])
         st.multiselect("Also measure accuracy under (optional)", list(fams), key=state.EVAL_FAMILIES,

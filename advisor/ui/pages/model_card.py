@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from advisor.errors import AdvisorError
-from advisor.ui import cache, components, state
+from advisor.ui import bench_panel, cache, components, state
 
 
 def rank_line(model_id: str) -> str:
@@ -60,6 +60,7 @@ def render() -> None:
         else:
             st.warning(f"No public weights are known for this model ({m.get('obtain_note') or 'none known'}); its "
                        "scores come from published tables only.", icon=":material/block:")
+        bench_panel.speed_panel([mid], "card")  # latency / throughput / memory measured on this machine
         scores = store.scores([mid])
         st.markdown(f"**Every score** ({len(scores)})")
         cols = {"label": "property", "item": "data set / factor", "value": "value", "unit": "unit",

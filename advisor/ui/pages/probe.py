@@ -11,19 +11,18 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from advisor.charts import probe_curves
-from advisor.errors import AdvisorError
+from advisor.charts.labels import PROBE_METRIC_LABELS
+from advisor.charts.probe import family_axes, probe_curves
 from advisor.textsafe import md_escape, md_name, md_names, visible_text
-from advisor.ui import cache, components, state
+from advisor.ui import components, state, views
 
 MAX_IMAGES = 8  # per run: a 2-core CPU probes 8 images × 3 models × 3 families in about a minute
 DEFAULT_FAMILIES = ("scale", "shift", "resolution")  # the study's three
 DEFAULT_SAMPLE = "chelsea.png"  # the bundled cat photo
-N_DEFAULT_MODELS = 2
+PREFIX = "probe"  # widget keys of the shared model input and weights download: probe_model_id, ...
+N_CHANGES = 8  # prediction changes listed by class name
 PROBE_STOP = "probe_stop"  # the Stop button shown while a probe runs
 UPLOAD_SEEN = "_probe_upload_seen"  # session flag: the default sample was dropped for this upload
-METRICS = {"top1_agreement": "Top-1 agreement", "prob_kept": "Probability kept on the original class",
-           "kl": "KL divergence from the original", "cosine": "Embedding cosine similarity"}
 METRIC_HELP = {"top1_agreement": "Share of images where the model keeps the class it predicted for the "
                                "untransformed image (1 = always).",
                "prob_kept": "prob. kept: " + components.GLOSSARY["prob. kept"],
@@ -122,24 +121,6 @@ def gather_images(uploads: list, samples: list[str]) -> tuple[list, list[str]]:
     return ok, warnings
 
 
-def model_choices() -> tuple[list[str], list[str], dict[str, str]]:
-    """(options, default, not-ready messages): ready models in ranking order, defaulting to the top ones."""
-    from advisor.models.registry import DEFAULT_MODELS
-
-    try:
-        ranked = components.current_ranking().table["model_id"].tolist()
-    except AdvisorError:
-        ranked = []
-    ready = cache.probe_ready_ids()
-    top = ranked[:10]
-    checked = cache.readiness(tuple(dict.fromkeys([*top, *DEFAULT_MODELS])))
-    not_ready = {m: msg for m, (ok, msg) in checked.items() if not ok and m in top}
-    extra = [m for m in DEFAULT_MODELS if checked[m][0]]
-    options = list(dict.fromkeys([*(m for m in ranked if m in ready), *extra, *sorted(ready)]))
-    default = [m for m in top if checked[m][0]][:N_DEFAULT_MODELS] or extra
-    return options, default, not_ready
-
-
 def _thumb(image) -> bytes:
     im = image.copy()
     im.thumbnail((320, 320))
@@ -178,16 +159,7 @@ def run(images: list, models: list[str], families: list[str]) -> None:
     holder.empty()
 
 
-def curves_frame(result, metric: str) -> pd.DataFrame:
-    """Long frame for probe_curves: mean of one metric per (model, family, magnitude) over the images,
-    with each family's untransformed (identity) point flagged, wherever its grid sorts it."""
-    from advisor.probes.transforms import get_family
-
-    c = result.curve(metric)
-    identity = {f: get_family(f).identity for f in c["family"].unique()}
-    return pd.DataFrame({"model_id": c["model_id"], "family": c["family"], "magnitude": c["magnitude"],
-                         "metric": METRICS[metric], "value": c[metric],
-                         "untransformed": c["magnitude"] == c["family"].map(identity)})
+PANEL_COLUMNS = 3  # panels per row: three fit the results column at 1,280 px
 
 
 def panel_width(n_families: int, room: int = 660) -> int:
@@ -196,7 +168,7 @@ def panel_width(n_families: int, room: int = 660) -> int:
 
 
 def show_result(result) -> None:
-    from advisor.probes.transforms import get_family
+    from advisor.probes.transforms import get_family, list_families
 
     for msg in result.errors:
         st.warning(md_escape(visible_text(msg)), icon=":material/warning:")
@@ -209,9 +181,13 @@ def show_result(result) -> None:
         return
     n = len(result.images)
     st.subheader(f"Results on {n} image{'s' * (n != 1)} · {result.seconds:.1f} s")
-    runs = pd.DataFrame([{"model": m.model_id, "weights": m.weights, "precision": m.precision,
-                          "input": f"{m.input_size[0]}×{m.input_size[1]}", "note": m.note} for m in result.models])
-    st.dataframe(runs, hide_index=True, width="stretch")
+    # Note first after the model: it says what a run means (random weights, a precision fallback).
+    runs = pd.DataFrame([{"model": m.model_id, "note": m.note or "—", "input": f"{m.input_size[0]}×{m.input_size[1]}",
+                          "precision": m.precision, "weights": m.weights} for m in result.models])
+    st.dataframe(runs, hide_index=True, width="stretch", column_config={
+        "model": st.column_config.TextColumn(width="medium"), "note": st.column_config.TextColumn(width="medium"),
+        "input": st.column_config.TextColumn(width="small"), "precision": st.column_config.TextColumn(width="small"),
+        "weights": st.column_config.TextColumn(width="small", help="Where the weights came from (hover to read).")})
     strips = st.session_state.get(state.PROBE_STRIPS) or {}
     if strips:
         st.markdown(f"**What was applied** (to {md_name(result.images[0].name)}, as the first model sees it)")
@@ -219,26 +195,41 @@ def show_result(result) -> None:
             f = get_family(fam)
             st.caption(f"{f.label} ({f.unit})")
             st.image([im for _, im in strip], caption=[f"{m:g}" for m, _ in strip], width=120)
-    st.markdown("**How the predictions move** (mean over the images; the large diamond in each panel is the "
-                "untransformed image)")
-    tabs = st.tabs(list(METRICS.values()))
+    st.markdown("**How the predictions move** (mean over the images; the larger marker in each panel is "
+                "the untransformed image)")
+    tabs = st.tabs(list(PROBE_METRIC_LABELS.values()))
     models = [m.model_id for m in result.models]
-    for tab, metric in zip(tabs, METRICS, strict=True):
-        tab.caption(METRIC_HELP[metric])
-        frame = curves_frame(result, metric)
-        chart = probe_curves(frame, panel_width=panel_width(frame["family"].nunique()), models=models)
+    axes = family_axes(list_families())
+    n_fams = result.rows["family"].nunique()
+    for tab, metric in zip(tabs, PROBE_METRIC_LABELS, strict=True):
+        tab.caption(METRIC_HELP[metric] + " Panels share one y scale; lines of different models are nudged "
+                    "apart sideways so equal curves stay visible (the tooltip gives the exact magnitude).")
+        chart = probe_curves(result.curve(metric), metric, models=models, families=axes,
+                             panel_width=panel_width(min(n_fams, PANEL_COLUMNS)), columns=PANEL_COLUMNS)
         if chart is not None:
             tab.altair_chart(chart, width="content")
+    changes = result.changes(N_CHANGES)
+    st.markdown("**Predictions that changed** (most frequent first, by class name)")
+    if changes:
+        st.markdown("\n".join(f"- {md_escape(visible_text(c))}" for c in changes))
+    else:
+        st.caption("No prediction changed under these transformations.")
     st.markdown("**Invariance per model and family** (mean top-1 agreement over the transformed variants)")
-    cols = {"model_id": "model", "family": "family", "invariance": "invariance", "mean_prob_kept": "prob. kept",
-            "mean_kl": "KL", "mean_cosine": "cosine", "n_images": "images", "n_variants": "variants"}
+    cols = {"model_id": "model", "family": "family", "n_images": "images", "invariance": "invariance",
+            "mean_prob_kept": "prob. kept", "mean_kl": "KL", "mean_cosine": "cosine", "n_variants": "variants"}
     g = components.GLOSSARY
-    st.dataframe(result.summary.rename(columns=cols), hide_index=True, width="stretch",
-                 column_config={"invariance": st.column_config.ProgressColumn(format="percent", min_value=0.0,
+    summary = result.summary[list(cols)].rename(columns=cols)
+    for c in ("prob. kept", "KL", "cosine"):  # not measured (e.g. no embeddings): a dash, never "None"
+        summary[c] = [components.fmt_num(v, "", 3) for v in summary[c]]
+    st.dataframe(summary, hide_index=True, width="stretch",
+                 column_config={"model": st.column_config.TextColumn(width="medium"),
+                                "images": st.column_config.NumberColumn(width="small"),
+                                "variants": st.column_config.NumberColumn(width="small"),
+                                "invariance": st.column_config.ProgressColumn(format="percent", min_value=0.0,
                                                                               max_value=1.0, help=g["invariance"]),
-                                "prob. kept": st.column_config.NumberColumn(format="%.3f", help=g["prob. kept"]),
-                                "KL": st.column_config.NumberColumn(format="%.3f", help=g["KL"]),
-                                "cosine": st.column_config.NumberColumn(format="%.3f", help=g["cosine"])})
+                                "prob. kept": st.column_config.TextColumn(help=g["prob. kept"]),
+                                "KL": st.column_config.TextColumn(help=g["KL"]),
+                                "cosine": st.column_config.TextColumn(help=g["cosine"])})
     if result.skipped:
         with st.expander(f"Variants a model could not run ({len(result.skipped)})"):
             st.write("\n".join(f"- {x}" for x in result.skipped))
@@ -273,16 +264,21 @@ def render() -> None:
         for msg in notes:
             st.warning(msg, icon=":material/image_not_supported:")
         with components.user_errors():
-            options, default, not_ready = model_choices()
+            choices = views.runnable_choices()
+            options = list(choices.options)
             if state.PROBE_MODELS not in s:
-                s[state.PROBE_MODELS] = default
-            s[state.PROBE_MODELS] = [m for m in s[state.PROBE_MODELS] if m in options]
+                s[state.PROBE_MODELS] = list(choices.default)
+            added = views.added_model(PREFIX)
+            if added and added not in options:
+                options.append(added)
+            s[state.PROBE_MODELS] = [m for m in [*s[state.PROBE_MODELS], *([added] if added else [])] if m in options]
             st.multiselect("Models", options, key=state.PROBE_MODELS, help="Models with real weights here, in the "
                            "order of your current ranking.")
-            if not_ready:
-                with st.expander(f"Top-ranked models that cannot run here ({len(not_ready)})"):
-                    for msg in not_ready.values():
-                        st.caption(msg)
+            asked = views.model_id_input(PREFIX, state.PROBE_MODELS)
+            views.weights_offer(list(dict.fromkeys([*([asked] if asked else []), *choices.missing])), PREFIX,
+                                title=None if asked else f"Top-ranked models that cannot run here "
+                                                         f"({len(choices.missing)}): get their weights",
+                                expanded=asked is not None)
         fams = {f.name: f for f in list_families()}
         if state.PROBE_FAMILIES not in s:
             s[state.PROBE_FAMILIES] = list(DEFAULT_FAMILIES)

@@ -1,4 +1,5 @@
-"""Report: the current recommendation as Markdown, self-contained HTML or JSON; load a JSON report back."""
+"""Report: the current recommendation in every format of advisor.report.formats (Markdown, HTML, PDF, JSON);
+load a JSON report back."""
 
 from __future__ import annotations
 

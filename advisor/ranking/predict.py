@@ -1,0 +1,98 @@
+"""Prediction instead of the median: a need score for a model without data, from what is known of it.
+
+Predictors: the model's ImageNet top-1 on the full val set (probit) and its training paradigm; target: the need
+score (probit). A linear fit (scikit-learn) over the candidates that have both, in the spirit of "accuracy on the
+line" (Miller et al., ICML 2021: accuracy under shift is close to linear in ImageNet accuracy in probit space,
+with the training data setting the line). A need is predicted only when 5-fold cross-validation beats the median
+(predicting 0.5 for everyone) and at least MIN_FIT models back the fit; its interval is the cross-validated
+residual spread. The benchmark (benchmarks/bench_evidence.py) checks the same function on held-out models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr, ndtri
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import KFold
+
+MIN_FIT = 30  # models with both the need and the predictors
+FOLDS = 5
+CLIP = 0.005  # need scores are clipped to [CLIP, 1 - CLIP] before the probit
+NOT_PREDICTED = frozenset({"accuracy", "efficiency"})  # the predictor itself; model metadata
+Z80 = 1.2815515655446004  # half-width of a central 80 % normal interval, in sd
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """A fitted need predictor, or why there is none (`model` is None then)."""
+
+    need: str
+    n_fit: int
+    rmse_cv: float  # cross-validated residual sd on the probit scale (the prediction's sd)
+    rmse_median: float  # the same for predicting the median (probit 0)
+    model: Ridge | None
+    columns: tuple[str, ...]
+    reason: str
+
+    @property
+    def on(self) -> bool:
+        return self.model is not None
+
+
+def predictors(scores: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
+    """model_id -> probit ImageNet top-1 (full val set, mean over sources) and paradigm dummies (NaN top-1: none)."""
+    s = scores[(scores["property_id"] == "imagenet_top1") & (scores["item"] == "")]
+    if "protocol" in s:
+        s = s[s["protocol"] == "full"]
+    top1 = s.groupby("model_id")["value"].mean()
+    ids = models["model_id"]
+    x = pd.DataFrame({"probit_top1": ndtri(np.clip(top1.reindex(ids).to_numpy() / 100.0, 0.001, 0.999))},
+                     index=pd.Index(ids, name="model_id"))
+    par = models.set_index("model_id")["paradigm"].reindex(ids).fillna("unknown").astype(str)
+    dummies = pd.get_dummies(par, prefix="paradigm", dtype=float)
+    return pd.concat([x, dummies], axis=1)
+
+
+def to_probit(s: np.ndarray) -> np.ndarray:
+    return ndtri(np.clip(np.asarray(s, dtype=float), CLIP, 1 - CLIP))
+
+
+def fit_predictor(need: str, x: pd.DataFrame, y: pd.Series, seed: int = 0) -> Predictor:
+    """Fit need score (probit) ~ predictors over the models with both; on only if CV beats the median."""
+    cols = tuple(x.columns)
+    if need in NOT_PREDICTED:
+        return Predictor(need, 0, np.nan, np.nan, None, cols, "not predicted (it is the predictor, or metadata)")
+    both = y.dropna().index.intersection(x.index[x["probit_top1"].notna()])
+    n = len(both)
+    if n < MIN_FIT:
+        return Predictor(need, n, np.nan, np.nan, None, cols,
+                         f"only {n} models have both this need and ImageNet top-1 (fewer than {MIN_FIT})")
+    xs = x.loc[both].to_numpy()
+    ys = to_probit(y.loc[both].to_numpy())
+    res = np.empty(n)
+    for tr, te in KFold(FOLDS, shuffle=True, random_state=seed).split(xs):
+        res[te] = ys[te] - Ridge(alpha=1e-3).fit(xs[tr], ys[tr]).predict(xs[te])
+    rmse_cv = float(np.sqrt(np.mean(res ** 2)))
+    rmse_med = float(np.sqrt(np.mean(ys ** 2)))
+    if not rmse_cv < rmse_med:
+        return Predictor(need, n, rmse_cv, rmse_med, None, cols,
+                         f"prediction does not beat the median on held-out models (rmse {rmse_cv:.2f} vs "
+                         f"{rmse_med:.2f})")
+    model = Ridge(alpha=1e-3).fit(xs, ys)
+    return Predictor(need, n, rmse_cv, rmse_med, model, cols,
+                     f"predicted from ImageNet top-1 and paradigm ({n} models; held-out rmse {rmse_cv:.2f} vs "
+                     f"{rmse_med:.2f} for the median, probit scale)")
+
+
+def predict(p: Predictor, x: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(score, sd) in [0, 1] for the rows of `x` with a top-1; the sd maps the CV spread through the probit."""
+    ok = x.index[x["probit_top1"].notna()]
+    if not p.on or len(ok) == 0:
+        return pd.Series(dtype=float), pd.Series(dtype=float)
+    z = p.model.predict(x.loc[ok, list(p.columns)].to_numpy())
+    score = ndtr(z)
+    sd = np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi) * p.rmse_cv
+    return pd.Series(score, index=ok), pd.Series(sd, index=ok)

@@ -1,0 +1,103 @@
+"""`advisor bench` on the command line, and its result as measured-here efficiency in `advisor rank`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from advisor.cli import main
+from advisor.evaluate.bench_result import BenchResult, ModelBench, Spread
+
+TINY = "timm:test_vit"
+LITES = ("timm:tf_efficientnet_lite0.in1k", "timm:tf_efficientnet_lite1.in1k", "timm:tf_efficientnet_lite2.in1k")
+
+
+@pytest.fixture(autouse=True)
+def _offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))  # no real weights but the pip-shipped ones
+    monkeypatch.setenv("VISION_ADVISOR_CACHE", str(tmp_path / "advisor"))
+
+
+def test_bench_prints_a_table_with_the_setting_and_saves_json(tmp_path, capsys):
+    out_file = tmp_path / "bench.json"
+    code = main(["bench", "-m", TINY, "-b", "2", "-n", "3", "--warmup", "1", "--device", "cpu", "--no-memory",
+                 "--threads", "1", "-o", str(out_file)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "timm:test_vit.r160_in1k" in out and "latency b1 (ms)" in out and "throughput (img/s)" in out
+    assert "on cpu (" in out and "1 thread, fp32" in out and "median of 3 passes" in out
+    assert "RANDOM WEIGHTS" in out
+    saved = BenchResult.from_json(out_file.read_text())
+    assert saved.threads == 1 and saved.batch_size == 2 and saved.models[0].latency_ms.median > 0
+
+
+def test_bench_json_output_is_the_result(capsys):
+    code = main(["bench", "-m", TINY, "-b", "2", "-n", "3", "--warmup", "0", "--device", "cpu", "--no-memory",
+                 "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["kind"] == "vision-advisor-bench" and doc["models"][0]["throughput"]["median"] > 0
+
+
+@pytest.mark.parametrize(("argv", "message", "exit_code"), [
+    (["-m", "timm:no_such_net_xyz"], "Unknown timm model", 2),
+    (["-m", "timm:resnet50.a1_in1k"], "How to get them", 2),
+    (["-m", TINY, "--precision", "fp16", "--device", "cpu"], "fp16 is for GPUs", 2),
+    (["-m", TINY, "--repeats", "1"], "repeats must be", 2),
+    (["-m", TINY, "--weights", "nonsense"], "--weights takes ID=PATH", 2),
+])
+def test_bench_errors_are_clear_messages(argv, message, exit_code, capsys, tmp_path):
+    out_file = tmp_path / "bench.json"
+    code = main(["bench", *argv, "--no-memory", "-o", str(out_file)])
+    err = capsys.readouterr().err
+    assert code == exit_code and message in err and "Traceback" not in err
+    assert not out_file.exists()  # nothing measured, nothing saved
+
+
+def _bench_file(path, latencies: dict[str, float]):
+    """A bench result for real store models with chosen figures (the reader's input, not a measurement)."""
+    models = tuple(ModelBench(mid, "pip:x", (224, 224), 5.0, Spread(v, v * .9, v * 1.1, 30),
+                              Spread(2000 / v, 1800 / v, 2200 / v, 30), 100.0) for mid, v in latencies.items())
+    r = BenchResult("cpu", "Test CPU 9000", 2, "2.x", "fp32", True, 32, 30, 10, "not measured", models)
+    path.write_text(r.to_json(), encoding="utf-8")
+    return path
+
+
+def _rank(store_path, capsys, *extra: str) -> dict:
+    argv = ["--db", str(store_path), "rank", "--need", "efficiency=1", "--draws", "0", "--json"]
+    for mid in LITES:
+        argv += ["--model", mid]
+    assert main([*argv, *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_rank_uses_bench_results_as_measured_here_efficiency(store_path, tmp_path, capsys):
+    """Lite2 has the most parameters and GMACs of the three; measured here as by far the fastest, its
+    efficiency score rises and Lite0's falls, and the output says where and how it was measured.
+    Mutant caught (checked): the efficiency need without the measured_latency_ms / measured_throughput features."""
+    bench = _bench_file(tmp_path / "bench.json", {LITES[0]: 50.0, LITES[2]: 5.0})
+    def need(models: list[dict]) -> dict[str, float]:
+        return {m["model_id"]: m["contributions"]["efficiency"]["need_score"] for m in models}
+
+    before = need(_rank(store_path, capsys)["models"])
+    doc = _rank(store_path, capsys, "--measured", str(bench))
+    after = need(doc["models"])
+    assert after[LITES[2]] > before[LITES[2]] and after[LITES[0]] < before[LITES[0]]
+    assert after[LITES[1]] == pytest.approx(before[LITES[1]])  # not benchmarked: unchanged
+    speed = doc["speed_measured_here"]
+    assert set(speed) == {LITES[0], LITES[2]}
+    assert speed[LITES[2]] == ("measured here on cpu (Test CPU 9000), 2 threads, fp32: 5 ms at batch 1, "
+                               "400 img/s at batch 32")
+
+
+def test_rank_text_names_the_machine_in_the_explanation(store_path, tmp_path, capsys):
+    bench = _bench_file(tmp_path / "bench.json", {LITES[0]: 50.0, LITES[2]: 5.0})
+    argv = ["--db", str(store_path), "rank", "--need", "efficiency=1", "--draws", "0", "--measured", str(bench)]
+    for mid in LITES:
+        argv += ["--model", mid]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "efficiency measured here (advisor bench" in out
+    lines = [ln for ln in out.splitlines() if ln.startswith(f"- {LITES[2]}:")]
+    assert lines and "Speed measured here on cpu (Test CPU 9000), 2 threads, fp32: 5 ms at batch 1" in lines[0]
