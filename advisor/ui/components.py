@@ -132,17 +132,17 @@ def need_sliders(disabled: bool = False) -> None:
 
 def limit_controls(models: pd.DataFrame) -> None:
     """Hard limits, one widget per LIMITS entry: a model outside them is not ranked at all."""
-    numeric = [sp for sp in state.UI_LIMITS if sp.numeric]
+    numeric = [sp for sp in state.UI_LIMITS if sp.rule.widget == "number"]
     cols = st.columns(2)
     for i, sp in enumerate(numeric):
         zero, step = (0, int(sp.step)) if sp.integer else (0.0, sp.step)
         cols[i % 2].number_input(f"{sp.label} ({sp.unit})", min_value=zero, step=step, key=sp.url,
                                  placeholder="no limit", help=sp.help)
     for sp in state.UI_LIMITS:
-        if sp.kind == "in":
+        if sp.rule.widget == "multiselect":
             options = sorted(models[sp.column].dropna().astype(str).unique()) if sp.column in models else []
             st.multiselect(sp.label, options, key=sp.url, placeholder="any", help=sp.help)
-        elif sp.boolean or sp.kind == "ready":
+        elif sp.rule.widget == "checkbox":
             st.checkbox(sp.label, key=sp.url, help=sp.help)
     st.slider("Minimum data coverage", 0.0, 1.0, step=0.05, key=state.MIN_COVERAGE,
               help="Share of your weight a model must have data for to be ranked.")

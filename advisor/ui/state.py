@@ -30,7 +30,7 @@ DEFAULT_PRESET = "imagenet-like"
 SHAPE_WEIGHT = "w_shape_texture"  # one slider for the exclusive shape/texture pair
 SHAPE_DIR = "shape_dir"  # "shape" or "texture"
 # Hard limits: one session/URL key per entry of the LIMITS spec that has a widget here.
-UI_LIMITS = tuple(s for s in LIMITS if s.kind != "ids")
+UI_LIMITS = tuple(s for s in LIMITS if s.rule.widget)
 LIMIT_KEYS = {s.name: s.url for s in UI_LIMITS}
 MAX_PARAMS = limit_spec("max_params_m").url
 MAX_GMACS = limit_spec("max_gmacs").url
@@ -86,8 +86,8 @@ def weight_key(need: str) -> str:
 
 
 FLOATS = tuple(s.url for s in UI_LIMITS if s.numeric)
-LISTS = (*(s.url for s in UI_LIMITS if s.kind == "in"), COMPARE, EX_PARADIGMS)
-BOOLS = (*(s.url for s in UI_LIMITS if (s.boolean or s.kind == "ready")), LOG_X, LOG_Y)
+LISTS = (*(s.url for s in UI_LIMITS if s.rule.widget == "multiselect"), COMPARE, EX_PARADIGMS)
+BOOLS = (*(s.url for s in UI_LIMITS if s.rule.widget == "checkbox"), LOG_X, LOG_Y)
 LIMIT_STATE_KEYS = tuple(s.url for s in UI_LIMITS)
 STRINGS = (PRESET, SHAPE_DIR, CARD, X_PROP, X_ITEM, Y_PROP, Y_ITEM, SEARCH)
 WEIGHTS = (*[weight_key(n) for n in SLIDER_NEEDS], SHAPE_WEIGHT)
@@ -234,15 +234,7 @@ def limits_from_state(state: Mapping, probe_ready_ids: frozenset[str] | None = N
     """The Limits the widgets describe, read through the LIMITS spec."""
     kw: dict[str, object] = {}
     for spec in UI_LIMITS:
-        v = state.get(spec.url)
-        if spec.numeric:
-            kw[spec.name] = None if v is None else (int(v) if spec.integer else float(v))  # type: ignore[arg-type]
-        elif spec.kind == "in":
-            kw[spec.name] = tuple(v or ())
-        elif spec.boolean:
-            kw[spec.name] = bool(v)
-        elif spec.kind == "ready":
-            kw[spec.name] = (probe_ready_ids or frozenset()) if v else None
+        kw[spec.name] = spec.rule.from_widget(spec, state.get(spec.url), probe_ready_ids)
     return Limits(**kw)
 
 
@@ -283,15 +275,7 @@ def state_from_request(request: RankRequest) -> tuple[dict[str, object], list[st
                 notes.append(f"unknown need '{need}' ignored")
     lim = request.limits
     for spec in UI_LIMITS:
-        v = getattr(lim, spec.name)
-        if spec.numeric:
-            out[spec.url] = None if v is None else float(v)
-        elif spec.kind == "in":
-            out[spec.url] = list(v)
-        elif spec.boolean:
-            out[spec.url] = bool(v)
-        elif spec.kind == "ready":
-            out[spec.url] = v is not None
+        out[spec.url] = spec.rule.to_widget(getattr(lim, spec.name))
     out[MIN_COVERAGE] = float(request.min_coverage)
     if lim.probe_ready_ids is not None:
         notes.append("'only models that can be probed live' is re-checked on this machine")
