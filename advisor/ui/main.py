@@ -52,8 +52,12 @@ def main() -> None:
     # newer widget event (quick slider steps) still leaves the address bar matching the widgets. Written again
     # after the page, for values the page itself settles (defaults on first visit, an invalid axis choice).
     components.write_url_state(force=opened)  # a page switch may have left the browser's address behind
-    with cache.store_errors():  # a damaged store file: a message, and reopened for the next run
-        page.run()
+    try:
+        with cache.store_errors():  # a damaged store file: a message, and reopened for the next run
+            page.run()
+    except BaseException:  # a rerun or page switch cuts the run short: its time still goes to the log
+        log_run(f"page {page.title} (cut short)", t0)
+        raise
     # Always sent at the end: the browser may have dropped the write of an earlier run that a newer widget
     # event cut short, while the server's copy of the query string already matches.
     components.write_url_state(force=True)
