@@ -36,15 +36,7 @@ def _dest(spec) -> str:
 def add_limit_options(p: argparse.ArgumentParser) -> None:
     """One option per entry of the LIMITS spec."""
     for spec in LIMITS:
-        help_ = f"{spec.help}" + (f" ({spec.unit})" if spec.unit else "")
-        if spec.numeric:
-            p.add_argument(spec.cli, dest=_dest(spec), type=int if spec.integer else float, metavar="N",
-                           help=help_)
-        elif spec.kind in ("in", "ids"):
-            p.add_argument(spec.cli, dest=_dest(spec), action="append", default=[], metavar="VALUE",
-                           help=help_ + " (repeatable)")
-        else:
-            p.add_argument(spec.cli, dest=_dest(spec), action="store_true", help=help_)
+        spec.rule.add_option(p, spec, _dest(spec), f"{spec.help}" + (f" ({spec.unit})" if spec.unit else ""))
 
 
 def add_rank_options(p: argparse.ArgumentParser) -> None:
@@ -68,22 +60,17 @@ def add_rank_options(p: argparse.ArgumentParser) -> None:
 def limits_from_args(args: argparse.Namespace, store=None, preset_limits: dict | None = None) -> Limits:
     """Preset limits overridden by explicit options, read through the LIMITS spec."""
     kw: dict[str, object] = dict(preset_limits or {})
-    for spec in LIMITS:
-        v = getattr(args, _dest(spec))
-        if spec.numeric and v is not None:
-            kw[spec.name] = v
-        elif spec.kind == "in" and v:
-            kw[spec.name] = tuple(v)
-        elif spec.kind == "ids" and v:
-            kw[spec.name] = tuple(store.resolve(m) for m in v) if store is not None else tuple(v)
-        elif spec.boolean and v:
-            kw[spec.name] = True
-        elif spec.kind == "ready" and v:
-            from advisor.models.registry import loadable_model_ids
-            from advisor.models.weights import ready_model_ids
+    def ready() -> frozenset[str]:  # --probe-ready: only looked up when given (it checks files on disk)
+        from advisor.models.registry import loadable_model_ids
+        from advisor.models.weights import ready_model_ids
 
-            loadable = loadable_model_ids(store.models()) if store is not None else []
-            kw[spec.name] = ready_model_ids(loadable)
+        return ready_model_ids(loadable_model_ids(store.models()) if store is not None else [])
+
+    resolve = store.resolve if store is not None else None
+    for spec in LIMITS:
+        v = spec.rule.from_cli(spec, getattr(args, _dest(spec)), resolve, ready)
+        if v is not None:
+            kw[spec.name] = v
     return Limits(**kw)
 
 

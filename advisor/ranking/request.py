@@ -15,6 +15,9 @@ from typing import Any
 import pandas as pd
 
 from advisor.errors import InvalidRequestError
+from advisor.ranking.limit_rules import LimitRule, rule_for
+from advisor.ranking.limit_rules import finite as _finite
+from advisor.ranking.limit_rules import number as _number
 from advisor.ranking.needs import EXCLUSIVE, get_need
 
 # Defaults shared by the CLI, the app and reports (defined once).
@@ -31,7 +34,6 @@ MAX_DRAWS = 100_000
 MAX_WEIGHT = 1e6  # weights are relative: only their ratios matter
 MAX_SEED = 2**32 - 1
 MAX_CONCENTRATION = 1e6
-MAX_IDS = 100_000
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,11 @@ class Limits:
 
 @dataclass(frozen=True)
 class LimitSpec:
-    """One hard limit as every consumer sees it.
+    """One hard limit as every consumer sees it; its `rule` (by kind) says what it means.
 
     kind: 'max' / 'min' (a number compared with `column`), 'in' (column value in a list), 'flag' (a switch the
     engine reads itself), 'include' (a switch: off keeps only rows whose boolean `column` is true), 'ids' (a list
-    of model ids), 'ready' (a switch the caller turns into model ids).
+    of model ids), 'ready' (a switch the caller turns into model ids); see advisor.ranking.limit_rules.
     """
 
     name: str  # the Limits field
@@ -74,28 +76,22 @@ class LimitSpec:
     noun: str = ""  # "parameter" in "12 models without parameter data excluded"
 
     @property
+    def rule(self) -> LimitRule:
+        """What this kind of limit means everywhere (advisor.ranking.limit_rules)."""
+        return rule_for(self.kind)
+
+    @property
     def numeric(self) -> bool:
-        return self.kind in ("max", "min")
+        return self.rule.numeric
 
     @property
     def boolean(self) -> bool:
         """A true/false switch (in the CLI, the app and JSON alike)."""
-        return self.kind in ("flag", "include")
+        return self.rule.boolean
 
     def describe(self, value: Any) -> str:
         """Human-readable text of an active limit, for reports and notes."""
-        if self.numeric:
-            op = "≤" if self.kind == "max" else "≥"
-            return f"{self.label} {op} {value:g}{(' ' + self.unit) if self.unit else ''}"
-        if self.kind in ("in", "ids"):
-            vals = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
-            shown = ", ".join(str(v) for v in vals[:8]) + (f" (+{len(vals) - 8} more)" if len(vals) > 8 else "")
-            return f"{self.label}: {shown}"
-        if self.kind == "ready":
-            return f"{self.label} ({len(value)} models)"
-        if self.kind == "include":
-            return self.label if value else f"only models with public weights ({self.cli} to include the rest)"
-        return self.label
+        return self.rule.describe(self, value)
 
 
 LIMITS: tuple[LimitSpec, ...] = (
@@ -159,18 +155,6 @@ def mode_uses_weights(mode: str) -> bool:
 
 
 # --- validation ---------------------------------------------------------------------------------------------
-def _finite(name: str, v: Any, lo: float, hi: float, *, lo_open: bool = False, integer: bool = False) -> None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise InvalidRequestError(f"{name} must be a number, got {v!r}")
-    if not math.isfinite(float(v)):
-        raise InvalidRequestError(f"{name} must be a finite number, got {v}")
-    if integer and float(v) != int(v):
-        raise InvalidRequestError(f"{name} must be a whole number, got {v}")
-    if (v <= lo if lo_open else v < lo) or v > hi:
-        left = "(" if lo_open else "["
-        raise InvalidRequestError(f"{name} must be in {left}{lo:g}, {hi:g}], got {v:g}")
-
-
 def validate_weights(weights: Mapping[str, float]) -> dict[str, float]:
     """Known needs, finite weights in [0, MAX_WEIGHT], at least one positive, no contradictory pair."""
     if not isinstance(weights, Mapping):
@@ -186,7 +170,17 @@ def validate_weights(weights: Mapping[str, float]) -> dict[str, float]:
     for a, b in EXCLUSIVE:
         if a in out and b in out:
             raise InvalidRequestError(f"'{a}' and '{b}' pull in opposite directions: weight only one")
-    return out
+    return canonical_weights(out)
+
+
+def canonical_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """Weights in one order (by need id), whatever order they were given in.
+
+    The stability draws perturb the weights as a vector, so the same needs given in another order (a preset
+    then a --need flag, flags swapped, the app's sliders) would otherwise draw other samples from the same seed
+    and report a slightly different "first in" share for the very same request.
+    """
+    return {k: weights[k] for k in sorted(weights)}
 
 
 def validate_limits(limits: Limits) -> None:
@@ -194,21 +188,7 @@ def validate_limits(limits: Limits) -> None:
     if not isinstance(limits, Limits):
         raise InvalidRequestError("limits must be a Limits record")
     for spec in LIMITS:
-        v = getattr(limits, spec.name)
-        what = f"limit {spec.cli} ({spec.label})"
-        if spec.numeric:
-            if v is not None:
-                _finite(what, v, 0.0, 1e12, integer=spec.integer)
-        elif spec.boolean:
-            if not isinstance(v, bool):
-                raise InvalidRequestError(f"{what} must be true or false")
-        elif spec.kind == "ready" and v is None:
-            continue
-        else:
-            if not isinstance(v, (tuple, list, set, frozenset)) or not all(isinstance(x, str) for x in v):
-                raise InvalidRequestError(f"{what} must be a list of text values")
-            if len(v) > MAX_IDS:
-                raise InvalidRequestError(f"{what}: at most {MAX_IDS} values")
+        spec.rule.check(spec, getattr(limits, spec.name), f"limit {spec.cli} ({spec.label})")
 
 
 def validate_request(request: RankRequest) -> RankRequest:
@@ -241,30 +221,12 @@ def apply_limits(models: pd.DataFrame, limits: Limits) -> tuple[pd.DataFrame, li
     keep = pd.Series(True, index=models.index)
     notes: list[str] = []
     # the obtainability switch first, so a missing-data note counts only models that could otherwise be ranked
-    for spec in sorted(LIMITS, key=lambda s: s.kind != "include"):
+    for spec in sorted(LIMITS, key=lambda s: not s.rule.first):
         v = getattr(limits, spec.name)
-        if spec.numeric:
-            if v is None:
-                continue
-            col = pd.to_numeric(models[spec.column], errors="coerce")
-            unknown = col.isna() & keep
-            if unknown.any():
-                notes.append(f"{int(unknown.sum())} models without {spec.noun} data excluded by the {spec.noun} limit")
-            ok = (col <= v) if spec.kind == "max" else (col >= v)
-            keep &= ok.fillna(False)
-        elif (spec.kind in ("in", "ids") and v) or (spec.kind == "ready" and v is not None):
-            unknown = models[spec.column].isna() & keep
-            if spec.kind == "in" and unknown.any():  # a model without the value is left out, and counted
-                what = spec.label.lower()
-                notes.append(f"{int(unknown.sum())} models without {what} data left out by the {what} limit")
-            keep &= models[spec.column].isin(list(v))
-        elif spec.kind == "include" and not v:
-            ok = models[spec.column].astype("boolean").fillna(False).astype(bool)
-            dropped = int((keep & ~ok).sum())
-            if dropped:
-                notes.append(f"{dropped} models without public weights or a known loader left out "
-                             f"({spec.cli} to include them)")
-            keep &= ok
+        if spec.rule.active(v):
+            keep, note = spec.rule.keep(spec, models, v, keep)
+            if note:
+                notes.append(note)
     return models[keep], notes
 
 
@@ -301,24 +263,6 @@ def request_to_dict(request: RankRequest) -> dict[str, Any]:
     return out
 
 
-def _number(name: str, v: Any, integer: bool = False) -> Any:
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise InvalidRequestError(f"'{name}' must be a number, got {str(v)[:40]!r}")
-    if integer:
-        if not math.isfinite(float(v)) or float(v) != int(v):
-            raise InvalidRequestError(f"'{name}' must be a whole number, got {v!r}")
-        return int(v)
-    return float(v)
-
-
-def _strings(name: str, v: Any) -> tuple[str, ...]:
-    if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) for x in v):
-        raise InvalidRequestError(f"'{name}' must be a list of strings")
-    return tuple(v)
-
-
 def limits_from_dict(d: Mapping[str, Any]) -> Limits:
     """Strict: an unknown limit is an error, since dropping it silently would change the ranking."""
     if not isinstance(d, Mapping):
@@ -329,16 +273,7 @@ def limits_from_dict(d: Mapping[str, Any]) -> Limits:
     kw: dict[str, Any] = {}
     for k, v in d.items():
         spec = LIMIT_BY_NAME[k]
-        if spec.numeric:
-            kw[k] = _number(k, v, spec.integer)
-        elif spec.boolean:
-            if not isinstance(v, bool):
-                raise InvalidRequestError(f"'{k}' must be true or false")
-            kw[k] = v
-        elif spec.kind == "ready":
-            kw[k] = None if v is None else frozenset(_strings(k, v))
-        else:
-            kw[k] = _strings(k, v)
+        kw[k] = spec.rule.from_json(spec, v)
     limits = Limits(**kw)
     validate_limits(limits)
     return limits

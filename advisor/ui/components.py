@@ -50,12 +50,14 @@ GLOSSARY: dict[str, str] = {
 }
 
 
-def write_url_state() -> None:
-    """Mirror the non-default state in the query string, so the address bar is a shareable link."""
-    want = state.query_from_state(st.session_state)
+def write_url_state(force: bool = False) -> None:
+    """Mirror the user's non-default values in the query string, so the address bar is a shareable link.
+
+    Also keeps the store current (values set during this run, or in a fragment rerun)."""
+    want = state.query_from_state(state.remember(st.session_state))
     have = {k: (st.query_params.get_all(k) if isinstance(want.get(k), list) else st.query_params.get(k))
             for k in st.query_params}
-    if have != want:
+    if force or have != want:
         st.query_params.from_dict(want)
 
 
@@ -130,25 +132,26 @@ def need_sliders(disabled: bool = False) -> None:
 
 def limit_controls(models: pd.DataFrame) -> None:
     """Hard limits, one widget per LIMITS entry: a model outside them is not ranked at all."""
-    numeric = [sp for sp in state.UI_LIMITS if sp.numeric]
+    numeric = [sp for sp in state.UI_LIMITS if sp.rule.widget == "number"]
     cols = st.columns(2)
     for i, sp in enumerate(numeric):
         zero, step = (0, int(sp.step)) if sp.integer else (0.0, sp.step)
         cols[i % 2].number_input(f"{sp.label} ({sp.unit})", min_value=zero, step=step, key=sp.url,
                                  placeholder="no limit", help=sp.help)
     for sp in state.UI_LIMITS:
-        if sp.kind == "in":
+        if sp.rule.widget == "multiselect":
             options = sorted(models[sp.column].dropna().astype(str).unique()) if sp.column in models else []
             st.multiselect(sp.label, options, key=sp.url, placeholder="any", help=sp.help)
-        elif sp.boolean or sp.kind == "ready":
+        elif sp.rule.widget == "checkbox":
             st.checkbox(sp.label, key=sp.url, help=sp.help)
     st.slider("Minimum data coverage", 0.0, 1.0, step=0.05, key=state.MIN_COVERAGE,
               help="Share of your weight a model must have data for to be ranked.")
 
 
 def current_request() -> RankRequest:
-    ready = cache.probe_ready_ids() if st.session_state.get(state.PROBE_READY) else None
-    return state.request_from_state(st.session_state, ready)
+    """The user's request from the store, on whatever page asks (the Advisor page's widgets may not be drawn)."""
+    ready = cache.probe_ready_ids() if state.user_state(st.session_state).get(state.PROBE_READY) else None
+    return state.request_from_state(state.user_state(st.session_state), ready)
 
 
 def current_ranking() -> Ranking:
@@ -219,7 +222,7 @@ def restore_request(data: bytes) -> list[str]:
     if mode_uses_weights(request.mode):
         validate_weights(request.weights)  # unknown needs, all zero, shape and texture both weighted
     values, notes = state.state_from_request(request)
-    st.session_state.update(values)
+    state.remember(st.session_state, values)
     return notes
 
 

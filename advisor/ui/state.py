@@ -30,7 +30,7 @@ DEFAULT_PRESET = "imagenet-like"
 SHAPE_WEIGHT = "w_shape_texture"  # one slider for the exclusive shape/texture pair
 SHAPE_DIR = "shape_dir"  # "shape" or "texture"
 # Hard limits: one session/URL key per entry of the LIMITS spec that has a widget here.
-UI_LIMITS = tuple(s for s in LIMITS if s.kind != "ids")
+UI_LIMITS = tuple(s for s in LIMITS if s.rule.widget)
 LIMIT_KEYS = {s.name: s.url for s in UI_LIMITS}
 MAX_PARAMS = limit_spec("max_params_m").url
 MAX_GMACS = limit_spec("max_gmacs").url
@@ -48,7 +48,8 @@ X_PROP, X_ITEM, Y_PROP, Y_ITEM = "x", "x_item", "y", "y_item"
 LOG_X, LOG_Y = "log_x", "log_y"
 SEARCH = "q"
 EX_PARADIGMS = "ex_paradigm"
-URL_LOADED = "_url_loaded"  # session flag: the query string was read once
+STORE = "_user_state"  # the user's choices as a plain dict: not a widget key, so no page change clears it
+PAGE = "_page"  # the page file this run draws (the last run's page until keep_state runs)
 # Probe and report pages: session only (uploads and results are never put in the URL).
 PROBE_UPLOAD = "probe_upload"
 PROBE_SAMPLES = "probe_samples"
@@ -85,22 +86,20 @@ def weight_key(need: str) -> str:
 
 
 FLOATS = tuple(s.url for s in UI_LIMITS if s.numeric)
-LISTS = (*(s.url for s in UI_LIMITS if s.kind == "in"), COMPARE, EX_PARADIGMS)
-BOOLS = (*(s.url for s in UI_LIMITS if (s.boolean or s.kind == "ready")), LOG_X, LOG_Y)
+LISTS = (*(s.url for s in UI_LIMITS if s.rule.widget == "multiselect"), COMPARE, EX_PARADIGMS)
+BOOLS = (*(s.url for s in UI_LIMITS if s.rule.widget == "checkbox"), LOG_X, LOG_Y)
 LIMIT_STATE_KEYS = tuple(s.url for s in UI_LIMITS)
 STRINGS = (PRESET, SHAPE_DIR, CARD, X_PROP, X_ITEM, Y_PROP, Y_ITEM, SEARCH)
 WEIGHTS = (*[weight_key(n) for n in SLIDER_NEEDS], SHAPE_WEIGHT)
 PERSISTED = (*STRINGS, *FLOATS, *LISTS, *BOOLS, *WEIGHTS, MIN_COVERAGE)
 KEPT = (COMPARE_VIEW, PROBE_SAMPLES, PROBE_MODELS, PROBE_FAMILIES, EVAL_SOURCE, EVAL_FOLDER, EVAL_MODELS,
         EVAL_FAMILIES, REPORT_NOTES)  # kept across pages, not in the URL
+TRACKED = (*PERSISTED, *KEPT)  # every key the store keeps for the session
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One app page: its file in ui/pages, title, icon and the widget keys it owns.
-
-    Keys of the page about to run are left alone (re-assigning a live widget's key races with its new value);
-    the other pages' keys are re-assigned so they survive the page switch.
-    """
+    """One app page: its file in ui/pages, title, icon and the widget keys it owns (all of them in TRACKED,
+    so `keep_state` restores them when the page is opened again)."""
 
     file: str
     title: str
@@ -162,15 +161,71 @@ def apply_preset(state: MutableMapping, name: str) -> None:
     state[PRESET] = name
 
 
-def ensure_defaults(state: MutableMapping) -> None:
-    for k, v in defaults().items():
-        if k not in state:
-            state[k] = v
+# --- the store: what the user set, kept outside the widgets --------------------------------------------------
+def page_keys(file: str) -> tuple[str, ...]:
+    """The widget keys of the page in `file` (none for an unknown page)."""
+    return next((p.keys for p in PAGES if p.file == file), ())
+
+
+def keep_state(session: MutableMapping, page: str = "", query: Mapping[str, list[str]] | None = None
+               ) -> dict[str, object]:
+    """Sync the user's store and the widget keys at the start of a run of `page` (a PageSpec file).
+
+    Streamlit drops a keyed widget's value as soon as its page is left, so the values live in a plain dict
+    (made from the defaults and the URL on the session's first run). Only the page's own widgets can change
+    a value: while the user stays on a page its live widget keys update the store; when a page is opened, its
+    keys are assigned from the store (a fresh assignment is what makes Streamlit send the value to the
+    browser), and every other page's keys are assigned from the store in every run, for code that reads
+    them. Live widgets are never re-assigned: that would race with a newer value from the browser.
+    """
+    store = session.get(STORE)
+    if not isinstance(store, dict):
+        store = defaults()
+        store.update(state_from_query(query or {}))
+        store.update({k: session[k] for k in TRACKED if k in session})  # set before the first run (tests)
+        session[STORE] = store
+    entered = session.get(PAGE) != page  # opened by this run: its widgets are not in the browser yet
+    session[PAGE] = page
+    own = set(page_keys(page))
+    for key in TRACKED:
+        if key in own and not entered and key in session:
+            store[key] = session[key]
+        elif key in store and (entered or key not in own or key not in session):
+            session[key] = store[key]  # assigned in this run: Streamlit's end-of-run cleanup leaves it alone
+        elif key in session:  # a page's own value the store has no default for (e.g. the Probe page's models)
+            store[key] = session[key]
+    return store
+
+
+def remember(session: MutableMapping, values: Mapping[str, object] | None = None) -> dict[str, object]:
+    """Put `values` in the session and the store, and the current page's widget values in the store.
+
+    Called after a page has drawn (and by fragments, whose reruns skip the app's start), and by a page that
+    sets another page's values (they must reach the store: that page's stale keys never update it).
+    """
+    store = session.get(STORE)
+    if not isinstance(store, dict):
+        store = keep_state(session)
+    if values:
+        session.update(values)
+        store.update(values)
+    for key in page_keys(str(session.get(PAGE, ""))):
+        if key in session:
+            store[key] = session[key]
+    return store
+
+
+def user_state(session: Mapping) -> Mapping:
+    """The user's values: the store when the app made one, else the mapping itself (tests, plain dicts)."""
+    store = session.get(STORE)
+    return store if isinstance(store, dict) else session
 
 
 def weights_from_state(state: Mapping) -> dict[str, float]:
-    w = {n: float(state.get(weight_key(n)) or 0.0) for n in SLIDER_NEEDS}
-    shape = float(state.get(SHAPE_WEIGHT) or 0.0)
+    # Rounded off the float noise of slider steps (0.8000000000000002), so a slider at 0.8 asks what
+    # `--need x=0.8` asks; the engine puts the needs in one order.
+    w = {n: round(float(state.get(weight_key(n)) or 0.0), 9) for n in SLIDER_NEEDS}
+    shape = round(float(state.get(SHAPE_WEIGHT) or 0.0), 9)
     w["texture_bias" if state.get(SHAPE_DIR) == "texture" else "shape_bias"] = shape
     return {k: v for k, v in w.items() if v > 0}
 
@@ -179,15 +234,7 @@ def limits_from_state(state: Mapping, probe_ready_ids: frozenset[str] | None = N
     """The Limits the widgets describe, read through the LIMITS spec."""
     kw: dict[str, object] = {}
     for spec in UI_LIMITS:
-        v = state.get(spec.url)
-        if spec.numeric:
-            kw[spec.name] = None if v is None else (int(v) if spec.integer else float(v))  # type: ignore[arg-type]
-        elif spec.kind == "in":
-            kw[spec.name] = tuple(v or ())
-        elif spec.boolean:
-            kw[spec.name] = bool(v)
-        elif spec.kind == "ready":
-            kw[spec.name] = (probe_ready_ids or frozenset()) if v else None
+        kw[spec.name] = spec.rule.from_widget(spec, state.get(spec.url), probe_ready_ids)
     return Limits(**kw)
 
 
@@ -228,15 +275,7 @@ def state_from_request(request: RankRequest) -> tuple[dict[str, object], list[st
                 notes.append(f"unknown need '{need}' ignored")
     lim = request.limits
     for spec in UI_LIMITS:
-        v = getattr(lim, spec.name)
-        if spec.numeric:
-            out[spec.url] = None if v is None else float(v)
-        elif spec.kind == "in":
-            out[spec.url] = list(v)
-        elif spec.boolean:
-            out[spec.url] = bool(v)
-        elif spec.kind == "ready":
-            out[spec.url] = v is not None
+        out[spec.url] = spec.rule.to_widget(getattr(lim, spec.name))
     out[MIN_COVERAGE] = float(request.min_coverage)
     if lim.probe_ready_ids is not None:
         notes.append("'only models that can be probed live' is re-checked on this machine")
@@ -322,6 +361,8 @@ def query_from_state(state: Mapping) -> dict[str, str | list[str]]:
             out[key] = f"{v:g}"
         else:
             out[key] = str(v)
+    if preset != CUSTOM and any(k in WEIGHTS for k in out):
+        out[PRESET] = str(preset)  # adjusted sliders: name the preset they start from, even the default one
     return out
 
 

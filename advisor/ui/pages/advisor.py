@@ -64,7 +64,7 @@ def results() -> None:
             if mid in measured:
                 st.caption(f"Its scores include measured-here ones: {measured[mid]}.")
             if st.button("Open model card", key=f"card_{mid}"):
-                st.session_state[state.CARD] = mid
+                state.remember(st.session_state, {state.CARD: mid})  # kept through the page switch
                 st.switch_page(str(components.page_path("model_card.py")))
 
 
