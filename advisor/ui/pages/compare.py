@@ -58,7 +58,8 @@ def compared() -> None:
             s[state.COMPARE] = study[:4]
             st.rerun()
         return
-    st.dataframe(facts(list(ids)), hide_index=True, width="stretch", column_config=components.FACT_COLUMNS)
+    st.dataframe(facts(list(ids)), hide_index=True, placeholder="—", width="stretch",
+                 column_config=components.FACT_COLUMNS)
     st.subheader("Per need")
     st.caption("Need scores among all models in the store (0 worst – 1 best); a missing bar means no data. "
                "Each model keeps its colour in every chart on this page.")

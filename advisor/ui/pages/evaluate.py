@@ -181,14 +181,14 @@ def show_model(m) -> None:
         left, right = st.columns(2)
         pc = pd.DataFrame(m.per_class).sort_values(["accuracy", "class"])[["class", "n", "correct", "accuracy"]]
         left.markdown("**Per-class accuracy** (worst first)")
-        left.dataframe(pc, hide_index=True, width="stretch", height=260, column_config={
+        left.dataframe(pc, hide_index=True, placeholder="—", width="stretch", height=260, column_config={
             "accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)})
         right.markdown("**Most common confusions**")
         if m.confusions:
             right.dataframe(pd.DataFrame(m.confusions).rename(columns={"count": "images"}), hide_index=True,
-                            width="stretch", height=260)
+                            placeholder="—", width="stretch", height=260)
         else:
-            right.caption("None: every image was classified right.")
+            right.caption("No confusions: every image was classified right.")
     if m.invariance:
         st.markdown("**Invariance with labels** (accuracy kept under each transformation, and agreement with "
                     "the untransformed prediction)")
@@ -196,7 +196,7 @@ def show_model(m) -> None:
                                                                                     else ""),
                              "top-1 %": fig_text(p.top1, PCT), "agreement %": fig_text(p.agreement, PCT),
                              "images": p.agreement.n} for p in m.invariance])
-        st.dataframe(inv, hide_index=True, width="stretch")
+        st.dataframe(inv, hide_index=True, placeholder="—", width="stretch")
     for note in m.notes:
         st.caption(f"Note: {md_escape(note)}")
 
@@ -217,13 +217,13 @@ def show_result(result) -> None:
     st.subheader(f"Results on {n:,} image{'s' * (n != 1)} · {len(result.classes):,} classes · "
                  f"{result.seconds:,.1f} s")
     main, full = summary_frames(result)
-    st.dataframe(main, hide_index=True, width="stretch")
+    st.dataframe(main, hide_index=True, placeholder="—", width="stretch")
     st.caption(md_escape(figures_help(main.columns)) + (
         " Transfer: out-of-fold accuracy of frozen features (k-NN, logistic regression) and LogME, next to the "
         "published ImageNet top-1, a strong baseline for transferability." if result.label_set == "own" else ""))
     if len(full.columns) > len(main.columns):
         with st.expander("Every figure", icon=":material/table:"):
-            st.dataframe(full, hide_index=True, width="stretch")
+            st.dataframe(full, hide_index=True, placeholder="—", width="stretch")
             st.caption(md_escape(figures_help(full.columns)))
     chart = reliability_chart(result)
     if chart is not None:

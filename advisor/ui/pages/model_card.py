@@ -64,16 +64,16 @@ def render() -> None:
         st.markdown(f"**Every score** ({len(scores)})")
         cols = {"label": "property", "item": "data set / factor", "value": "value", "unit": "unit",
                 "source_id": "source", "licence": "data licence", "precision": "precision", "note": "note"}
-        st.dataframe(scores[list(cols)].rename(columns=cols), hide_index=True, width="stretch",
+        st.dataframe(scores[list(cols)].rename(columns=cols), hide_index=True, placeholder="—", width="stretch",
                      column_config={"value": st.column_config.NumberColumn(format="%.4g")})
         aliases = store.aliases(mid)
         if len(aliases):
             with st.expander(f"Names in the sources ({len(aliases)})"):
-                st.dataframe(aliases, hide_index=True, width="stretch")
+                st.dataframe(aliases, hide_index=True, placeholder="—", width="stretch")
         conflicts = store.conflicts(mid)
         if len(conflicts):
             with st.expander(f"Sources that disagree ({len(conflicts)})", icon=":material/warning:"):
-                st.dataframe(conflicts, hide_index=True, width="stretch")
+                st.dataframe(conflicts, hide_index=True, placeholder="—", width="stretch")
 
 
 render()

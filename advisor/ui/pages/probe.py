@@ -184,7 +184,7 @@ def show_result(result) -> None:
     # Note first after the model: it says what a run means (random weights, a precision fallback).
     runs = pd.DataFrame([{"model": m.model_id, "note": m.note or "—", "input": f"{m.input_size[0]}×{m.input_size[1]}",
                           "precision": m.precision, "weights": m.weights} for m in result.models])
-    st.dataframe(runs, hide_index=True, width="stretch", column_config={
+    st.dataframe(runs, hide_index=True, placeholder="—", width="stretch", column_config={
         "model": st.column_config.TextColumn(width="medium"), "note": st.column_config.TextColumn(width="medium"),
         "input": st.column_config.TextColumn(width="small"), "precision": st.column_config.TextColumn(width="small"),
         "weights": st.column_config.TextColumn(width="small", help="Where the weights came from (hover to read).")})
@@ -221,7 +221,7 @@ def show_result(result) -> None:
     summary = result.summary[list(cols)].rename(columns=cols)
     for c in ("prob. kept", "KL", "cosine"):  # not measured (e.g. no embeddings): a dash, never "None"
         summary[c] = [components.fmt_num(v, "", 3) for v in summary[c]]
-    st.dataframe(summary, hide_index=True, width="stretch",
+    st.dataframe(summary, hide_index=True, placeholder="—", width="stretch",
                  column_config={"model": st.column_config.TextColumn(width="medium"),
                                 "images": st.column_config.NumberColumn(width="small"),
                                 "variants": st.column_config.NumberColumn(width="small"),
