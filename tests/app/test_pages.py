@@ -9,7 +9,7 @@ import pytest
 from advisor.ui import state
 from advisor.ui.components import page_path
 
-from .test_probe_page import PROBE_PAGE, no_errors, tiny_default  # noqa: F401  (tiny_default: a fixture)
+from .test_probe_page import PROBE_PAGE, TINY, no_errors
 
 
 @pytest.mark.parametrize("page", state.PAGES, ids=lambda p: p.file)
@@ -55,7 +55,16 @@ def test_no_page_shows_none(app, page):
     assert none_shown(at) == [], page.file
 
 
-def test_probe_results_show_no_none_and_list_changes_by_class_name(app, tiny_default):
+@pytest.fixture
+def tiny_net(monkeypatch):
+    """The bundled model list swapped for timm's tiny test net, so a probe runs in about a second."""
+    from advisor.models import registry
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(registry, "DEFAULT_MODELS", (TINY,))
+
+
+def test_probe_results_show_no_none_and_list_changes_by_class_name(app, tiny_net):
     """After a probe run the tables, the change list and the captions hold no 'None'; changed predictions are
     listed by class name as the CLI does ('... -> ... at scale 1.5')."""
     at = app.run()
