@@ -189,6 +189,7 @@ def _on_model_typed(prefix: str, selected_key: str) -> None:
         s[f"_{prefix}_typed"] = ("ok", f"{mid} added.")
     elif mid in set(loadable_model_ids(cache.model_table())):
         s[f"_{prefix}_typed"] = ("offer", mid)
+        s[f"{prefix}_get_weights"] = mid  # the download offer shows this model
     else:
         row = cache.model_table().set_index("model_id").loc[mid]
         why = row.get("obtain_note") if "obtain_note" in row else None

@@ -230,3 +230,39 @@ def test_cancel_hook_stops_the_evaluation(tmp_path, isolated):
                  cache_root=tmp_path / "cache")
     assert seen == [(0.0, "0/2 (model, image) pairs")]
     assert not (tmp_path / "cache").exists()  # nothing was computed
+
+
+def test_a_typed_model_id_is_checked_against_the_store(app, isolated, seed):
+    """Unknown ids get 'did you mean'; a store model without weights here is offered for download (which
+    says why it cannot be fetched offline); the page keeps working."""
+    at = open_evaluate(app)
+    at.text_input(key="eval_model_id").input("timm:convnext_bse.fb_in22k_ft_in1k").run()
+    no_errors(at)
+    assert any("Unknown model" in w.value and "Did you mean" in w.value and "convnext\\_base" in w.value
+               for w in at.warning), [w.value for w in at.warning]
+    study = next(m for m in seed.STUDY if m.startswith("timm:"))
+    at.text_input(key="eval_model_id").input(study).run()
+    no_errors(at)
+    assert any(e.label.startswith("Get weights") for e in at.expander)
+    assert any("HF\\_HUB\\_OFFLINE is set" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.text_input(key="eval_model_id").value == ""  # cleared for the next id
+
+
+def test_a_typed_model_that_can_run_joins_the_selection(app, isolated, seed, monkeypatch):
+    from .test_probe_page import fake_weights
+
+    fake_weights(monkeypatch, seed)
+    at = open_evaluate(app)
+    at.text_input(key="eval_model_id").input(seed.CALIBRATED).run()
+    no_errors(at)
+    assert seed.CALIBRATED in at.multiselect(key=state.EVAL_MODELS).value
+
+
+def test_model_card_offers_the_same_weights_download(app, isolated, seed):
+    study = next(m for m in seed.STUDY if m.startswith("timm:"))
+    at = app.run()
+    at.session_state[state.CARD] = study
+    at.switch_page("advisor/ui/pages/model_card.py").run()
+    no_errors(at)
+    assert any(e.label.startswith("Download the weights") for e in at.expander), [e.label for e in at.expander]
+    assert any("HF\\_HUB\\_OFFLINE is set" in w.value for w in at.warning)  # the plan's own message

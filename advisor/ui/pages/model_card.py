@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from advisor.errors import AdvisorError
-from advisor.ui import cache, components, state
+from advisor.models.registry import loadable_model_ids
+from advisor.ui import cache, components, state, views
 
 
 def rank_line(model_id: str) -> str:
@@ -22,6 +23,17 @@ def rank_line(model_id: str) -> str:
     row = row.iloc[0]
     return (f"Rank **{int(row['rank'])}** of {len(r.table)} under your current needs · score {row['score']:.3f} · "
             f"coverage {row['coverage']:.0%}")
+
+
+def weights_here(model_id: str) -> None:
+    """Whether the weights are on this machine; if not and a backend can build the model, the same download
+    (file, size, licence, then a button) as the Probe and Evaluate pages."""
+    if model_id in cache.probe_ready_ids() or model_id in views.bundled_ready():
+        st.caption("Its weights are on this machine: it can be probed and evaluated here.")
+    elif model_id in set(loadable_model_ids(cache.model_table())):
+        views.weights_offer([model_id], "card", title="Download the weights to probe or evaluate it here")
+    if views.added_model("card"):
+        st.success("Downloaded: the model can now be probed and evaluated here.", icon=":material/check_circle:")
 
 
 def render() -> None:
@@ -57,6 +69,7 @@ def render() -> None:
         if isinstance(call, str) and call.strip():
             st.code(call, language="python")
             st.caption(f"Weights from: {m.get('weights_from')}. {m.get('obtain_note') or ''}")
+            weights_here(mid)
         else:
             st.warning(f"No public weights are known for this model ({m.get('obtain_note') or 'none known'}); its "
                        "scores come from published tables only.", icon=":material/block:")
