@@ -58,6 +58,9 @@ def compared() -> None:
             s[state.COMPARE] = study[:4]
             st.rerun()
         return
+    # A heading between the picker and the table: the table's toolbar (search, download, full screen) appears
+    # above its top edge and covered the picker's clear icons when the two touched.
+    st.markdown("**Facts**")
     st.dataframe(facts(list(ids)), hide_index=True, placeholder="—", width="stretch",
                  column_config=components.FACT_COLUMNS)
     st.subheader("Per need")
