@@ -80,6 +80,27 @@ def advisor_columns(request: RankRequest, columns) -> list[str]:
     return [c for c in (*ALWAYS_SHOWN, *extra) if c in columns]
 
 
+# Pixel widths that fit the results column at 1,280 px (about 760 px) with every need-chosen column shown.
+NARROW = {"rank": 45, "score": 60, "coverage": 80, "first in": 80, "ImageNet top-1": 80, CALIBRATION: 100,
+          "params": 75, "GMACs": 65}
+
+
+def advisor_table_config(config: dict, shown: list[str]) -> dict:
+    """The ranked table's column settings with widths that fit: the model column gets what the shown figures
+    leave (a longer id ends in '…' in its cell; the full id is in the tooltip and the details view)."""
+    out = dict(config)
+    out[CALIBRATION] = st.column_config.TextColumn("calib. error", help=CALIBRATION_HELP)
+    for col, width in NARROW.items():
+        if col in out and hasattr(out[col], "get"):
+            out[col] = {**out[col], "width": width}
+    if "ImageNet top-1" in out:  # a short header that fits its narrow column; the help names it in full
+        out["ImageNet top-1"] = {**out["ImageNet top-1"], "label": "top-1"}
+    model_px = max(200, 700 - sum(NARROW.get(c, 110) for c in shown if c != "model"))
+    if "model" in out:
+        out["model"] = {**out["model"], "width": model_px}
+    return out
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def ranked_view(request: RankRequest, measured: tuple[tuple, ...] = (), path: str | None = None
                 ) -> tuple[pd.DataFrame, list[str], dict[str, str]]:

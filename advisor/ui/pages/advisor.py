@@ -51,8 +51,7 @@ def results() -> None:
                 f"(this session only, never stored): {ranks}. See the 'measured here' column.",
                 icon=":material/science:")
     frame, shown, explained = views.ranked_view(ranking.request, key)
-    config = {**components.ranked_table_config(), views.CALIBRATION: st.column_config.TextColumn(
-        help=views.CALIBRATION_HELP)}
+    config = views.advisor_table_config(components.ranked_table_config(), shown)
     st.dataframe(frame, hide_index=True, width="stretch", column_config=config, column_order=shown,
                  placeholder="—", key="ranked_table")
     with st.expander("All columns (weights source, paradigm, size, accuracy, calibration)",
