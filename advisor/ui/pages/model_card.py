@@ -9,6 +9,10 @@ from advisor.errors import AdvisorError
 from advisor.models.registry import loadable_model_ids
 from advisor.ui import cache, components, state, views
 
+# Pixel widths so that all eight columns, the note included, fit the page at 1,280 px.
+SCORE_WIDTHS = {"property": 220, "data set / factor": 130, "unit": 70, "source": 100, "data licence": 100,
+                "precision": 110}
+
 
 def rank_line(model_id: str) -> str:
     """Where the model ranks under the needs and limits set on the Advisor page."""
@@ -78,7 +82,8 @@ def render() -> None:
         cols = {"label": "property", "item": "data set / factor", "value": "value", "unit": "unit",
                 "source_id": "source", "licence": "data licence", "precision": "precision", "note": "note"}
         st.dataframe(scores[list(cols)].rename(columns=cols), hide_index=True, placeholder="—", width="stretch",
-                     column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+                     column_config={"value": st.column_config.NumberColumn(format="%.4g", width=70),
+                                    **{c: st.column_config.TextColumn(width=w) for c, w in SCORE_WIDTHS.items()}})
         aliases = store.aliases(mid)
         if len(aliases):
             with st.expander(f"Names in the sources ({len(aliases)})"):
