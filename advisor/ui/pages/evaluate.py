@@ -169,6 +169,13 @@ def summary_frames(result) -> tuple[pd.DataFrame, pd.DataFrame]:
     return main, full
 
 
+# Short headers and widths: the summary fits the results column at 1,280 px (the help names each in full).
+SUMMARY_COLUMNS = {"model": st.column_config.TextColumn(width=190), "images": st.column_config.NumberColumn(width=55),
+                   PUBLISHED: st.column_config.TextColumn("published top-1 %", width=85,
+                                                          help="The model's published ImageNet top-1 (%), from the "
+                                                               "store, next to what you measured here.")}
+
+
 def figures_help(columns) -> str:
     """Help for the figures a table shows, and only those."""
     return " ".join([EVALUATION_HELP[c] for c in EVALUATION_HELP if c in columns] + [INTERVAL_HELP])
@@ -182,11 +189,16 @@ def show_model(m) -> None:
         pc = pd.DataFrame(m.per_class).sort_values(["accuracy", "class"])[["class", "n", "correct", "accuracy"]]
         left.markdown("**Per-class accuracy** (worst first)")
         left.dataframe(pc, hide_index=True, placeholder="—", width="stretch", height=260, column_config={
-            "accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)})
+            "class": st.column_config.TextColumn(width=130), "n": st.column_config.NumberColumn(width=40),
+            "correct": st.column_config.NumberColumn(width=60),
+            "accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0, width=90)})
         right.markdown("**Most common confusions**")
         if m.confusions:
             right.dataframe(pd.DataFrame(m.confusions).rename(columns={"count": "images"}), hide_index=True,
-                            placeholder="—", width="stretch", height=260)
+                            placeholder="—", width="stretch", height=260, column_config={
+                                "true": st.column_config.TextColumn(width=110),
+                                "predicted": st.column_config.TextColumn(width=110),
+                                "images": st.column_config.NumberColumn(width=55)})
         else:
             right.caption("No confusions: every image was classified right.")
     if m.invariance:
@@ -217,13 +229,13 @@ def show_result(result) -> None:
     st.subheader(f"Results on {n:,} image{'s' * (n != 1)} · {len(result.classes):,} classes · "
                  f"{result.seconds:,.1f} s")
     main, full = summary_frames(result)
-    st.dataframe(main, hide_index=True, placeholder="—", width="stretch")
+    st.dataframe(main, hide_index=True, placeholder="—", width="stretch", column_config=SUMMARY_COLUMNS)
     st.caption(md_escape(figures_help(main.columns)) + (
         " Transfer: out-of-fold accuracy of frozen features (k-NN, logistic regression) and LogME, next to the "
         "published ImageNet top-1, a strong baseline for transferability." if result.label_set == "own" else ""))
     if len(full.columns) > len(main.columns):
         with st.expander("Every figure", icon=":material/table:"):
-            st.dataframe(full, hide_index=True, placeholder="—", width="stretch")
+            st.dataframe(full, hide_index=True, placeholder="—", width="stretch", column_config=SUMMARY_COLUMNS)
             st.caption(md_escape(figures_help(full.columns)))
     chart = reliability_chart(result)
     if chart is not None:
