@@ -169,11 +169,20 @@ def summary_frames(result) -> tuple[pd.DataFrame, pd.DataFrame]:
     return main, full
 
 
-# Short headers and widths: the summary fits the results column at 1,280 px (the help names each in full).
-SUMMARY_COLUMNS = {"model": st.column_config.TextColumn(width=190), "images": st.column_config.NumberColumn(width=55),
-                   PUBLISHED: st.column_config.TextColumn("published top-1 %", width=85,
-                                                          help="The model's published ImageNet top-1 (%), from the "
-                                                               "store, next to what you measured here.")}
+# Short headers and widths: the summary fits the results column (about 630 px) at 1,280 px; the help names
+# each figure in full.
+FIGURE_PX, ROOM_PX = 110, 630
+
+
+def summary_columns(columns) -> dict:
+    """Column settings for a summary table: figures at a fixed width, the model column gets what is left."""
+    figures = [c for c in columns if c not in ("model", "images", "correct", PUBLISHED)]
+    return {"model": st.column_config.TextColumn(width=max(150, ROOM_PX - 50 - 95 - FIGURE_PX * len(figures))),
+            "images": st.column_config.NumberColumn(width=50),
+            **{c: st.column_config.TextColumn(width=FIGURE_PX) for c in figures},
+            PUBLISHED: st.column_config.TextColumn("published top-1 %", width=95,
+                                                   help="The model's published ImageNet top-1 (%), from the store, "
+                                                        "next to what you measured here.")}
 
 
 def figures_help(columns) -> str:
@@ -189,15 +198,15 @@ def show_model(m) -> None:
         pc = pd.DataFrame(m.per_class).sort_values(["accuracy", "class"])[["class", "n", "correct", "accuracy"]]
         left.markdown("**Per-class accuracy** (worst first)")
         left.dataframe(pc, hide_index=True, placeholder="—", width="stretch", height=260, column_config={
-            "class": st.column_config.TextColumn(width=130), "n": st.column_config.NumberColumn(width=40),
+            "class": st.column_config.TextColumn(width=120), "n": st.column_config.NumberColumn(width=40),
             "correct": st.column_config.NumberColumn(width=60),
             "accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0, width=90)})
         right.markdown("**Most common confusions**")
         if m.confusions:
             right.dataframe(pd.DataFrame(m.confusions).rename(columns={"count": "images"}), hide_index=True,
                             placeholder="—", width="stretch", height=260, column_config={
-                                "true": st.column_config.TextColumn(width=110),
-                                "predicted": st.column_config.TextColumn(width=110),
+                                "true": st.column_config.TextColumn(width=105),
+                                "predicted": st.column_config.TextColumn(width=105),
                                 "images": st.column_config.NumberColumn(width=55)})
         else:
             right.caption("No confusions: every image was classified right.")
@@ -229,13 +238,14 @@ def show_result(result) -> None:
     st.subheader(f"Results on {n:,} image{'s' * (n != 1)} · {len(result.classes):,} classes · "
                  f"{result.seconds:,.1f} s")
     main, full = summary_frames(result)
-    st.dataframe(main, hide_index=True, placeholder="—", width="stretch", column_config=SUMMARY_COLUMNS)
+    st.dataframe(main, hide_index=True, placeholder="—", width="stretch", column_config=summary_columns(main.columns))
     st.caption(md_escape(figures_help(main.columns)) + (
         " Transfer: out-of-fold accuracy of frozen features (k-NN, logistic regression) and LogME, next to the "
         "published ImageNet top-1, a strong baseline for transferability." if result.label_set == "own" else ""))
     if len(full.columns) > len(main.columns):
         with st.expander("Every figure", icon=":material/table:"):
-            st.dataframe(full, hide_index=True, placeholder="—", width="stretch", column_config=SUMMARY_COLUMNS)
+            st.dataframe(full, hide_index=True, placeholder="—", width="stretch",
+                         column_config=summary_columns(full.columns))
             st.caption(md_escape(figures_help(full.columns)))
     chart = reliability_chart(result)
     if chart is not None:
