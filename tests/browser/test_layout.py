@@ -14,7 +14,7 @@ from advisor.ui import state
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
 HERE = Path(__file__).parent
-ARTIFACTS = HERE.parents[1] / "artifacts" / "layout"
+ARTIFACTS = HERE.parents[1] / "artifacts" / "layout" / "fixture"  # the real-store shots sit one level up
 # Every page of the page spec, by its URL path (Streamlit's: the file's stem; "" for the landing page).
 PAGES = tuple("" if i == 0 else Path(p.file).stem for i, p in enumerate(state.PAGES))
 WIDTHS = (1280, 1920)
@@ -58,11 +58,11 @@ CHART_JS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart
   return bad; })"""
 
 
-@pytest.mark.parametrize("width", WIDTHS)
 def test_the_page_list_is_the_page_spec():
     assert "evaluate" in PAGES and len(PAGES) == len(state.PAGES) and PAGES[0] == ""
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 def test_no_page_clips_anything(server, chromium_browser, width, browser_support):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = chromium_browser.new_page(viewport={"width": width, "height": 1000})
