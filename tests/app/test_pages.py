@@ -35,7 +35,7 @@ def none_shown(at) -> list[str]:
         if df.isna().to_numpy().any() and holder in (None, "None"):
             cols = [c for c in df.columns if df[c].isna().any()]
             found.append(f"table with missing cells shown as None in {cols}")
-        texts = df.astype(str).to_numpy().ravel().tolist() + [str(c) for c in df.columns]
+        texts = [str(v) for v in df.to_numpy().ravel()] + [str(c) for c in df.columns]
         found += [f"cell {t!r}" for t in texts if t.strip() in ("None", "nan", "NaN")]
     for kind in ("markdown", "caption", "info", "warning", "success", "subheader"):
         for el in at.get(kind):
@@ -47,8 +47,8 @@ def none_shown(at) -> list[str]:
 
 @pytest.mark.parametrize("page", state.PAGES, ids=lambda p: p.file)
 def test_no_page_shows_none(app, page):
-    """Mutant caught: the Evaluate table's old `correct: None` for an own label set, or a dataframe without
-    `placeholder` whose missing params print as 'None'."""
+    """Mutant caught: the Model card printing a missing field as is ('**family:** None' instead of '–'). The
+    result tables of Probe and Evaluate are checked after a run (here and in test_evaluate_page)."""
     at = app.run()
     at.switch_page(str(page_path(page.file))).run()
     no_errors(at)

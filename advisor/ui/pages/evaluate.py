@@ -154,7 +154,7 @@ def summary_frames(result) -> tuple[pd.DataFrame, pd.DataFrame]:
     The first holds what decides between models for this label set: top-1 and ECE on ImageNet labels, k-NN,
     linear probe and LogME on an own label set, always next to the published ImageNet top-1. Columns no
     model has a figure for are left out of both."""
-    own = all(m.task == "transfer" for m in result.models)
+    own = result.label_set == "own"
     rows = []
     for m in result.models:
         rows.append({"model": m.model_id, "images": m.n_images,
