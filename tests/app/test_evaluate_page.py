@@ -274,8 +274,8 @@ def own_label_result():
     from advisor.evaluate.stats import Figure
 
     transfer = ModelEvaluation("timm:own_net.a1_in1k", "file:x", "transfer", 20, None,
-                               {"knn_top1": Figure(0.8, 0.7, 0.9, 20), "linear_probe_top1": Figure(0.85, 0.75, 0.95, 20),
-                                "logme": Figure(1.2, 1.1, 1.3, 20)})
+                               {"knn_top1": Figure(0.8, 0.7, 0.9, 20),
+                                "linear_probe_top1": Figure(0.85, 0.75, 0.95, 20), "logme": Figure(1.2, 1.1, 1.3, 20)})
     imagenet = ModelEvaluation("timm:in_net.a1_in1k", "file:y", "imagenet", 20, 81.5,
                                {"top1": Figure(0.7, 0.6, 0.8, 20), "ece": Figure(0.05, 0.03, 0.08, 20)}, correct=14)
     return EvaluationResult("/data/x", "own", ("a", "b"), ({"name": "a.jpg", "sha256": "0" * 64, "label": "a"},),
