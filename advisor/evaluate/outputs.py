@@ -37,7 +37,8 @@ class TaskSpec:
     samples: tuple[Sample, ...]
     families: tuple[str, ...] = ()
     cache_root: str = ""
-    precision: str = "fp32"
+    precision: str = "fp32"  # resolved: "fp32", "bf16" or "fp16"
+    device: str = "cpu"  # resolved: "cpu", "cuda" or "mps" (results and cache do not depend on it)
     threads: int = 0  # torch intra-op threads (0: leave as is)
     allow_random: bool = False
 
@@ -106,8 +107,6 @@ def run_task(task: TaskSpec, progress: Callable[[int, str], None] | None = None)
     `progress(images, model_id)` is called after each model."""
     import torch
 
-    from advisor.probes.images import load_image
-
     if task.threads:
         torch.set_num_threads(task.threads)
     out = TaskOutput()
@@ -134,21 +133,14 @@ def run_task(task: TaskSpec, progress: Callable[[int, str], None] | None = None)
         raw[s.name] = data
     todo = {(m, v): sorted({sha for sha in out.shas.values() if sha not in caches[(m, v)]})
             for m in models for v in views}
-    need = set().union(*todo.values()) if todo else set()
-    images = {}
-    for s in task.samples:
-        sha = out.shas.get(s.name)
-        if sha in need and sha not in images:
-            try:
-                images[sha] = load_image(raw[s.name], s.name)
-            except AdvisorError as e:
-                out.errors.append(f"skipped {e}")
+    images, bad, failed = _reference_pass(task, models, views, todo, raw, out)
     raw.clear()
-    bad = {sha for sha in need if sha not in images}  # rejected files: named in errors, never run
     todo = {k: [sha for sha in v if sha not in bad] for k, v in todo.items()}
     out.shas = {k: v for k, v in out.shas.items() if v not in bad}
     for m in models:
-        if any(todo[(m, v)] for v in views):
+        if m in failed:
+            continue
+        if any(todo[(m, v)] for v in views[1:]):
             try:
                 _run_model(task, m, out, views, todo, images)
             except AdvisorError as e:
@@ -163,28 +155,58 @@ def run_task(task: TaskSpec, progress: Callable[[int, str], None] | None = None)
     return out
 
 
+def _reference_pass(task: TaskSpec, models: list[str], views: list[str], todo: dict[tuple[str, str], list[str]],
+                    raw: dict[str, bytes], out: TaskOutput) -> tuple[dict, set[str], set[str]]:
+    """Reference-view outputs of the models, decoded in workers and batched on the device (loader.py),
+    written to the cache; returns the decoded images the families start from, the files the intake refused
+    and the models that could not be loaded. At most MAX_LOADED_MODELS models share one pass."""
+    from advisor.evaluate.loader import Item, reference_pass
+    from advisor.models.loaded import MAX_LOADED_MODELS, load_model
+
+    by_sha = {sha: (name, raw[name]) for name, sha in out.shas.items()}
+    fam_shas = {sha for m in models for v in views[1:] for sha in todo[(m, v)]}
+    busy = [m for m in models if any(todo[(m, v)] for v in views)]
+    images: dict = {}
+    bad: dict[str, str] = {}
+    failed: set[str] = set()
+    for g in range(0, len(busy), max(1, MAX_LOADED_MODELS)):
+        need = {m: set(todo[(m, REF)]) for m in busy[g:g + max(1, MAX_LOADED_MODELS)]}
+        keep = bool(fam_shas) and not images
+        wanted = set().union(set(), *need.values()) | (fam_shas if keep else set())
+        items = [Item(sha, *by_sha[sha]) for sha in sorted(wanted - bad.keys())]
+        res = reference_pass(items, lambda m: load_model(m, allow_random=task.allow_random), need,
+                             task.precision, task.device, BATCH, keep_images=keep)
+        for sha, msg in res.rejected.items():
+            bad[sha] = msg
+            out.errors.append(msg)
+        for m, msg in res.failed.items():
+            failed.add(m)
+            out.errors.append(msg)
+        images.update(res.images)
+        for mid, got in res.outputs.items():
+            shas = [sha for sha in todo[(mid, REF)] if sha in got]
+            if not shas:
+                continue
+            arr = {"logits": np.stack([got[h][0] for h in shas]).astype(np.float32),
+                   "emb": np.stack([got[h][1] for h in shas]).astype(np.float32)}
+            out.records[(mid, REF)] = {sha: (arr["logits"][i], arr["emb"][i]) for i, sha in enumerate(shas)}
+            if task.cache_root:
+                _write_cache(_cache_dir(task.cache_root, mid, out.weights[mid], task.precision, REF), shas, arr)
+            out.computed += len(shas)
+    return images, set(bad), failed
+
+
 def _run_model(task: TaskSpec, model_id: str, out: TaskOutput, views: list[str],
                todo: dict[tuple[str, str], list[str]], images: dict) -> None:
+    """The invariance families' variant views (the reference view is `_reference_pass`'s)."""
     import torch
 
     from advisor.models.loaded import load_model
     from advisor.probes.transforms import get_family, reference_view
 
     model = load_model(model_id, allow_random=task.allow_random)
-    shas = [sha for sha in todo[(model_id, REF)] if sha in images]
     var_shas = sorted({sha for v in views[1:] for sha in todo[(model_id, v)] if sha in images})
-    refs = {sha: reference_view(images[sha].image, model.view) for sha in set(shas) | set(var_shas)}
-    if shas:
-        logits, embs = [], []
-        for i in range(0, len(shas), BATCH):
-            lg, em = model.forward(torch.stack([refs[s] for s in shas[i:i + BATCH]]), task.precision)
-            logits.append(lg.numpy())
-            embs.append(em.numpy())
-        arr = {"logits": np.concatenate(logits).astype(np.float32), "emb": np.concatenate(embs).astype(np.float32)}
-        out.records[(model_id, REF)] = {sha: (arr["logits"][i], arr["emb"][i]) for i, sha in enumerate(shas)}
-        if task.cache_root:
-            _write_cache(_cache_dir(task.cache_root, model_id, out.weights[model_id], task.precision, REF), shas, arr)
-        out.computed += len(shas)
+    refs = {sha: reference_view(images[sha].image, model.view) for sha in var_shas}
     for fam_name in task.families:
         fam = get_family(fam_name)
         fam_views = [f"{fam.name}@{m:g}" for m in fam.magnitudes if m != fam.identity]
