@@ -20,11 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from advisor.errors import AdvisorError
-from advisor.models.device import loader_workers, pin_memory
+from advisor.errors import AdvisorError, InvalidRequestError
+from advisor.evaluate import stats
+from advisor.models.device import loader_workers, pin_memory, resolve_device
 from advisor.models.interface import ViewConfig
+from advisor.models.precision import resolve_precision
 
 if TYPE_CHECKING:  # torch (via loaded.py) is imported only when a pass runs
+    from advisor.evaluate.result import ModelEvaluation
     from advisor.models.loaded import LoadedModel
 
 FOLD_RTOL = 1e-3  # folded vs unfolded outputs, relative to their largest magnitude (float error is ~1e-6)
@@ -261,7 +264,17 @@ def reference_pass(items: Sequence[Item], load: Callable[[str], LoadedModel], ne
 
 
 # --- precision: agreement with fp32 -------------------------------------------------------------------
-AGREEMENT_SAMPLE = 64
+AGREEMENT_SAMPLE = 64  # the first images of the data, run in fp32 too when another precision is asked for
+AGREEMENT_METRIC = "fp32_top1_agreement"
+
+
+def resolve_run(device: str, precision: str) -> tuple[str, str]:
+    """(device, precision) to run: 'auto' resolved, unknown or absent ones refused with a clear message."""
+    dev = resolve_device(device)
+    try:
+        return dev, resolve_precision(precision, dev)
+    except ValueError as e:
+        raise InvalidRequestError(str(e)) from None
 
 
 def fp32_agreement(fast: dict[str, np.ndarray], exact: dict[str, np.ndarray]) -> np.ndarray:
@@ -271,3 +284,23 @@ def fp32_agreement(fast: dict[str, np.ndarray], exact: dict[str, np.ndarray]) ->
         return np.zeros(0)
     a, b = np.stack([fast[s] for s in shas]), np.stack([exact[s] for s in shas])
     return (a.argmax(-1) == b.argmax(-1)).astype(np.float64)
+
+
+def with_fp32_agreement(models: Sequence[ModelEvaluation], records: dict, order: Sequence[str],
+                        fp32_logits: Callable[[list[str]], dict[str, dict[str, np.ndarray]]],
+                        ref: str = "ref") -> list[ModelEvaluation]:
+    """Each model's evaluation plus the share of its top-1 predictions that equal fp32's on the first
+    AGREEMENT_SAMPLE images (`fp32_logits(shas)` -> model id -> sha -> fp32 logits), with its interval."""
+    sample = list(dict.fromkeys(order))[:AGREEMENT_SAMPLE]
+    exact = fp32_logits(sample)
+    out = []
+    for m in models:
+        rec = records.get((m.model_id, ref), {})
+        agree = fp32_agreement({h: rec[h][0] for h in sample if h in rec}, exact.get(m.model_id, {}))
+        if not len(agree):
+            out.append(m)
+            continue
+        note = f"top-1 agrees with fp32 on {int(agree.sum())} of the first {len(agree)} images"
+        out.append(replace(m, metrics={**m.metrics, AGREEMENT_METRIC: stats.mean_figure(agree)},
+                           notes=(*m.notes, note)))
+    return out

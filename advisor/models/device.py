@@ -66,3 +66,8 @@ def loader_workers(device: str, n_images: int) -> int:
     if is_accelerator(device):
         return max(1, min(8, cores - 1))
     return 1 if cores >= 2 else 0
+
+
+def ray_gpus_per_task(device: str, cluster_gpus: float) -> int:
+    """GPUs a Ray task asks for: one when the cluster has any and the user did not ask for another device."""
+    return 1 if cluster_gpus >= 1 and device in ("auto", "cuda") else 0
