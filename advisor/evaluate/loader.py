@@ -58,24 +58,27 @@ def _conv_norm_pairs(module: Any, x: Any) -> list[tuple[Any, Any]]:
     check, not here."""
     import torch
 
-    produced: dict[int, tuple[Any, Any]] = {}  # id(output) -> (output, conv): the tensor is kept alive
+    produced: dict[int, Any] = {}  # id(output) -> conv
     readers: dict[int, int] = {}
+    alive: list = []  # every tensor seen stays alive during the pass, so no id is reused
     pairs, hooks = [], []
 
     def on_conv(m, _inp, out):
-        produced[id(out)] = (out, m)
+        alive.append(out)
+        produced[id(out)] = m
 
     def on_any(m, inp, _out):
         for t in inp:
             if isinstance(t, torch.Tensor):
+                alive.append(t)
                 readers[id(t)] = readers.get(id(t), 0) + 1
         if _foldable_norm(m) and inp and id(inp[0]) in produced:
-            pairs.append((produced[id(inp[0])][1], m, id(inp[0])))
+            pairs.append((produced[id(inp[0])], m, id(inp[0])))
 
     for m in module.modules():
         if type(m).__name__ in ("Conv2d", "Conv2dSame") and isinstance(m, torch.nn.Conv2d):
             hooks.append(m.register_forward_hook(on_conv))
-        if not list(m.children()):
+        if not list(m.children()) or _foldable_norm(m):  # timm's norm + act has children
             hooks.append(m.register_forward_hook(on_any))
     try:
         with torch.inference_mode():
@@ -140,7 +143,7 @@ def fast_model(model: LoadedModel, device: str = "cpu") -> LoadedModel:
     try:
         mean = torch.tensor(model.view.mean).view(1, -1, 1, 1)
         std = torch.tensor(model.view.std).view(1, -1, 1, 1)
-        n = fold_batchnorm(folded, ((x01 - mean) / std).contiguous(memory_format=torch.channels_last))
+        n = fold_batchnorm(folded, ((x01[:1] - mean) / std).contiguous(memory_format=torch.channels_last))
         fast = LoadedModel(model.spec, model.source, replace(model.built, module=folded))
         if n and not all(_close(a, b) for a, b in zip(fast.forward(x01), ref, strict=True)):
             raise ValueError("folded outputs differ")
