@@ -14,7 +14,7 @@ import streamlit as st
 
 from advisor.errors import AdvisorError
 from advisor.textsafe import md_escape, md_name, visible_text
-from advisor.ui import cache, components, state
+from advisor.ui import cache, components, state, zero_shot_panel
 
 TOP_N = 10  # the obtainable top of the ranking offered as candidates
 N_DEFAULT_MODELS = 2
@@ -194,7 +194,8 @@ def run(root: Path, models: list[str], families: list[str], cancel_slot) -> None
         bar.progress(min(max(f, 0.0), 1.0), text=f"{msg} · {elapsed:,.0f} s{eta}")
 
     s[RUNNING_KEY] = True
-    result = evaluate(root, models, families=families, published_top1=published_top1(models), progress=progress)
+    result = evaluate(root, models, families=families, published_top1=published_top1(models), progress=progress,
+                      **zero_shot_panel.run_options())
     s[RUNNING_KEY] = False
     bar.empty()
     cancel_slot.empty()
@@ -286,6 +287,7 @@ def show_result(result) -> None:
     st.subheader(f"Results on {n:,} image{'s' * (n != 1)} · {len(result.classes):,} classes · "
                  f"{result.seconds:,.1f} s")
     st.dataframe(summary_frame(result), hide_index=True, width="stretch")
+    zero_shot_panel.show_run(result)
     st.caption(md_escape(HELP) + (" Transfer: out-of-fold accuracy of frozen features (k-NN, logistic "
                                   "regression) and LogME, next to the published ImageNet top-1, a strong "
                                   "baseline for transferability." if result.label_set == "own" else ""))
@@ -333,6 +335,7 @@ def render() -> None:
         s.setdefault(state.EVAL_FAMILIES, [])
         st.multiselect("Also measure accuracy under (optional)", list(fams), key=state.EVAL_FAMILIES,
                        format_func=lambda n: fams[n].label, placeholder="no transformations")
+        zero_shot_panel.render(root, list(s[state.EVAL_MODELS]))
         ready = bool(n_images and s[state.EVAL_MODELS])
         row = st.columns(2)
         clicked = row[0].button("Evaluate", key=state.EVAL_RUN, type="primary", disabled=not ready)
