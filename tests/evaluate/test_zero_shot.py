@@ -150,3 +150,4 @@ def test_cli_zero_shot_with_class_names_and_templates(tiny_clip, clip_cache, tmp
     assert main(["evaluate", str(data), "-m", tiny_clip, "--templates", str(tpl)]) != 0
     err = capsys.readouterr().err
     assert "exactly one {}" in err and "Traceback" not in err
+
