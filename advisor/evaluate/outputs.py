@@ -43,7 +43,8 @@ class TaskSpec:
     samples: tuple[Sample, ...]
     families: tuple[str, ...] = ()
     cache_root: str = ""
-    precision: str = "fp32"
+    precision: str = "fp32"  # resolved: "fp32", "bf16" or "fp16"
+    device: str = "cpu"  # resolved: "cpu", "cuda" or "mps" (results and cache do not depend on it)
     threads: int = 0  # torch intra-op threads (0: leave as is)
     allow_random: bool = False
     within: str = ""  # every file must resolve inside this folder (uploads, allowed server folders)
@@ -192,7 +193,8 @@ def _decode_need(data: bytes) -> int:
 def run_task(task: TaskSpec, progress: Callable[[int, str], None] | None = None,
              index: CacheIndex | None = None) -> TaskOutput:
     """Run the task's models over its samples; reads each file once and decodes it at most once.
-    `progress(images, model_id)` is called after each model. `index` shares cache reads between the
+    `progress(images, model_id)` is called after each model, and with 0 images after each batch of the
+    reference pass (so a cancel stops the work between batches). `index` shares cache reads between the
     tasks of one run (each task reads the cache itself without it, e.g. on a Ray worker)."""
     import torch
 
@@ -227,13 +229,17 @@ def run_task(task: TaskSpec, progress: Callable[[int, str], None] | None = None,
     todo = {(m, v): sorted({sha for sha in out.shas.values() if sha not in caches[(m, v)]})
             for m in models for v in views}
     need = set().union(*todo.values()) if todo else set()
-    images, held = _decode(task.samples, out, raw, need)
+    held, refused = _reserve_decoding(out, raw, need)
     try:
-        bad = {sha for sha in need if sha not in images}  # rejected files: named in errors, never run
+        images, bad, failed = _reference_pass(task, models, views, todo, raw, out, keys, refused, progress)
+        raw.clear()
+        bad |= refused
         todo = {k: [sha for sha in v if sha not in bad] for k, v in todo.items()}
         out.shas = {k: v for k, v in out.shas.items() if v not in bad}
         for m in models:
-            if any(todo[(m, v)] for v in views):
+            if m in failed:
+                continue
+            if any(todo[(m, v)] for v in views[1:]):
                 try:
                     _run_model(task, m, out, views, todo, images, keys[m])
                 except AdvisorError as e:
@@ -250,62 +256,105 @@ def run_task(task: TaskSpec, progress: Callable[[int, str], None] | None = None,
     return out
 
 
-def _decode(samples: Sequence[Sample], out: TaskOutput, raw: dict[str, bytes],
-            need: set[str]) -> tuple[dict, Reservation]:
-    """Decode what must be run, each image once, within the server's decoded-memory budget (reserved
-    from the header's size before decoding, then held for the kept copies until the task ends)."""
-    from advisor.probes.images import load_image
+def _reserve_decoding(out: TaskOutput, raw: dict[str, bytes], need: set[str]) -> tuple[Reservation, set[str]]:
+    """Hold the server's decoded-memory budget for every image this task decodes, from its header before
+    any decoding (the loader's workers decode in other processes, so the budget is taken here), until the
+    task ends: it covers the decoding and the copies kept for the invariance families. An image the budget
+    cannot hold is refused with a message naming the budget (the set of refused shas is returned)."""
+    from advisor.evaluate.loader import skip_message
 
-    images: dict[str, object] = {}
     held = DECODED.reserve(0)
-    for s in samples:
-        sha = out.shas.get(s.name)
-        if sha not in need or sha in images:
+    refused: dict[str, AdvisorError] = {}
+    seen: set[str] = set()
+    for name, sha in out.shas.items():
+        if sha in refused:  # a copy of a refused file: named too
+            out.errors.append(skip_message(name, refused[sha]))
+        if sha not in need or sha in seen:
             continue
+        seen.add(sha)
         try:
-            with DECODED.reserve(_decode_need(raw[s.name]), f"decoding {s.name}"):
-                img = load_image(raw[s.name], s.name)
-            w, h = img.image.size
-            more = DECODED.reserve(w * h * 3, f"keeping {s.name}")
-            held.n += more.n
-            more.n = 0
-            images[sha] = img
+            more = DECODED.reserve(_decode_need(raw[name]), f"decoding {name}")
         except AdvisorError as e:
-            base = Path(s.name).name
-            msg = str(e)
-            out.errors.append(f"skipped {s.name}{msg[len(base):]}" if msg.startswith(base + ":") else f"skipped {msg}")
-    raw.clear()
-    return images, held
+            refused[sha] = e
+            out.errors.append(skip_message(name, e))
+            continue
+        held.n += more.n
+        more.n = 0
+    return held, set(refused)
+
+
+def _reference_pass(task: TaskSpec, models: list[str], views: list[str], todo: dict[tuple[str, str], list[str]],
+                    raw: dict[str, bytes], out: TaskOutput, keys: dict[str, str], refused: set[str],
+                    progress: Callable[[int, str], None] | None = None) -> tuple[dict, set[str], set[str]]:
+    """Reference-view outputs of the models, decoded in workers and batched on the device (loader.py),
+    checked finite and written to the cache; returns the decoded images the families start from, the files
+    the intake refused and the models that could not be loaded. At most MAX_LOADED_MODELS models share one
+    pass. `progress(0, text)` after each batch lets a cancel stop the pass between batches."""
+    from advisor.evaluate.loader import Item, reference_pass
+    from advisor.models.loaded import MAX_LOADED_MODELS, load_model
+
+    names: dict[str, list[str]] = {}
+    for name, sha in out.shas.items():
+        names.setdefault(sha, []).append(name)  # a file's copies are decoded once, each named if refused
+    by_sha = {sha: (ns[0], raw[ns[0]]) for sha, ns in names.items()}
+    fam_shas = {sha for m in models for v in views[1:] for sha in todo[(m, v)]} - refused
+    busy = [m for m in models if any(todo[(m, v)] for v in views)]
+    images: dict = {}
+    bad: dict[str, str] = {}
+    failed: set[str] = set()
+    for g in range(0, len(busy), max(1, MAX_LOADED_MODELS)):
+        group = busy[g:g + max(1, MAX_LOADED_MODELS)]
+        need = {m: set(todo[(m, REF)]) - refused for m in group}
+        keep = bool(fam_shas) and not images
+        wanted = set().union(set(), *need.values()) | (fam_shas if keep else set())
+        items = [Item(sha, *by_sha[sha]) for sha in sorted(wanted - bad.keys())]
+        tick = (lambda k, n, group=group: progress(0, f"{', '.join(group)}: batch {k}/{n}")) if progress else None
+        res = reference_pass(items, lambda m: load_model(m, allow_random=task.allow_random), need,
+                             task.precision, task.device, BATCH, keep_images=keep, tick=tick)
+        for sha, msg in res.rejected.items():
+            bad[sha] = msg
+            first = by_sha[sha][0]
+            out.errors += [msg.replace(f"skipped {first}", f"skipped {name}", 1) for name in names[sha]]
+        for m, msg in res.failed.items():
+            failed.add(m)
+            out.errors.append(msg)
+        images.update(res.images)
+        for mid, got in res.outputs.items():
+            _keep_finite(task, mid, [sha for sha in todo[(mid, REF)] if sha in got], got, out, keys[mid])
+    return images, set(bad), failed
+
+
+def _keep_finite(task: TaskSpec, model_id: str, shas: list[str], got: dict[str, tuple], out: TaskOutput,
+                 key: str) -> None:
+    """Record and cache a model's reference outputs; non-finite ones are a failure, never cached, never a
+    figure (JSON cannot hold NaN)."""
+    if not shas:
+        return
+    arr = {"logits": np.stack([got[h][0] for h in shas]).astype(np.float32),
+           "emb": np.stack([got[h][1] for h in shas]).astype(np.float32)}
+    out.computed += len(shas)
+    finite = np.isfinite(arr["logits"]).all(axis=1) & np.isfinite(arr["emb"]).all(axis=1)
+    if not finite.all():
+        out.errors.append(f"{model_id}: non-finite outputs (NaN or infinity) on {int((~finite).sum())} "
+                          "image(s): those images are left out for this model")
+        shas = [sha for sha, ok in zip(shas, finite, strict=True) if ok]
+        arr = {k: a[finite] for k, a in arr.items()}
+    out.records[(model_id, REF)] = {sha: (arr["logits"][i], arr["emb"][i]) for i, sha in enumerate(shas)}
+    if task.cache_root and shas:
+        _write_cache(_cache_dir(task.cache_root, model_id, key, task.precision, REF), shas, arr)
 
 
 def _run_model(task: TaskSpec, model_id: str, out: TaskOutput, views: list[str],
                todo: dict[tuple[str, str], list[str]], images: dict, key: str) -> None:
+    """The invariance families' variant views (the reference view is `_reference_pass`'s)."""
     import torch
 
     from advisor.models.loaded import load_model
     from advisor.probes.transforms import get_family, reference_view
 
     model = load_model(model_id, allow_random=task.allow_random)
-    shas = [sha for sha in todo[(model_id, REF)] if sha in images]
     var_shas = sorted({sha for v in views[1:] for sha in todo[(model_id, v)] if sha in images})
-    refs = {sha: reference_view(images[sha].image, model.view) for sha in set(shas) | set(var_shas)}
-    if shas:
-        logits, embs = [], []
-        for i in range(0, len(shas), BATCH):
-            lg, em = model.forward(torch.stack([refs[s] for s in shas[i:i + BATCH]]), task.precision)
-            logits.append(lg.numpy())
-            embs.append(em.numpy())
-        arr = {"logits": np.concatenate(logits).astype(np.float32), "emb": np.concatenate(embs).astype(np.float32)}
-        out.computed += len(shas)
-        finite = np.isfinite(arr["logits"]).all(axis=1) & np.isfinite(arr["emb"]).all(axis=1)
-        if not finite.all():  # recorded as a failure, never cached, never a figure (JSON cannot hold NaN)
-            out.errors.append(f"{model_id}: non-finite outputs (NaN or infinity) on {int((~finite).sum())} "
-                              "image(s): those images are left out for this model")
-            shas = [sha for sha, ok in zip(shas, finite, strict=True) if ok]
-            arr = {k: a[finite] for k, a in arr.items()}
-        out.records[(model_id, REF)] = {sha: (arr["logits"][i], arr["emb"][i]) for i, sha in enumerate(shas)}
-        if task.cache_root and shas:
-            _write_cache(_cache_dir(task.cache_root, model_id, key, task.precision, REF), shas, arr)
+    refs = {sha: reference_view(images[sha].image, model.view) for sha in var_shas}
     for fam_name in task.families:
         fam = get_family(fam_name)
         fam_views = [f"{fam.name}@{m:g}" for m in fam.magnitudes if m != fam.identity]

@@ -64,6 +64,8 @@ class EvaluationResult:
     errors: tuple[str, ...] = ()
     seconds: float = 0.0
     executor: str = "local"
+    precision: str = "fp32"  # what the forward passes ran in (fp32 unless asked; see loader.AGREEMENT_METRIC)
+    device: str = "cpu"
 
     def model(self, model_id: str) -> ModelEvaluation:
         return next(m for m in self.models if m.model_id == model_id)
@@ -81,7 +83,8 @@ class EvaluationResult:
                              f"version {doc.get('version')!r})")
         models = tuple(_model_from(m) for m in doc["models"])
         return cls(doc["data"], doc["label_set"], tuple(doc["classes"]), tuple(doc["images"]), models,
-                   tuple(doc["families"]), tuple(doc["errors"]), float(doc["seconds"]), doc["executor"])
+                   tuple(doc["families"]), tuple(doc["errors"]), float(doc["seconds"]), doc["executor"],
+                   doc.get("precision", "fp32"), doc.get("device", "cpu"))
 
     def measured_scores(self) -> pd.DataFrame:
         """Scores for the ranking: one row per (model, measured property, item), source 'measured_here'."""

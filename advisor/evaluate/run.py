@@ -22,10 +22,12 @@ from advisor.evaluate import stats
 from advisor.evaluate.data import LabelledData, imagenet_class_names, load_labelled
 from advisor.evaluate.files import inside
 from advisor.evaluate.labels_csv import capped
+from advisor.evaluate.loader import resolve_run, with_fp32_agreement
 from advisor.evaluate.outputs import REF, SHARD_SIZE, CacheIndex, TaskOutput, TaskSpec, run_task
 from advisor.evaluate.progress import CancelToken, EvaluationCancelled, PhaseCallback, Phases, quiet
 from advisor.evaluate.ray_connect import call_with_deadline, check_reachable
 from advisor.evaluate.result import EvaluationResult, InvariancePoint, ModelEvaluation
+from advisor.evaluate.zero_shot import ZeroShotOptions, zero_shot_logits
 
 Progress = Callable[[float, str], None]
 EXECUTORS = ("local", "ray")
@@ -53,8 +55,9 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, num_cpus: int | None = None) -> None:
+    def __init__(self, num_cpus: int | None = None, device: str = "auto") -> None:
         self.num_cpus = num_cpus
+        self.device = device  # as requested: "auto" or "cuda" use the cluster's GPUs when it has them
 
     def map(self, tasks: list[TaskSpec], progress: Callable[..., None]) -> list[TaskOutput]:
         try:
@@ -75,12 +78,16 @@ class RayExecutor:
                 call_with_deadline(lambda: ray.init(**kwargs), address)
             else:
                 ray.init(**kwargs, include_dashboard=False)
-        remote = ray.remote(num_cpus=1)(run_task)
+        from advisor.models.device import ray_gpus_per_task
+
+        gpus = ray_gpus_per_task(self.device, ray.cluster_resources().get("GPU", 0))
+        remote = ray.remote(num_cpus=1, num_gpus=gpus)(run_task)
         import torch
 
         # The driver's thread count in every task: the same oneDNN reduction order, so the same bits.
         threads = torch.get_num_threads()
-        split = [TaskSpec(**{**t.__dict__, "model_ids": (m,), "threads": t.threads or threads})
+        split = [TaskSpec(**{**t.__dict__, "model_ids": (m,), "threads": t.threads or threads,
+                             **({"device": "cuda"} if gpus else {})})
                  for t in tasks for m in t.model_ids]
         refs = [remote.remote(t) for t in split]
         pending, done = list(refs), {}
@@ -92,11 +99,11 @@ class RayExecutor:
         return [done[r] for r in refs]
 
 
-def make_executor(name: str, num_cpus: int | None = None) -> LocalExecutor | RayExecutor:
+def make_executor(name: str, num_cpus: int | None = None, device: str = "auto") -> LocalExecutor | RayExecutor:
     if name == "local":
         return LocalExecutor()
     if name == "ray":
-        return RayExecutor(num_cpus)
+        return RayExecutor(num_cpus, device)
     raise InvalidRequestError(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
 
 
@@ -129,9 +136,12 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
              num_cpus: int | None = None, cache_root: str | Path | None = None, label_set: str = "auto",
              allow_random: bool = False, download: bool = False, progress: Progress | None = None,
              show_bar: bool = False, shard_size: int = SHARD_SIZE, within: str | Path | None = None,
-             phases: PhaseCallback | None = None, cancel: CancelToken | None = None) -> EvaluationResult:
+             phases: PhaseCallback | None = None, cancel: CancelToken | None = None, precision: str = "fp32",
+             device: str = "auto", zero_shot: ZeroShotOptions | None = None) -> EvaluationResult:
     """Measure each model on DATA: classification figures when labels name ImageNet classes (or, for
-    CLIP, your class names), frozen-feature transfer otherwise, invariance for `families`.
+    CLIP, your class names: `zero_shot` renames them and picks the prompts), frozen-feature transfer
+    otherwise, invariance for `families`. fp32 unless `precision` asks otherwise (then each model's top-1
+    agreement with fp32 on a sample is recorded); `device` 'auto' takes a GPU when there is one.
 
     `within`: every file must resolve inside this folder (an upload, an allowed server folder); the
     result names DATA relative to it (never the server's temporary path).
@@ -146,6 +156,7 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
         raise InvalidRequestError("give at least one --model")
     canon = list(dict.fromkeys(parse_model_id(m).model_id for m in model_ids))
     fams = tuple(get_family(f).name for f in families)
+    dev, prec = resolve_run(device, precision)
     report = Phases(phases, cancel)
     report("extraction", 0.0, "reading the labels")
     labelled = load_labelled(data, label_set, within)
@@ -162,11 +173,11 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
             except AdvisorError as e:
                 errors.append(str(e))
     root = str(cache_root if cache_root is not None else cache_dir() / "evaluate")
-    tasks = [TaskSpec(tuple(canon), s, fams, root, allow_random=allow_random,
+    tasks = [TaskSpec(tuple(canon), s, fams, root, prec, dev, allow_random=allow_random,
                       within=str(within) if within is not None else "")
              for s in shards(labelled.samples, shard_size)]
     step = _progress_bar(len(labelled.samples) * len(canon), progress, show_bar, report)
-    outputs = make_executor(executor, num_cpus).map(tasks, step)
+    outputs = make_executor(executor, num_cpus, device).map(tasks, step)
     records, shas, weights = _merge(outputs, errors)
     labelled, shas = _merge_same_content(labelled, shas, errors)
     models = []
@@ -179,11 +190,14 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
         try:
             models.append(_evaluate_model(m, weights[m], labelled, shas, records, fams,
                                           (published_top1 or {}).get(m), allow_random,
-                                          lambda p, f, t, m=m: report(p, f, f"{m}: {t}")))
+                                          lambda p, f, t, m=m: report(p, f, f"{m}: {t}"), zero_shot))
         except EvaluationCancelled:
             raise
         except AdvisorError as e:
             errors.append(str(e))
+    if prec != "fp32":
+        models = with_fp32_agreement(models, records, [shas[s.name] for s in labelled.samples if s.name in shas],
+                                     lambda sample: _fp32_logits(tasks[0], sample, labelled, shas))
     report("report", 0.0, "assembling the result")
     images = tuple({"name": s.name, "sha256": shas[s.name], "label": s.label}
                    for s in labelled.samples if s.name in shas)
@@ -194,7 +208,7 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
     result = EvaluationResult(shown, "imagenet" if labelled.imagenet is not None else "own",
                               labelled.classes, images, tuple(models), fams,
                               tuple(notes + capped(bad, len(bad), "problems with files or models", MAX_MESSAGES)),
-                              round(time.perf_counter() - t0, 3), executor)
+                              round(time.perf_counter() - t0, 3), executor, prec, dev)
     report("report", 1.0, "done")
     return result
 
@@ -222,6 +236,16 @@ def _merge_same_content(labelled: LabelledData, shas: dict[str, str],
     return replace(labelled, samples=tuple(keep)), {k: v for k, v in shas.items() if k in names}
 
 
+def _fp32_logits(task: TaskSpec, sample: list[str], labelled: LabelledData, shas: dict[str, str]):
+    """fp32 reference-view logits (sha -> array) of the task's models on the sample (cached like any run)."""
+    first = {}
+    for s in labelled.samples:
+        if shas.get(s.name) in sample:
+            first.setdefault(shas[s.name], s)
+    out = run_task(replace(task, samples=tuple(first.values()), families=(), precision="fp32"))
+    return {key[0]: {h: r[0] for h, r in rec.items()} for key, rec in out.records.items() if key[1] == REF}
+
+
 def _merge(outputs: list[TaskOutput], errors: list[str]):
     records: dict[tuple[str, str], dict[str, tuple]] = {}
     shas: dict[str, str] = {}
@@ -237,9 +261,9 @@ def _merge(outputs: list[TaskOutput], errors: list[str]):
 
 def _evaluate_model(model_id: str, weights: str, labelled: LabelledData, shas: dict[str, str],
                     records: dict, fams: tuple[str, ...], published: float | None,
-                    allow_random: bool, report: PhaseCallback | None = None) -> ModelEvaluation:
+                    allow_random: bool, report: PhaseCallback | None = None,
+                    zero_shot: ZeroShotOptions | None = None) -> ModelEvaluation:
     """Figures for one model; own class names go to a zero-shot head where the model's backend makes one."""
-    from advisor.models.loaded import load_model
     from advisor.models.registry import can_zero_shot
 
     ref = records[(model_id, REF)]
@@ -257,10 +281,12 @@ def _evaluate_model(model_id: str, weights: str, labelled: LabelledData, shas: d
     elif labelled.imagenet is not None:
         notes.append(f"its head has {logits.shape[1]} classes, not ImageNet-1k's 1000: features only")
     elif can_zero_shot(model_id):
-        task, names = "zero-shot", list(labelled.classes)
-        targets = np.array([names.index(lab) for lab in labels])
-        head = load_model(model_id, allow_random=allow_random).zero_shot_head(names)
-        cls = stats.classification(head.logits(emb), targets, names)
+        task, classes = "zero-shot", list(labelled.classes)
+        targets = np.array([classes.index(lab) for lab in labels])
+        zs_logits, names, note = zero_shot_logits(model_id, classes, emb, zero_shot or ZeroShotOptions(),
+                                                  allow_random)
+        cls = stats.classification(zs_logits, targets, names)
+        notes.append(note)
     if cls is not None:
         metrics.update(cls["metrics"])
     feats, how = stats.transfer(emb, labels, report=report or quiet)

@@ -24,7 +24,7 @@ from advisor.models.checkpoints import unavailable
 from advisor.models.download import download_weights
 from advisor.models.interface import Built, ModelSpec, ViewConfig, WeightsSource, ZeroShotBackend, ZeroShotHead
 from advisor.models.locations import hub_offline
-from advisor.models.precision import DEFAULT_PRECISION
+from advisor.models.precision import DEFAULT_PRECISION, autocast
 from advisor.models.registry import backend_for, parse_model_id
 from advisor.models.weights import find_local, find_weights, how_to_get
 
@@ -79,11 +79,12 @@ class LoadedModel:
     def forward(self, x01: torch.Tensor, precision: str = DEFAULT_PRECISION) -> tuple[torch.Tensor, torch.Tensor]:
         """[0, 1] images (B, 3, H, W) -> fp32 (logits, embeddings); one forward pass for the batch.
 
-        `precision` is "fp32" or "bf16" (bf16 autocast), as resolved by `precision.resolve_precision`."""
-        mean = torch.tensor(self.view.mean).view(1, -1, 1, 1)
-        std = torch.tensor(self.view.std).view(1, -1, 1, 1)
+        `precision` is "fp32", "bf16" or "fp16" (autocast), as resolved by `precision.resolve_precision`;
+        the batch runs where it is (the module must be on the same device)."""
+        mean = torch.tensor(self.view.mean, device=x01.device).view(1, -1, 1, 1)
+        std = torch.tensor(self.view.std, device=x01.device).view(1, -1, 1, 1)
         x = ((x01 - mean) / std).contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+        with torch.inference_mode(), autocast(x.device.type, precision):
             logits, emb = backend_for(self.spec).outputs(self.built, x)
         return logits.float(), emb.float().flatten(1)
 

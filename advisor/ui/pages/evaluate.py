@@ -16,7 +16,7 @@ from advisor.charts.evaluation import reliability_chart
 from advisor.charts.labels import CLASSIFICATION_METRICS, EVALUATION_HELP, PCT, TRANSFER_METRICS
 from advisor.errors import AdvisorError
 from advisor.textsafe import md_escape, md_name, visible_text
-from advisor.ui import cache, components, state, views
+from advisor.ui import cache, components, state, views, zero_shot_panel
 
 ZIP_KEY = "_eval_zip"  # (upload digest, TemporaryDirectory, data root or error message)
 RUNNING_KEY = "_eval_running"  # set while an evaluation runs; still set on the next run = it was stopped
@@ -155,7 +155,7 @@ def run(root: Path, models: list[str], families: list[str], cancel_slot) -> None
     s[RUNNING_KEY] = True
     s[EVALUATED_KEY] = str(root)
     result = evaluate(root, models, families=families, published_top1=published_top1(models), phases=phase,
-                      within=s.get(WITHIN_KEY))
+                      within=s.get(WITHIN_KEY), **zero_shot_panel.run_options())
     s[RUNNING_KEY] = False
     box.empty()
     cancel_slot.empty()
@@ -267,6 +267,7 @@ def show_result(result) -> None:
                  f"{result.seconds:,.1f} s")
     main, full = summary_frames(result)
     st.dataframe(main, hide_index=True, placeholder="—", width="stretch", column_config=summary_columns(main.columns))
+    zero_shot_panel.show_run(result)
     st.caption(md_escape(figures_help(main.columns)) + (
         " Transfer: out-of-fold accuracy of frozen features (k-NN, logistic regression) and LogME, next to the "
         "published ImageNet top-1, a strong baseline for transferability." if result.label_set == "own" else ""))
@@ -322,6 +323,7 @@ def render() -> None:
         s.setdefault(state.EVAL_FAMILIES, [])
         st.multiselect("Also measure accuracy under (optional)", list(fams), key=state.EVAL_FAMILIES,
                        format_func=lambda n: fams[n].label, placeholder="no transformations")
+        zero_shot_panel.render(root, list(s[state.EVAL_MODELS]), s.get(WITHIN_KEY))
         ready = bool(n_images and s[state.EVAL_MODELS])
         row = st.columns(2)
         clicked = row[0].button("Evaluate", key=state.EVAL_RUN, type="primary", disabled=not ready)
