@@ -18,7 +18,8 @@ MAX_RESULT_BYTES = 64 * 1024 * 1024
 MAX_RESULT_MODELS = 5_000  # models in one result file (a real run has a handful)
 EVALUATION_KIND = "vision-advisor-evaluation"
 BENCH_KIND = "vision-advisor-bench"
-_RANGES = {"%": (0.0, 100.0), "fraction": (0.0, 1.0), "nats": (0.0, float("inf"))}
+_RANGES = {"%": (0.0, 100.0), "fraction": (0.0, 1.0), "nats": (0.0, float("inf")), "ms": (0.0, float("inf")),
+           "img/s": (0.0, float("inf"))}
 
 
 def _range_problem(df: pd.DataFrame) -> pd.Series:

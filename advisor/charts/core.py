@@ -30,7 +30,7 @@ def _model_scale(d: pd.DataFrame, models: Sequence[str] | None) -> alt.Scale:
     return model_colour_scale(models if models is not None else sorted(d["model_id"].astype(str).unique()))
 
 
-SHADE = ("solid: measured", "faded: no data (counted as average)")
+SHADE = ("solid: measured", "faded: predicted (from top-1 and paradigm)", "pale: no data (counted as average)")
 
 
 def contribution_chart(ranking: Ranking, top: int = 10) -> alt.Chart:
@@ -42,17 +42,22 @@ def contribution_chart(ranking: Ranking, top: int = 10) -> alt.Chart:
     order = ranking.table["model_id"].head(top).tolist()
     c = ranking.contributions[ranking.contributions["model_id"].isin(order)].copy()
     c["need_label"] = c["need"].map(need_label)
-    c["data"] = c["has_data"].map({True: SHADE[0], False: SHADE[1]})
+    status = c["status"] if "status" in c else c["has_data"].map({True: "measured", False: ""})
+    c["data"] = status.map({"measured": SHADE[0], "predicted": SHADE[1]}).fillna(SHADE[2])
     c["label"] = c["model_id"].map(_short)
     labels = [_short(m) for m in order]
+    # One legend column when a need's name is long ("Few systematic mistakes (ImageNet-X)"): two such
+    # columns ran past the right edge of the Advisor page's results column at 1,280 px and were cut.
+    columns = 1 if c["need_label"].str.len().max() > 30 else 2
     bars = alt.Chart(c).mark_bar().encode(
         y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=0)),
         x=alt.X("sum(contribution):Q", title="score (sum of weighted need scores)",
                 scale=alt.Scale(domain=[0, 1])),
         # Two legend columns under the bars and the shade legend above them: three columns and the shade
         # legend side by side ran past the right edge of the Advisor page's results column at 1,280 px.
-        color=alt.Color("need_label:N", title="need", legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)),
-        opacity=alt.Opacity("data:N", title="bar shade", scale=alt.Scale(domain=list(SHADE), range=[1.0, 0.35]),
+        color=alt.Color("need_label:N", title="need", legend=alt.Legend(orient="bottom", columns=columns,
+                                                                        labelLimit=0)),
+        opacity=alt.Opacity("data:N", title="bar shade", scale=alt.Scale(domain=list(SHADE), range=[1.0, 0.55, 0.25]),
                             legend=alt.Legend(orient="top", direction="horizontal", labelLimit=0,
                                               symbolType="square", symbolFillColor="#4c78a8",
                                               symbolStrokeColor="#4c78a8")),
@@ -64,7 +69,7 @@ def contribution_chart(ranking: Ranking, top: int = 10) -> alt.Chart:
     )
     # Streamlit fits the whole chart (axes, legends) into `height`: room for the x axis and the legends below.
     n_needs = c["need_label"].nunique()
-    return bars.properties(height=max(200, 28 * len(order) + 150 + 18 * ((n_needs + 1) // 2)))
+    return bars.properties(height=max(200, 28 * len(order) + 150 + 18 * ((n_needs + columns - 1) // columns)))
 
 
 def _axis_scale(values: pd.Series, log: bool) -> alt.Scale:

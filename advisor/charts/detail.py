@@ -65,8 +65,10 @@ def _grouped_bars(d: pd.DataFrame, x_title: str, y_title: str, rule: float | Non
     d = d.assign(label=d["item"].map(lambda s: short_label(s, 60)))  # full name in the tooltip
     n_items, n_models = d["label"].nunique(), d["model_id"].nunique()
     sort = list(models) if models is not None else "ascending"
-    base = alt.Chart(d).mark_bar().encode(
-        y=alt.Y("label:N", title=y_title, axis=alt.Axis(labelLimit=0)),
+    # The y title goes above the chart: written along a short axis ("shifted test set") it was cut.
+    base = alt.Chart(d, title=alt.TitleParams(y_title, anchor="start", fontSize=12, fontWeight="normal")).mark_bar(
+    ).encode(
+        y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=0)),
         yOffset=alt.YOffset("model_id:N", sort=sort),
         x=alt.X("value:Q", title=x_title),
         color=_colour(d, models),
@@ -78,7 +80,7 @@ def _grouped_bars(d: pd.DataFrame, x_title: str, y_title: str, rule: float | Non
     if rule is None:
         return base.properties(height=height)
     line = alt.Chart(pd.DataFrame({"x": [rule]})).mark_rule(strokeDash=[4, 3], color="#555").encode(x="x:Q")
-    return alt.layer(base, line).properties(height=height)
+    return alt.layer(base, line).properties(height=height, title=base.title)
 
 
 def _one_source(d: pd.DataFrame) -> pd.DataFrame:

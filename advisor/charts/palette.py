@@ -19,23 +19,29 @@ MODEL_SHAPES = ("circle", "square", "triangle-up", "diamond", "cross", "triangle
                 "triangle-left")
 
 
+DISTINCT = 10  # the first ten (Tableau 10) are distinct hues; the second ten are near twins of them
+
+
 def colour_slot(model_id: str) -> int:
-    """The palette slot a model asks for: a checksum of its id (stable across runs and machines)."""
-    return zlib.crc32(str(model_id).encode("utf-8")) % len(MODEL_PALETTE)
+    """The palette slot a model asks for: a checksum of its id (stable across runs and machines), one of the
+    ten distinct hues."""
+    return zlib.crc32(str(model_id).encode("utf-8")) % DISTINCT
 
 
 def model_colours(model_ids: Iterable[str]) -> dict[str, str]:
-    """model_id -> colour: each model gets its own slot; two models asking for one slot are told apart by
-    giving the later id (in sorted order) the next free slot, so the mapping depends on the set of models
-    drawn together, never on the order a chart lists them in."""
+    """model_id -> colour: each model gets its own hue; two models asking for one hue are told apart by giving
+    the later id (in sorted order) the next free distinct hue (the twin colours only past ten models), so
+    the mapping depends on the set of models drawn together, never on the order a chart lists them in."""
     ids = list(dict.fromkeys(str(m) for m in model_ids))
     taken: set[int] = set()
     slot: dict[str, int] = {}
+    n = len(MODEL_PALETTE)
     for m in sorted(ids, key=lambda m: (colour_slot(m), m)):
         s = colour_slot(m)
-        if len(taken) < len(MODEL_PALETTE):
-            while s in taken:
-                s = (s + 1) % len(MODEL_PALETTE)
+        if len(taken) < n:
+            free = [i for i in range(n) if i not in taken]
+            # the nearest free distinct hue after the asked one, then the nearest free twin
+            s = min(free, key=lambda i: (i >= DISTINCT, (i - s) % DISTINCT))
         taken.add(s)
         slot[m] = s
     return {m: MODEL_PALETTE[slot[m]] for m in ids}

@@ -64,7 +64,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         out = {"model": {k: (None if pd.isna(v) else v) for k, v in model.items()}, "backend": backend,
                "scores": json.loads(scores.to_json(orient="records")),
                "aliases": json.loads(store.aliases(mid).to_json(orient="records")),
-               "conflicts": json.loads(store.conflicts(mid).to_json(orient="records"))}
+               "conflicts": json.loads(store.conflicts(mid).to_json(orient="records")),
+               "links": json.loads(store.model_links(mid).to_json(orient="records"))}
         print(json.dumps(out, indent=1))
         return 0
     print(f"{mid}  ({model['display_name']})")
@@ -76,8 +77,13 @@ def cmd_show(args: argparse.Namespace) -> int:
             print(f"  {k}: {model[k]}" + ("" if src is None or pd.isna(src) else f"  [{src}]"))
         if k == "weights_sha256":  # which of this tool's model backends builds it (probe / evaluate)
             print(f"  backend: {backend}")
-    cols = ["property_id", "item", "value", "unit", "source_id", "licence", "precision"]
+    cols = ["property_id", "item", "value", "unit", "source_id", "protocol", "licence", "precision"]
     _print_table(scores[cols])
+    links = store.model_links(mid)
+    if len(links):
+        print("\nlinks onto a reference protocol (shared models, map, residual spread):")
+        _print_table(links[["property_id", "item", "protocol", "reference_protocol", "n_shared", "method", "slope",
+                            "intercept", "residual_sd"]])
     conf = store.conflicts(mid)
     if len(conf):
         print("\nconflicting sources:")

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from advisor.errors import InvalidRequestError
+from advisor.cli.common import weights_from_args
 
 DESCRIPTION = ("Measure batch-1 latency, throughput at a batch size and peak memory of models on this machine "
                "(median of repeated passes after a warm-up, as timm's benchmark script does). The figures "
@@ -59,6 +59,9 @@ def format_result(result) -> str:  # result: advisor.evaluate.bench_result.Bench
              f"throughput: batch {result.batch_size}, median of {result.repeats} passes",
              f"peak memory: {result.memory_method}",
              f"{result.seconds:.1f} s. Compare these figures only with others measured here in the same setting."]
+    if any(m.cpu_latency_ms is not None for m in result.models):
+        lines.insert(-1, "CPU time: this process's CPU time per pass (all threads); on a busy machine it moves far "
+                         "less than latency (waiting for a core is not counted), but latency is what a user waits")
     if any(str(m.weights).startswith("random") for m in result.models):
         lines.append("note: RANDOM WEIGHTS (test architecture): speed only, left out of the ranking")
     return "\n".join(lines)
@@ -73,13 +76,8 @@ def command(args: argparse.Namespace) -> int:
 
         for mid in [m for m in args.model if not probe_readiness(m)[0]]:
             print(f"will download {plan_download(mid).describe()}", file=sys.stderr)
-    files = {}
-    for item in args.weights:
-        mid, sep, path = item.partition("=")
-        if not sep or not path:
-            raise InvalidRequestError(f"--weights takes ID=PATH, got {item!r}")
-        files[mid] = Path(path)
-    result = bench(args.model, weights=files, batch_size=args.batch_size, repeats=args.repeats, warmup=args.warmup,
+    result = bench(args.model, weights=weights_from_args(args.weights), batch_size=args.batch_size,
+                   repeats=args.repeats, warmup=args.warmup,
                    precision=args.precision, device=args.device, threads=args.threads,
                    channels_last=not args.no_channels_last, memory=not args.no_memory, download=args.download)
     for msg in result.errors:

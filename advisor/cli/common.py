@@ -126,3 +126,14 @@ def ranking_data(store, args: argparse.Namespace):  # -> RankingData
     from advisor.ranking.data import RankingData
 
     return RankingData.from_store(store).with_extra_scores(measured_from_args(args))
+
+
+def weights_from_args(items: list[str]) -> dict[str, str]:
+    """`--weights ID=PATH` options -> {id: path}; a malformed one is a clear error."""
+    out = {}
+    for item in items:
+        mid, sep, path = item.partition("=")
+        if not sep or not path:
+            raise InvalidRequestError(f"--weights expects ID=PATH, got {item!r}")
+        out[mid] = path
+    return out

@@ -107,12 +107,14 @@ def probe_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from advisor.cli.common import weights_from_args
     from advisor.errors import InvalidRequestError
     from advisor.evaluate.files import check_output_path, write_output
     from advisor.models.registry import DEFAULT_MODELS
     from advisor.models.weights import probe_readiness
     from advisor.probes.images import bundled_images
     from advisor.probes.invariance import run_probe
+    from advisor.textsafe import terminal_text
 
     if args.out:
         check_output_path(args.out)  # before the run, not after it
@@ -127,12 +129,7 @@ def _run(args: argparse.Namespace) -> int:
                                       "(pip install 'vision-advisor[lite]')")
         models = ready[:1]
         print(f"no --model given: using {models[0]}", file=sys.stderr)
-    weights = {}
-    for item in args.weights:
-        mid, sep, path = item.partition("=")
-        if not sep or not path:
-            raise InvalidRequestError(f"--weights expects ID=PATH, got {item!r}")
-        weights[mid] = path
+    weights = weights_from_args(args.weights)
     families = [f.strip() for item in args.family for f in item.split(",") if f.strip()] or None
     if getattr(args, "download", False):
         from advisor.models.download import ensure_weights, plan_download
@@ -144,10 +141,10 @@ def _run(args: argparse.Namespace) -> int:
                 ensure_weights(mid, download=True, plan=plan)
     result = run_probe(images, models, families, precision=args.precision, weights_paths=weights)
     for msg in result.errors:
-        print(f"error: {msg}", file=sys.stderr)
+        print(terminal_text(f"error: {msg}"), file=sys.stderr)
     for im in result.images:
         for w in im.warnings:
-            print(f"note: {im.name}: {w}", file=sys.stderr)
+            print(terminal_text(f"note: {im.name}: {w}"), file=sys.stderr)
     if result.skipped:
         print(f"note: {len(result.skipped)} variant(s) skipped, e.g. {result.skipped[0]}", file=sys.stderr)
     if args.out:

@@ -19,9 +19,10 @@ SOURCE_ID = "measured_here"
 LATENCY_PROPERTY = "measured_latency_ms"
 THROUGHPUT_PROPERTY = "measured_throughput"
 BENCH_PROPERTIES = (LATENCY_PROPERTY, THROUGHPUT_PROPERTY)
-SCORE_COLUMNS = ("model_id", "property_id", "item", "value", "source_id", "precision")
+SCORE_COLUMNS = ("model_id", "property_id", "item", "value", "source_id", "precision", "ci_low", "ci_high")
 TABLE_COLUMNS = ("model", "weights", "input", "latency b1 (ms)", "latency IQR (ms)", "throughput (img/s)",
-                 "throughput IQR (img/s)", "peak memory (MB)", "params (M)")
+                 "throughput IQR (img/s)", "peak memory (MB)", "params (M)", "CPU time b1 (ms)",
+                 "img per CPU-s")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Spread:
     q1: float
     q3: float
     n: int
+    ci_low: float | None = None  # distribution-free 95 % interval of the median (order statistics)
+    ci_high: float | None = None
 
     @property
     def iqr(self) -> float:
@@ -47,6 +50,10 @@ class ModelBench:
     latency_ms: Spread  # one batch-1 forward pass
     throughput: Spread  # images per second at the result's batch size
     peak_memory_mb: float | None = None  # see BenchResult.memory_method; None when not measured
+    # CPU runs: process CPU time per batch-1 pass (ms, all threads) and images per CPU-second at the batch size;
+    # steadier than wall time on a busy machine (waiting for a core is not counted), but not what a user waits
+    cpu_latency_ms: Spread | None = None
+    cpu_throughput: Spread | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,9 @@ class BenchResult:
     def table(self) -> pd.DataFrame:
         """One row per model: what the CLI prints and the app shows."""
         rows = [(m.model_id, m.weights, "×".join(str(v) for v in m.input_size), m.latency_ms.median,
-                 m.latency_ms.iqr, m.throughput.median, m.throughput.iqr, m.peak_memory_mb, m.params_m)
+                 m.latency_ms.iqr, m.throughput.median, m.throughput.iqr, m.peak_memory_mb, m.params_m,
+                 None if m.cpu_latency_ms is None else m.cpu_latency_ms.median,
+                 None if m.cpu_throughput is None else m.cpu_throughput.median)
                 for m in self.models]
         return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
@@ -116,18 +125,23 @@ def _row(model_id: str, pid: str, item: str, s: Spread, unit: str, size: str, r:
     text = (f"measured here: median of {s.n} runs, IQR {s.q1:.4g}–{s.q3:.4g} {unit}, {size} input, "
             f"torch {r.torch_version}")
     return {"model_id": model_id, "property_id": pid, "item": item, "value": s.median, "source_id": SOURCE_ID,
-            "precision": text}
+            "precision": text, "ci_low": s.ci_low, "ci_high": s.ci_high}
 
 
-def _spread(d: dict) -> Spread:
-    return Spread(float(d["median"]), float(d["q1"]), float(d["q3"]), int(d["n"]))
+def _spread(d: dict | None) -> Spread | None:
+    if d is None:
+        return None
+    lo, hi = d.get("ci_low"), d.get("ci_high")
+    return Spread(float(d["median"]), float(d["q1"]), float(d["q3"]), int(d["n"]),
+                  None if lo is None else float(lo), None if hi is None else float(hi))
 
 
 def _model_from(m: dict) -> ModelBench:
     mem = m.get("peak_memory_mb")
     return ModelBench(str(m["model_id"]), str(m["weights"]), tuple(int(v) for v in m["input_size"]),
                       float(m["params_m"]), _spread(m["latency_ms"]), _spread(m["throughput"]),
-                      None if mem is None else float(mem))
+                      None if mem is None else float(mem), _spread(m.get("cpu_latency_ms")),
+                      _spread(m.get("cpu_throughput")))
 
 
 def speed_sentences(scores: pd.DataFrame) -> dict[str, str]:

@@ -39,10 +39,13 @@ class LabelledData:
     problems: tuple[str, ...] = ()  # rows skipped and why ("note: ..." for what was only adjusted)
 
 
-def _folder_samples(p: Path, within: str | Path | None, max_rows: int) -> list[Sample]:
-    """Images under class subfolders, walked at most `max_rows` files deep (a huge tree is refused early)."""
+def _folder_samples(p: Path, within: str | Path | None, max_rows: int) -> tuple[list[Sample], list[str]]:
+    """Images under class subfolders, walked at most `max_rows` files deep (a huge tree is refused early);
+    a folder whose name is only whitespace names no class and is skipped with a message."""
     try:
         subs = sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith("."))
+        blank = [d for d in subs if not d.name.strip()]
+        subs = [d for d in subs if d.name.strip()]
         samples: list[Sample] = []
         for sub in subs:
             for f in sorted(sub.rglob("*")):
@@ -56,7 +59,9 @@ def _folder_samples(p: Path, within: str | Path | None, max_rows: int) -> list[S
                                               "are evaluated at once")
     except OSError as e:
         raise InvalidRequestError(f"{p.name}: cannot list the folder ({e.strerror or e})") from None
-    return samples
+    problems = [f"{len(blank)} class folder(s) named only with whitespace: skipped (a class needs a name)"] \
+        if blank else []
+    return samples, problems
 
 
 def _csv_samples(p: Path, within: str | Path | None, max_rows: int) -> tuple[list[Sample], list[str]]:
@@ -98,7 +103,7 @@ def read_labelled_files(data: str | Path, within: str | Path | None = None,
     With `within` (an upload or an allowed server folder), every file must resolve inside it."""
     p = Path(data).expanduser()
     if p.is_dir():
-        samples, problems = _folder_samples(p, within, max_rows), []
+        samples, problems = _folder_samples(p, within, max_rows)
         if not samples:
             raise InvalidRequestError(f"{p.name}: no images found in class subfolders (expected "
                                       f"{p.name}/CLASS/IMAGE)")

@@ -35,14 +35,13 @@ def check_regular(path: str | Path, max_bytes: int, name: str, within: str | Pat
         raise FileRefusedError(f"{name}: outside the folder of your data: refused")
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        raise FileRefusedError(f"{name}: no such file") from None
     except OSError as e:
-        raise FileRefusedError(f"{name}: cannot read file ({e.strerror or e})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise FileRefusedError(f"{name}: is a folder, not an image file")
-    if not stat.S_ISREG(st.st_mode):
-        raise FileRefusedError(f"{name}: not a regular file (a device, pipe or socket): refused")
+        why = "no such file" if isinstance(e, FileNotFoundError) else f"cannot read file ({e.strerror or e})"
+        raise FileRefusedError(f"{name}: {why}") from None
+    kind = stat.S_IFMT(st.st_mode)
+    if kind != stat.S_IFREG:
+        raise FileRefusedError(f"{name}: " + ("is a folder, not an image file" if kind == stat.S_IFDIR else
+                                              "not a regular file (a device, pipe or socket): refused"))
     if st.st_size > max_bytes:
         raise FileRefusedError(f"{name}: file too large: {st.st_size / 2**20:,.1f} MiB exceeds the "
                                f"{max_bytes / 2**20:,.0f} MiB limit")

@@ -96,10 +96,14 @@ def device_name(device: str) -> str:
 
 
 def spread(values: Sequence[float]) -> Spread:
-    """Median and quartiles of the timed passes."""
-    a = np.asarray(values, dtype=float)
+    """Median and quartiles of the timed passes, and the median's distribution-free 95 % interval: the order
+    statistics n/2 -+ 1.96 sqrt(n)/2 (normal approximation to the binomial; the extremes for very few passes)."""
+    a = np.sort(np.asarray(values, dtype=float))
+    n = len(a)
     q1, med, q3 = np.percentile(a, [25, 50, 75])
-    return Spread(float(med), float(q1), float(q3), len(a))
+    half = 1.959963984540054 * np.sqrt(n) / 2
+    lo, hi = max(int(np.floor(n / 2 - half)), 0), min(int(np.ceil(n / 2 + half)), n - 1)
+    return Spread(float(med), float(q1), float(q3), n, float(a[lo]), float(a[hi]))
 
 
 def _sync(device: str) -> None:
@@ -109,55 +113,66 @@ def _sync(device: str) -> None:
         torch.mps.synchronize()
 
 
-def _on_device(model: LoadedModel, device: str):  # -> Built
-    """The model's Built record on `device`; a copy, so the shared CPU model in the load cache is untouched."""
-    if device == "cpu":
+def _on_device(model: LoadedModel, device: str, fmt: torch.memory_format):  # -> Built
+    """The model's Built record on `device` in layout `fmt`; a copy unless that is how the load cache holds it
+    (on the CPU, channels-last), so the shared model is never changed."""
+    if device == "cpu" and fmt == torch.channels_last:
         return model.built
     head = model.built.head
     head = head.to(device) if isinstance(head, torch.Tensor | torch.nn.Module) else head
-    return dataclasses.replace(model.built, module=copy.deepcopy(model.module).to(device), head=head)
+    module = copy.deepcopy(model.module).to(device=device, memory_format=fmt)
+    return dataclasses.replace(model.built, module=module, head=head)
 
 
-def _timed_passes(run: Callable[[], object], device: str, warmup: int, repeats: int) -> list[float]:
-    """Seconds per pass for `repeats` passes after `warmup` untimed ones (each pass synchronised)."""
+def _timed_passes(run: Callable[[], object], device: str, warmup: int, repeats: int) -> tuple[list[float], list[float]]:
+    """(wall-clock seconds, process CPU seconds) per pass for `repeats` passes after `warmup` untimed ones (each
+    pass synchronised). CPU time counts every thread of this process; on a busy machine it moves far less than
+    wall time, because waiting for a core is not counted."""
     for _ in range(warmup):
         run()
     _sync(device)
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         run()
         _sync(device)
-        times.append(time.perf_counter() - t0)
-    return times
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return wall, cpu
 
 
 def bench_loaded(model: LoadedModel, *, batch_size: int = DEFAULT_BATCH, repeats: int = DEFAULT_REPEATS,
                  warmup: int = WARMUP, precision: str = "fp32", device: str = "cpu",
                  channels_last: bool = True) -> ModelBench:
     """Latency (batch 1) and throughput (batch `batch_size`) of one loaded model; precision and device resolved."""
-    built = _on_device(model, device)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    built = _on_device(model, device, fmt)
     backend = backend_for(model.spec)
     h, w = model.view.input_size
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
     gen = torch.Generator().manual_seed(0)
     x1 = torch.randn(1, 3, h, w, generator=gen).to(device).contiguous(memory_format=fmt)
     xb = torch.randn(batch_size, 3, h, w, generator=gen).to(device).contiguous(memory_format=fmt)
-    if not channels_last and device == "cpu":
-        built = dataclasses.replace(built, module=copy.deepcopy(built.module).to(memory_format=fmt))
     dtype = _DTYPES.get(precision)
-    with torch.inference_mode(), torch.autocast(device, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-        lat = _timed_passes(lambda: backend.outputs(built, x1), device, warmup, repeats)
-        thr = _timed_passes(lambda: backend.outputs(built, xb), device, min(warmup, BATCH_WARMUP), repeats)
-        peak = None
-        if device == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-            backend.outputs(built, xb)
-            _sync(device)
-            peak = torch.cuda.max_memory_allocated() / 2**20
+    cudnn_benchmark = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = True  # as timm's benchmark.py: cuDNN picks its fastest kernels (GPU only)
+    peak = None
+    try:
+        with torch.inference_mode(), torch.autocast(device, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+            lat = _timed_passes(lambda: backend.outputs(built, x1), device, warmup, repeats)
+            thr = _timed_passes(lambda: backend.outputs(built, xb), device, min(warmup, BATCH_WARMUP), repeats)
+            if device == "cuda":
+                torch.cuda.reset_peak_memory_stats()
+                backend.outputs(built, xb)
+                _sync(device)
+                peak = torch.cuda.max_memory_allocated() / 2**20
+    finally:
+        torch.backends.cudnn.benchmark = cudnn_benchmark
     params = sum(p.numel() for p in model.module.parameters()) / 1e6
-    return ModelBench(model.model_id, model.weights, (int(h), int(w)), round(params, 3), spread([t * 1e3 for t in lat]),
-                      spread([batch_size / t for t in thr]), peak)
+    cpu = device == "cpu"  # on an accelerator the process's CPU time says little about the model
+    return ModelBench(model.model_id, model.weights, (int(h), int(w)), round(params, 3),
+                      spread([t * 1e3 for t in lat[0]]), spread([batch_size / t for t in thr[0]]), peak,
+                      spread([t * 1e3 for t in lat[1]]) if cpu else None,
+                      spread([batch_size / max(t, 1e-9) for t in thr[1]]) if cpu else None)
 
 
 # --- CPU peak memory in a fresh process ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import numpy as np
 from advisor.errors import AdvisorError, InvalidRequestError
 from advisor.evaluate import stats
 from advisor.evaluate.data import LabelledData, imagenet_class_names, load_labelled
+from advisor.evaluate.files import inside
 from advisor.evaluate.labels_csv import capped
 from advisor.evaluate.outputs import REF, SHARD_SIZE, CacheIndex, TaskOutput, TaskSpec, run_task
 from advisor.evaluate.progress import CancelToken, EvaluationCancelled, PhaseCallback, Phases, quiet
@@ -132,7 +133,8 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
     """Measure each model on DATA: classification figures when labels name ImageNet classes (or, for
     CLIP, your class names), frozen-feature transfer otherwise, invariance for `families`.
 
-    `within`: every file must resolve inside this folder (an upload, an allowed server folder).
+    `within`: every file must resolve inside this folder (an upload, an allowed server folder); the
+    result names DATA relative to it (never the server's temporary path).
     `phases(phase, fraction, text)` hears extraction, cross-validation, bootstrap and report; it or a
     cancelled `cancel` token stops the work between steps (EvaluationCancelled)."""
     from advisor.models.locations import cache_dir
@@ -168,13 +170,12 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
     records, shas, weights = _merge(outputs, errors)
     labelled, shas = _merge_same_content(labelled, shas, errors)
     models = []
-    for i, m in enumerate(canon):
+    for m in canon:
         if (m, REF) not in records:
             continue
         if not any(shas.get(s.name) in records[(m, REF)] for s in labelled.samples):
             errors.append(f"{m}: no image could be measured (none was readable, or every output was refused)")
             continue
-        report("report", i / len(canon), f"figures for {m}")
         try:
             models.append(_evaluate_model(m, weights[m], labelled, shas, records, fams,
                                           (published_top1 or {}).get(m), allow_random,
@@ -183,16 +184,19 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
             raise
         except AdvisorError as e:
             errors.append(str(e))
-    report("report", 1.0, "done")
+    report("report", 0.0, "assembling the result")
     images = tuple({"name": s.name, "sha256": shas[s.name], "label": s.label}
                    for s in labelled.samples if s.name in shas)
     messages = list(dict.fromkeys(errors))
     notes = [e for e in messages if e.startswith("note:")]
     bad = [e for e in messages if not e.startswith("note:")]
-    return EvaluationResult(str(data), "imagenet" if labelled.imagenet is not None else "own", labelled.classes,
-                            images, tuple(models), fams,
-                            tuple(notes + capped(bad, len(bad), "problems with files or models", MAX_MESSAGES)),
-                            round(time.perf_counter() - t0, 3), executor)
+    shown = os.path.relpath(data, within) if within is not None and inside(data, within) else str(data)
+    result = EvaluationResult(shown, "imagenet" if labelled.imagenet is not None else "own",
+                              labelled.classes, images, tuple(models), fams,
+                              tuple(notes + capped(bad, len(bad), "problems with files or models", MAX_MESSAGES)),
+                              round(time.perf_counter() - t0, 3), executor)
+    report("report", 1.0, "done")
+    return result
 
 
 def _merge_same_content(labelled: LabelledData, shas: dict[str, str],

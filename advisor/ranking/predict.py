@@ -21,6 +21,7 @@ from sklearn.model_selection import KFold
 MIN_FIT = 30  # models with both the need and the predictors
 FOLDS = 5
 CLIP = 0.005  # need scores are clipped to [CLIP, 1 - CLIP] before the probit
+MIN_PARADIGM = 5  # a paradigm is predicted only if the fit saw at least this many of its models
 NOT_PREDICTED = frozenset({"accuracy", "efficiency"})  # the predictor itself; model metadata
 Z80 = 1.2815515655446004  # half-width of a central 80 % normal interval, in sd
 
@@ -36,6 +37,7 @@ class Predictor:
     model: Ridge | None
     columns: tuple[str, ...]
     reason: str
+    seen: frozenset[str] = frozenset()  # paradigm columns with at least MIN_PARADIGM models in the fit
 
     @property
     def on(self) -> bool:
@@ -82,14 +84,19 @@ def fit_predictor(need: str, x: pd.DataFrame, y: pd.Series, seed: int = 0) -> Pr
                          f"prediction does not beat the median on held-out models (rmse {rmse_cv:.2f} vs "
                          f"{rmse_med:.2f})")
     model = Ridge(alpha=1e-3).fit(xs, ys)
+    par = x.loc[both].filter(like="paradigm_")
+    seen = frozenset(c for c in par.columns if par[c].sum() >= MIN_PARADIGM)
     return Predictor(need, n, rmse_cv, rmse_med, model, cols,
                      f"predicted from ImageNet top-1 and paradigm ({n} models; held-out rmse {rmse_cv:.2f} vs "
-                     f"{rmse_med:.2f} for the median, probit scale)")
+                     f"{rmse_med:.2f} for the median, probit scale)", seen)
 
 
 def predict(p: Predictor, x: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """(score, sd) in [0, 1] for the rows of `x` with a top-1; the sd maps the CV spread through the probit."""
-    ok = x.index[x["probit_top1"].notna()]
+    """(score, sd) in [0, 1] for the rows of `x` with a top-1 and a paradigm the fit has seen (zero-shot accuracy is
+    never predicted for a supervised model from CLIP models); the sd maps the CV spread through the probit."""
+    par = x.filter(like="paradigm_")
+    known = par[sorted(set(par.columns) & p.seen)].sum(axis=1) > 0 if p.seen else pd.Series(False, index=x.index)
+    ok = x.index[x["probit_top1"].notna() & known]
     if not p.on or len(ok) == 0:
         return pd.Series(dtype=float), pd.Series(dtype=float)
     z = p.model.predict(x.loc[ok, list(p.columns)].to_numpy())

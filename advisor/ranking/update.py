@@ -99,7 +99,7 @@ def apply_measured(measured: pd.DataFrame, scores: pd.DataFrame, sd: pd.DataFram
             v_sum[ids] += np.where(counts, vm, np.inf)
             k_sum[ids] += 1
             moved = int(beyond.ne(0).sum())
-            notes.append(f"{prop.label} measured here for {k} model(s) ({need}): linked to the published scale "
+            notes.append(f"{prop.label} for {k} model(s) ({need}): linked to the published scale "
                          f"by the {how}; {moved} differ beyond their 80 % interval and move")
         done = k_sum[k_sum > 0].index
         if len(done):
@@ -124,21 +124,19 @@ def apply_measured(measured: pd.DataFrame, scores: pd.DataFrame, sd: pd.DataFram
 
 
 def measured_table(measured: pd.DataFrame) -> pd.DataFrame:
-    """The measured models side by side on the user's data: one row per model, per figure its value and 95 %
-    interval (columns '<label> [item]', '... low', '... high', and the image count)."""
+    """The measured models side by side on the user's data, as their own table (not ranked among published
+    figures): one row per model; per figure its value and 95 % interval ('<figure>', '<figure> low',
+    '<figure> high'), and the most images any figure of the model rests on."""
     if measured is None or measured.empty:
         return pd.DataFrame(columns=["model_id"])
-    m = measured.copy()
-    m["figure"] = [get_property(p).label + (f" [{i}]" if i else "") for p, i in zip(m["property_id"], m["item"],
-                                                                                    strict=True)]
-    for c in ("ci_low", "ci_high", "n_images"):
-        if c not in m:
-            m[c] = np.nan
-    wide = m.pivot_table(index="model_id", columns="figure", values=["value", "ci_low", "ci_high"], aggfunc="first")
-    out = pd.DataFrame(index=wide.index)
-    for fig in sorted(m["figure"].unique()):
-        out[fig] = wide["value"][fig]
-        out[f"{fig} low"] = wide["ci_low"].get(fig, np.nan)
-        out[f"{fig} high"] = wide["ci_high"].get(fig, np.nan)
-    out["images"] = pd.to_numeric(m.groupby("model_id")["n_images"].max(), errors="coerce")
+    m = measured.reindex(columns=[*measured.columns.union(["ci_low", "ci_high", "n_images"], sort=False)])
+    names = [get_property(p).label + (f" [{i}]" if i else "") for p, i in zip(m["property_id"], m["item"],
+                                                                              strict=True)]
+    m = m.assign(figure=names)
+    out = pd.DataFrame(index=pd.Index(sorted(m["model_id"].unique()), name="model_id"))
+    for fig, g in m.groupby("figure", sort=True):
+        g = g.drop_duplicates("model_id").set_index("model_id")
+        for col, suffix in (("value", ""), ("ci_low", " low"), ("ci_high", " high")):
+            out[fig + suffix] = pd.to_numeric(g[col], errors="coerce").reindex(out.index)
+    out["images"] = pd.to_numeric(m["n_images"], errors="coerce").groupby(m["model_id"]).max().reindex(out.index)
     return out.reset_index()

@@ -23,6 +23,7 @@ from advisor.report.charts import probe_charts, share_model_colours, tradeoff_ch
 from advisor.report.model import Report, ReportImage, ReportTable
 from advisor.report.probes import probe_tables, read_probe
 from advisor.report.render import thumbnail
+from advisor.report.speed import speed_tables
 from advisor.store.measured import MEASURED_SOURCE as MEASURED_HERE
 
 MAX_PROBE_BYTES = 50 * 1024 * 1024
@@ -63,7 +64,7 @@ def _source_rows(store: Any, data: RankingData, used: dict[str, list[str]]) -> t
                          "repo": str(r["repo"]), "file": str(r["file"]), "commit": str(r["commit"]),
                          "licence": str(r["licence"]), "non_commercial": bool(r["non_commercial"]), "used_for": what})
         elif sid == MEASURED_HERE:
-            rows.append({"source_id": sid, "title": "Measured here by this tool's live probes on your images",
+            rows.append({"source_id": sid, "title": "Measured here by this tool (probes, evaluations, speed)",
                          "citation": f"vision-advisor {__version__}", "repo": "", "file": "", "commit": "",
                          "licence": "your own measurement", "non_commercial": False, "used_for": what})
         else:
@@ -158,4 +159,4 @@ def build_report(store_or_data: Any, request: RankRequest | None = None, probe_r
         n_candidates=int(ranking.n_candidates), n_ranked=len(ranking.table), ranking_notes=tuple(ranking.notes),
         shortlist=tuple(shortlist), reasons=explain_top(ranking, min(N_REASONS, len(top))), head_to_head=h2h,
         charts=charts, probe_results=raw_probe, probe_tables=ptables, images=imgs,
-        sources=_source_rows(store, data, used), notes=str(notes or ""))
+        sources=_source_rows(store, data, used), notes=str(notes or ""), speed_tables=speed_tables(data.scores))

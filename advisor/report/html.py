@@ -18,7 +18,8 @@ TEMPLATE = """{%- macro table(t, help={}) -%}
 <table><thead><tr>{% for c in t[0] %}<th{% if c in help %} title="{{ help[c] }}"{% endif %}>{{ c }}</th>
 {%- endfor %}</tr></thead><tbody>
 {% for row in t[1] %}<tr>{% for v in row %}<td
-{%- if v is number_like %} class="num"{% elif v is long_token %} class="long"{% endif %}>{{ v }}</td>
+{%- if v is number_like %} class="num"{% elif v is model_id %} class="id"{% elif v is long_token %} class="long"
+{%- endif %}>{{ v }}</td>
 {%- endfor %}</tr>
 {% endfor %}</tbody></table>
 {%- endmacro -%}
@@ -41,6 +42,7 @@ h2,h3{break-after:avoid}
 .meta{color:#5b6672}.note{background:#f3f6fa;border-left:4px solid #6b8fb3;padding:.5em 1em;white-space:pre-wrap}
 table{border-collapse:collapse;margin:.6em 0;font-size:13.5px;max-width:100%}
 th,td{border:1px solid #d6dbe1;padding:3px 8px;text-align:left}td.long{overflow-wrap:anywhere}
+.id{white-space:nowrap;word-break:keep-all;overflow-wrap:normal}
 tr{break-inside:avoid}
 th{background:#eef1f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .warn{color:#a3262a;font-weight:600}
@@ -66,10 +68,11 @@ code{overflow-wrap:anywhere}
 <p class="meta">{{ stability }}</p>
 {% for n in r.ranking_notes %}<p class="meta">note: {{ n }}</p>{% endfor %}
 {% if r.reasons %}<h2>Why the top picks</h2><ul>
-{% for m, t in r.reasons.items() %}<li><b>{{ m }}</b>: {{ t }}</li>{% endfor %}</ul>{% endif %}
+{% for m, t in r.reasons.items() %}<li><b class="id">{{ m }}</b>: {{ t }}</li>{% endfor %}</ul>{% endif %}
 {% if r.head_to_head %}<h2>Head-to-head of the top two</h2><p>{{ r.head_to_head.text }}</p>{{ table(h2h) }}{% endif %}
 {% if charts %}<h2>Trade-offs</h2>
 {{ figures(charts) }}{% endif %}
+{% for t in speed_tables %}<h2>{{ t.title }}</h2>{{ table(t.table) }}{% endfor %}
 {% if images or probe_tables or has_probe or probe_charts %}<h2>Probe results</h2>
 {% if images %}<div class="thumbs">{% for im in images %}<figure>
 {% if im.uri %}<img alt="thumbnail of image {{ loop.index }}" src="{{ im.uri }}">
@@ -93,6 +96,9 @@ _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 _LONG_TOKEN = re.compile(r"\S{28,}")  # a word this long may be broken anywhere, so no table outgrows the page
 _ENV.tests["number_like"] = lambda v: isinstance(v, str) and bool(_NUMBER.match(v))
 _ENV.tests["long_token"] = lambda v: isinstance(v, str) and bool(_LONG_TOKEN.search(v))
+# A model id ('timm:convnext_base.fb_in22k_ft_in1k') is never broken: copied from a PDF it must stay whole.
+_MODEL_ID = re.compile(r"^[a-z][a-z0-9_]*:[^\s:]{1,120}$")
+_ENV.tests["model_id"] = lambda v: isinstance(v, str) and bool(_MODEL_ID.match(v))
 _TEMPLATE = _ENV.from_string(TEMPLATE)
 
 
@@ -124,6 +130,7 @@ def to_html(report: Report) -> str:
         h2h=view.h2h_table(r), charts=charts[False],
         probe_charts=charts[True],
         images=images, probe_tables=probe, has_probe=r.probe_results is not None,
+        speed_tables=[{"title": t.title, "table": view.table_rows(t)[:2]} for t in r.speed_tables],
         non_commercial=view.has_non_commercial(r), sources=view.sources_table(r))
 
 

@@ -69,6 +69,8 @@ def markdown_bundle(report: Report, assets: str | None) -> tuple[str, dict[str, 
 
     trade = figures(probe=False)
     out += ["## Trade-offs", "", *trade] if trade else []
+    for t in r.speed_tables:  # `advisor bench` figures: comparable only within one setting (the title)
+        out += [f"## {md(t.title)}", "", *_table(*view.table_rows(t)[:2])]
     if r.images or r.probe_tables or r.probe_results is not None or any(c.name.startswith("probe_") for c in r.charts):
         out += ["## Probe results", ""]
         for i, im in enumerate(r.images):

@@ -66,6 +66,7 @@ class Report:
     sources: tuple[Mapping[str, Any], ...]  # source_id, title, licence, non_commercial, used_for
     notes: str = ""
     schema_version: int = SCHEMA_VERSION
+    speed_tables: tuple[ReportTable, ...] = ()  # speed measured here (`advisor bench`), one table per setting
 
 
 def load_report_document(text: str | bytes) -> dict[str, Any]:

@@ -37,12 +37,19 @@ def needs_table(r: Report) -> tuple[list[str], list[list[str]]]:
     return ["need", "weight", "share of weight"], [[n["label"], fmt(n["weight"], 2), pct(n["share"])] for n in r.needs]
 
 
+def as_set(v: Any) -> str:
+    """A limit as the user set it: 30 stays '30' and 2.5 '2.5' (never '30.000'); lists joined; yes/no."""
+    if isinstance(v, float) and not isinstance(v, bool):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    return fmt(v)
+
+
 def limits_lines(r: Report) -> list[str]:
     out = []
     for k, v in r.limits.items():
         spec = LIMIT_BY_NAME.get(k)
         label = k if spec is None else spec.label + (f" ({spec.unit})" if spec.unit else "")
-        out.append(f"{label}: {fmt(v)}")
+        out.append(f"{label}: {as_set(v)}")
     return out
 
 

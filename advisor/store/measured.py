@@ -39,11 +39,20 @@ def check_measured(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def measured_key(df: pd.DataFrame) -> tuple[tuple, ...]:
-    """Hashable form of the core columns (for caches keyed on the session's measurements)."""
+    """Hashable form of the rows, intervals and image counts included (the ranking weighs a measurement by its
+    interval, so the app's cached path must carry what the CLI's file path carries)."""
     if df is None or df.empty:
         return ()
-    return tuple(df[list(MEASURED_COLUMNS)].itertuples(index=False, name=None))
+    full = df.reindex(columns=[*MEASURED_COLUMNS, *OPTIONAL_COLUMNS]).astype(object)
+    full = full.where(full.notna(), None)
+    return tuple(full.itertuples(index=False, name=None))
 
 
 def measured_from_key(key: tuple[tuple, ...]) -> pd.DataFrame:
-    return pd.DataFrame(list(key), columns=list(MEASURED_COLUMNS))
+    """Inverse of `measured_key` (older keys without the optional columns are read too)."""
+    cols = [*MEASURED_COLUMNS, *OPTIONAL_COLUMNS]
+    rows = [tuple(r) + (None,) * (len(cols) - len(r)) for r in key]
+    out = pd.DataFrame(rows, columns=cols)
+    for c in OPTIONAL_COLUMNS:
+        out[c] = pd.to_numeric(out[c], errors="coerce")
+    return out

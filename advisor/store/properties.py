@@ -72,11 +72,11 @@ PROPERTIES: tuple[Property, ...] = (
     _P("shift_consistency", "invariance", "Shift consistency", "%", True,
        "Share of ImageNet val images whose top-1 class is the same for two random shifts of the 224 px crop "
        "(`main.py -es` of antialiased-cnns).", "Zhang 2019"),
-    _P("frame_consistency_ratio", "invariance", "Video-frame consistency", "ratio", True,
+    _P("frame_consistency_ratio", "video_stability", "Video-frame consistency", "ratio", True,
        "pm-10 / pm-0 accuracy on a video robustness set (item): the share of anchor-frame accuracy kept when "
        "every neighbouring frame within 10 must also be classified correctly (1 = perfectly stable).",
        "Shankar et al. 2021"),
-    _P("frame_pm10_top1", "invariance", "Top-1 over neighbouring frames (pm-10)", "%", True,
+    _P("frame_pm10_top1", "video_stability", "Top-1 over neighbouring frames (pm-10)", "%", True,
        "Accuracy when the anchor frame and every frame within 10 of it must all be right (item: data set).",
        "Shankar et al. 2021"),
     _P("measured_invariance", "invariance", "Invariance measured here", "fraction", True,

@@ -189,7 +189,7 @@ def measured_labels(key: tuple[tuple, ...]) -> dict[str, str]:
     """model_id -> 'scale, rotation (measured here on 1 image)' or 'Top-1 (measured here on 32 images,
     95% CI 60.1–88.0); ECE (...)' for the ranked table: what was measured, on how many images, how sure."""
     out: dict[str, dict[str, list[str]]] = {}
-    for mid, pid, item, _, _, precision in key:
+    for mid, pid, item, _, _, precision, *_ in key:  # measured_key rows (optional columns at the end)
         out.setdefault(mid, {}).setdefault(precision, []).append(_measured_what(pid, item))
     return {m: "; ".join(f"{', '.join(w)} ({p})" for p, w in v.items()) for m, v in out.items()}
 

@@ -22,7 +22,7 @@ from advisor.models.download import download_weights, plan_download
 from advisor.models.registry import loadable_model_ids
 from advisor.ranking.engine import RankRequest
 from advisor.ranking.explain import explain_top
-from advisor.ranking.pareto import pareto_front
+from advisor.ranking.pareto import axis_values, pareto_front
 from advisor.textsafe import md_escape, md_name, visible_text
 from advisor.ui import cache, components
 
@@ -45,14 +45,74 @@ def contribution_spec(request: RankRequest, measured: tuple[tuple, ...] = (), to
     return spec(contribution_chart(cache.cached_rank(request, path, measured), top=top))
 
 
+ALWAYS_SHOWN = ("rank", "model", "measured here", "score", "coverage", "first in")
+CALIBRATION = "calibration error"
+# Calibration figures by preference: the study's ECE on ImageNet-1k, else QUBA's calibration error.
+CALIBRATION_FIGURES = (("ece_15bin", "imagenet-1k", "ECE"), ("calibration_error", "", "QUBA"))
+CALIBRATION_HELP = ("Published calibration error, lower is better: 'ECE' = expected calibration error (15 bins) "
+                    "on ImageNet-1k (the study); 'QUBA' = QUBA's calibration error (geometric mean of ACE and "
+                    "ECE). A dash: no published figure.")
+
+
+def calibration_column(data, model_ids: pd.Series) -> list[str]:
+    """Each model's published calibration error with what it is ('0.028 ECE', '0.0123 QUBA'), or a dash."""
+    out = pd.Series("—", index=pd.Index(model_ids))
+    for prop, item, tag in reversed(CALIBRATION_FIGURES):  # preferred figures written last, so they win
+        vals = axis_values(data, prop, item, pd.Index(model_ids)).dropna(subset=["value"])
+        for mid, v in zip(vals["model_id"], vals["value"], strict=True):
+            out[mid] = f"{v:.3g} {tag}"
+    return out.tolist()
+
+
+def advisor_columns(request: RankRequest, columns) -> list[str]:
+    """The Advisor table's visible columns: always rank, model, score, coverage and "first in"; then what the
+    request decides by (size limits or efficiency: params and GMACs; calibration: its error; accuracy:
+    ImageNet top-1). Everything else is in the details view."""
+    w = request.weights
+    lim = request.limits
+    extra = []
+    if w.get("accuracy", 0) > 0:
+        extra.append("ImageNet top-1")
+    if w.get("calibration", 0) > 0:
+        extra.append(CALIBRATION)
+    if lim.max_params_m is not None or lim.max_gmacs is not None or w.get("efficiency", 0) > 0:
+        extra += ["params", "GMACs"]
+    return [c for c in (*ALWAYS_SHOWN, *extra) if c in columns]
+
+
+# Pixel widths that fit the results column at 1,280 px (about 760 px) with every need-chosen column shown.
+NARROW = {"rank": 45, "score": 60, "coverage": 80, "first in": 80, "ImageNet top-1": 80, CALIBRATION: 100,
+          "params": 75, "GMACs": 65}
+
+
+def advisor_table_config(config: dict, shown: list[str]) -> dict:
+    """The ranked table's column settings with widths that fit: the model column gets what the shown figures
+    leave (a longer id ends in '…' in its cell; the full id is in the tooltip and the details view)."""
+    out = dict(config)
+    out[CALIBRATION] = st.column_config.TextColumn("calib. error", help=CALIBRATION_HELP)
+    for col, width in NARROW.items():
+        if col in out and hasattr(out[col], "get"):
+            out[col] = {**out[col], "width": width}
+    if "ImageNet top-1" in out:  # a short header that fits its narrow column; the help names it in full
+        out["ImageNet top-1"] = {**out["ImageNet top-1"], "label": "top-1"}
+    model_px = max(200, 700 - sum(NARROW.get(c, 110) for c in shown if c != "model"))
+    if "model" in out:
+        out["model"] = {**out["model"], "width": model_px}
+    return out
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def ranked_view(request: RankRequest, measured: tuple[tuple, ...] = (), path: str | None = None
-                ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """(the ranked table as shown, the top three's explanations) for one request: a page switch back to the
-    Advisor, or a rerun from an unrelated widget, reuses them instead of rebuilding ~0.1 s of frames."""
+                ) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+    """(the ranked table with every column, the columns shown at once, the top three's explanations) for one
+    request: a page switch back to the Advisor, or a rerun from an unrelated widget, reuses them instead of
+    rebuilding ~0.1 s of frames."""
     ranking = cache.cached_rank(request, path, measured)
-    frame = components.ranked_table(ranking, cache.get_data(path), measured=components.measured_labels(measured))
-    return frame, explain_top(ranking, 3)
+    data = cache.get_data(path)
+    frame = components.ranked_table(ranking, data, measured=components.measured_labels(measured))
+    at = list(frame.columns).index("ImageNet top-1") + 1 if "ImageNet top-1" in frame else len(frame.columns)
+    frame.insert(at, CALIBRATION, calibration_column(data, frame["model"]))
+    return frame, advisor_columns(request, frame.columns), explain_top(ranking, 3)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -150,6 +210,7 @@ def _on_model_typed(prefix: str, selected_key: str) -> None:
         s[f"_{prefix}_typed"] = ("ok", f"{mid} added.")
     elif mid in set(loadable_model_ids(cache.model_table())):
         s[f"_{prefix}_typed"] = ("offer", mid)
+        s[f"{prefix}_get_weights"] = mid  # the download offer shows this model
     else:
         row = cache.model_table().set_index("model_id").loc[mid]
         why = row.get("obtain_note") if "obtain_note" in row else None

@@ -38,18 +38,23 @@ def stub_bench(monkeypatch):
     return calls
 
 
+def measure_on_card(at, model_id: str, batch: int | None = None):
+    """Open the Model card of `model_id`, set the speed settings, click 'Measure speed here'."""
+    at.switch_page(CARD_PAGE).run()
+    at.selectbox(key=state.CARD).set_value(model_id).run()
+    if batch is not None:
+        at.number_input(key="card_bench_batch").set_value(batch).run()
+    at.number_input(key="card_bench_repeats").set_value(3).run()
+    return at.button(key="card_bench_run").click().run()
+
+
 def no_errors(at) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
 
 
 def test_model_card_measures_speed_and_the_ranking_uses_it(app, stub_bench):
-    at = app.run()
-    at.switch_page(CARD_PAGE).run()
-    at.selectbox(key=state.CARD).set_value("timm:small_net.a1_in1k").run()
-    at.number_input(key="card_bench_batch").set_value(2).run()
-    at.number_input(key="card_bench_repeats").set_value(3).run()
-    at.button(key="card_bench_run").click().run()
+    at = measure_on_card(app.run(), "timm:small_net.a1_in1k", batch=2)
     no_errors(at)
     assert stub_bench[0][0] == ["timm:small_net.a1_in1k"]
     assert stub_bench[0][1]["batch_size"] == 2 and stub_bench[0][1]["precision"] == "fp32"
@@ -68,12 +73,7 @@ def test_model_card_measures_speed_and_the_ranking_uses_it(app, stub_bench):
 
 
 def test_compare_measures_every_shown_model_and_keeps_earlier_ones(app, stub_bench, seed):
-    at = app.run()
-    at.switch_page(CARD_PAGE).run()
-    at.selectbox(key=state.CARD).set_value("timm:small_net.a1_in1k").run()
-    at.number_input(key="card_bench_repeats").set_value(3).run()
-    at.number_input(key="card_bench_batch").set_value(2).run()
-    at.button(key="card_bench_run").click().run()
+    at = measure_on_card(app.run(), "timm:small_net.a1_in1k", batch=2)
     at.switch_page(COMPARE_PAGE).run()
     ids = at.multiselect(key=state.COMPARE).value
     assert len(ids) >= 2
@@ -87,11 +87,7 @@ def test_compare_measures_every_shown_model_and_keeps_earlier_ones(app, stub_ben
 
 
 def test_a_model_that_cannot_run_here_is_a_warning_and_keeps_the_session(app):
-    at = app.run()
-    at.switch_page(CARD_PAGE).run()
-    at.selectbox(key=state.CARD).set_value("timm:small_net.a1_in1k").run()
-    at.number_input(key="card_bench_repeats").set_value(3).run()
-    at.button(key="card_bench_run").click().run()
+    at = measure_on_card(app.run(), "timm:small_net.a1_in1k")
     no_errors(at)
     assert any("Unknown timm model" in w.value for w in at.warning)
     assert state.BENCH_RESULT not in at.session_state

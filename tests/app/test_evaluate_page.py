@@ -231,3 +231,73 @@ def test_cancel_hook_stops_the_evaluation(tmp_path, isolated):
                  cache_root=tmp_path / "cache")
     assert seen == [(0.0, "0/2 (model, image) pairs")]
     assert not (tmp_path / "cache").exists()  # nothing was computed
+
+
+def test_a_typed_model_id_is_checked_against_the_store(app, isolated, seed):
+    """Unknown ids get 'did you mean'; a store model without weights here is offered for download (which
+    says why it cannot be fetched offline); the page keeps working."""
+    at = open_evaluate(app)
+    at.text_input(key="eval_model_id").input("timm:convnext_bse.fb_in22k_ft_in1k").run()
+    no_errors(at)
+    assert any("Unknown model" in w.value and "Did you mean" in w.value and "convnext\\_base" in w.value
+               for w in at.warning), [w.value for w in at.warning]
+    study = next(m for m in seed.STUDY if m.startswith("timm:"))
+    at.text_input(key="eval_model_id").input(study).run()
+    no_errors(at)
+    assert any(e.label.startswith("Get weights") for e in at.expander)
+    assert any("HF\\_HUB\\_OFFLINE is set" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.text_input(key="eval_model_id").value == ""  # cleared for the next id
+
+
+def test_a_typed_model_that_can_run_joins_the_selection(app, isolated, seed, monkeypatch):
+    from .test_probe_page import fake_weights
+
+    fake_weights(monkeypatch, seed)
+    at = open_evaluate(app)
+    at.text_input(key="eval_model_id").input(seed.CALIBRATED).run()
+    no_errors(at)
+    assert seed.CALIBRATED in at.multiselect(key=state.EVAL_MODELS).value
+
+
+def test_model_card_offers_the_same_weights_download(app, isolated, seed):
+    study = next(m for m in seed.STUDY if m.startswith("timm:"))
+    app.query_params.update({state.CARD: study})  # the model card's model, as a shared link gives it
+    at = app.run()
+    at.switch_page("advisor/ui/pages/model_card.py").run()
+    no_errors(at)
+    assert any(e.label.startswith("Download the weights") for e in at.expander), [e.label for e in at.expander]
+    assert any("HF\\_HUB\\_OFFLINE is set" in w.value for w in at.warning)  # the plan's own message
+
+
+def own_label_result():
+    """An evaluation on an own label set (transfer) next to one on ImageNet labels: test values."""
+    from advisor.evaluate.result import EvaluationResult, ModelEvaluation
+    from advisor.evaluate.stats import Figure
+
+    transfer = ModelEvaluation("timm:own_net.a1_in1k", "file:x", "transfer", 20, None,
+                               {"knn_top1": Figure(0.8, 0.7, 0.9, 20),
+                                "linear_probe_top1": Figure(0.85, 0.75, 0.95, 20), "logme": Figure(1.2, 1.1, 1.3, 20)})
+    imagenet = ModelEvaluation("timm:in_net.a1_in1k", "file:y", "imagenet", 20, 81.5,
+                               {"top1": Figure(0.7, 0.6, 0.8, 20), "ece": Figure(0.05, 0.03, 0.08, 20)}, correct=14)
+    return EvaluationResult("/data/x", "own", ("a", "b"), ({"name": "a.jpg", "sha256": "0" * 64, "label": "a"},),
+                            (transfer, imagenet))
+
+
+def test_evaluate_tables_show_logme_published_top1_and_never_none(app, isolated):
+    """Mutant caught: the old `correct: None` for an own label set (and NaN figures shown as 'None')."""
+    from .test_pages import none_shown
+
+    at = open_evaluate(app)
+    at.session_state[state.EVAL_RESULT] = own_label_result()
+    at.run()
+    no_errors(at)
+    assert none_shown(at) == []
+    main = at.dataframe[0].value.set_index("model")
+    assert {"LogME", "k-NN top-1 %", "published ImageNet top-1 %"} <= set(main.columns)
+    assert main.loc["timm:own_net.a1_in1k", "LogME"] == "1.200 [1.100–1.300]"
+    assert main.loc["timm:own_net.a1_in1k", "published ImageNet top-1 %"] == "—"
+    full = at.dataframe[1].value.set_index("model")
+    assert full.loc["timm:own_net.a1_in1k", "correct"] == "n/a (own labels)"
+    assert full.loc["timm:in_net.a1_in1k", "correct"] == "14"
+    help_text = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "LogME:" in help_text and "NLL:" not in help_text  # help only for the figures shown

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from advisor.ui import state
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
 HERE = Path(__file__).parent
-ARTIFACTS = HERE.parents[1] / "artifacts" / "layout"
-PAGES = ("", "explore", "compare", "model_card", "probe", "report")
+ARTIFACTS = HERE.parents[1] / "artifacts" / "layout" / "fixture"  # the real-store shots sit one level up
+# Every page of the page spec, by its URL path (Streamlit's: the file's stem; "" for the landing page).
+PAGES = tuple("" if i == 0 else Path(p.file).stem for i, p in enumerate(state.PAGES))
 WIDTHS = (1280, 1920)
 
 
@@ -55,6 +58,10 @@ CHART_JS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart
   return bad; })"""
 
 
+def test_the_page_list_is_the_page_spec():
+    assert "evaluate" in PAGES and len(PAGES) == len(state.PAGES) and PAGES[0] == ""
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_no_page_clips_anything(server, chromium_browser, width, browser_support):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -69,8 +76,9 @@ def test_no_page_clips_anything(server, chromium_browser, width, browser_support
             # Widgets, grids and charts load lazily: wait until no skeleton placeholder is left, then for Vega.
             page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')",
                                    timeout=90_000)
-            if path == "probe":  # its model list is checked against the weights on this machine first
-                page.get_by_role("button", name="Run probe").wait_for(timeout=90_000)
+            if path in ("probe", "evaluate"):  # their model lists are checked against the weights here first
+                page.get_by_role("button", name="Run probe" if path == "probe" else "Evaluate").wait_for(
+                    timeout=90_000)
             page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
             page.wait_for_timeout(700)
             browser_support.save_shot(page, ARTIFACTS / f"{path or 'advisor'}_{width}.png")

@@ -36,7 +36,7 @@ def test_figures_are_positive_and_the_setting_is_stated(result):
     assert m.model_id == TINY and m.weights == "random"
     assert m.input_size == (160, 160)  # from the model's pretrained config, not a default
     assert m.params_m > 0
-    for s in (m.latency_ms, m.throughput):
+    for s in (m.latency_ms, m.throughput, m.cpu_latency_ms, m.cpu_throughput):
         assert s.n == 5 and 0 < s.q1 <= s.median <= s.q3
     assert m.peak_memory_mb is not None and m.peak_memory_mb > 0
     assert "fresh process" in result.memory_method
@@ -113,7 +113,10 @@ def test_an_unknown_or_unavailable_model_is_an_error_line_not_a_crash():
     assert any("resnet50.a1_in1k" in e and "How to get them" in e for e in r.errors)
 
 
-def _real(result: BenchResult, ids=("timm:a.b", "timm:c.d"), latencies=(10.0, 20.0)) -> BenchResult:
+R18, R34 = "timm:resnet18.a1_in1k", "timm:resnet34.a1_in1k"
+
+
+def _real(result: BenchResult, ids=(R18, R34), latencies=(10.0, 20.0)) -> BenchResult:
     """The tiny result relabelled as real models with known figures (the reader's input, not a measurement)."""
     (m,) = result.models
     models = tuple(dataclasses.replace(m, model_id=mid, weights="hf-cache:x", latency_ms=Spread(v, v * .9, v * 1.1, 5),
@@ -128,7 +131,7 @@ def test_measured_scores_name_the_setting_and_leave_out_random_weights(result):
     assert set(rows["property_id"]) == {LATENCY_PROPERTY, THROUGHPUT_PROPERTY}
     assert (rows["source_id"] == "measured_here").all()
     lat = rows[rows["property_id"] == LATENCY_PROPERTY].set_index("model_id")
-    assert lat.loc["timm:a.b", "value"] == 10.0
+    assert lat.loc["timm:resnet18.a1_in1k", "value"] == 10.0
     assert lat["item"].str.contains(result.setting(), regex=False).all()
     assert lat["item"].str.startswith("batch 1, ").all()
     thr = rows[rows["property_id"] == THROUGHPUT_PROPERTY]
@@ -138,15 +141,15 @@ def test_measured_scores_name_the_setting_and_leave_out_random_weights(result):
 
 def test_the_measured_reader_accepts_a_bench_file(result):
     rows = measured_from_text(_real(result).to_json(), "bench.json")
-    assert len(rows) == 4 and set(rows["model_id"]) == {"timm:a.b", "timm:c.d"}
+    assert len(rows) == 4 and set(rows["model_id"]) == {"timm:resnet18.a1_in1k", "timm:resnet34.a1_in1k"}
     with pytest.raises(InvalidRequestError, match=r"bench\.json"):
         measured_from_text(_real(result).to_json().replace('"repeats"', '"repeatz"'), "bench.json")
 
 
 def test_speed_sentences_say_where_it_was_measured(result):
     s = speed_sentences(_real(result).measured_scores())
-    assert set(s) == {"timm:a.b", "timm:c.d"}
-    assert s["timm:a.b"].startswith(f"measured here on {result.setting()}: 10 ms at batch 1, 100 img/s at batch 4")
+    assert set(s) == {"timm:resnet18.a1_in1k", "timm:resnet34.a1_in1k"}
+    assert s[R18].startswith(f"measured here on {result.setting()}: 10 ms at batch 1, 100 img/s at batch 4")
     assert speed_sentences(pd.DataFrame()) == {}
 
 
@@ -159,3 +162,30 @@ def test_a_result_without_memory_says_so():
 def test_spread_is_median_and_quartiles():
     s = latency.spread([1.0, 2.0, 3.0, 4.0, 100.0])
     assert (s.median, s.q1, s.q3, s.n) == (3.0, 2.0, 4.0, 5)
+    assert (s.ci_low, s.ci_high) == (1.0, 100.0)  # five passes: the median's 95 % interval is the whole range
+    many = latency.spread(list(range(1, 101)))
+    assert many.ci_low < many.median < many.ci_high and many.ci_low >= 35 and many.ci_high <= 66
+
+
+def test_merging_keeps_one_setting_per_result(result):
+    from advisor.evaluate.bench_result import merge_results
+
+    first = _real(result, ids=("timm:resnet18.a1_in1k",), latencies=(10.0,))
+    second = _real(result, ids=("timm:resnet18.a1_in1k", "timm:resnet34.a1_in1k"), latencies=(12.0, 20.0))
+    merged = merge_results(first, second)
+    assert {m.model_id: m.latency_ms.median for m in merged.models} == {R18: 12.0, R34: 20.0}
+    added = merge_results(merge_results(None, first), _real(result, ids=(R34,), latencies=(20.0,)))
+    assert [m.model_id for m in added.models] == [R18, R34]  # another model in the same setting is added
+    other = dataclasses.replace(second, threads=second.threads + 1)
+    assert merge_results(first, other) is other  # another setting starts afresh: settings never mix
+
+
+def test_nchw_on_request_runs_on_a_copy_and_leaves_the_shared_model_channels_last():
+    import torch
+
+    from advisor.models.loaded import load_model
+
+    r = latency.bench([TINY], batch_size=2, repeats=3, warmup=0, device="cpu", memory=False, channels_last=False)
+    assert r.channels_last is False and r.models[0].latency_ms.median > 0
+    convs = [p for p in load_model(TINY).module.parameters() if p.dim() == 4]
+    assert convs and all(p.is_contiguous(memory_format=torch.channels_last) for p in convs)

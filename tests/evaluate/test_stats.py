@@ -10,7 +10,8 @@ from advisor.evaluate.progress import CancelToken, EvaluationCancelled, Phases
 
 
 def _logme_reference(features: np.ndarray, labels: np.ndarray) -> float:
-    """LogME as Algorithm 1 of You et al. (2021) writes it: an SVD, one class at a time."""
+    """LogME as Algorithm 1 of You et al. (2021) writes it: an SVD, one class at a time (at most 11
+    fixed-point steps, as the authors' code)."""
     f = np.asarray(features, dtype=np.float64)
     n, d = f.shape
     u, sv, _ = np.linalg.svd(f, full_matrices=False)
@@ -22,7 +23,7 @@ def _logme_reference(features: np.ndarray, labels: np.ndarray) -> float:
         uy = sv * (u.T @ y)
         y_out = float(y @ y - (u.T @ y) @ (u.T @ y))
         alpha, beta = 1.0, 1.0
-        for _ in range(100):
+        for _ in range(stats.LOGME_MAX_STEPS):
             z = beta * uy / (alpha + beta * sigma)
             gamma = float((beta * sigma / (alpha + beta * sigma)).sum())
             m2, res2 = float(z @ z), float(((sv * z - u.T @ y) ** 2).sum()) + y_out

@@ -44,3 +44,40 @@ def test_every_preset_ranks_the_store(store):
     for p in list_presets():
         r = rank(data, RankRequest(p.weights, limits=Limits(**p.limits), mode=p.mode, draws=50))
         assert len(r.table) > 10, p.name
+
+
+THIN_SHARE = 0.10  # a need measured for fewer than this share of the candidates is "thin"
+
+
+def test_no_preset_leans_silently_on_a_thin_need(store):
+    """A weighted need that under 10 % of a preset's candidates have published data for is declared `thin` and
+    its rationale names how few models back it (mutant: drop `thin=("transfer",)` from fine-tune -> fails)."""
+    from advisor.ranking.engine import need_evidence
+    from advisor.ranking.needs import get_need
+    from advisor.ranking.request import apply_limits
+
+    data = RankingData.from_store(store)
+    for p in list_presets():
+        if p.mode != "advisor":
+            continue
+        lim = Limits(**p.limits)
+        cand, _ = apply_limits(data.models, lim)
+        ev = need_evidence(data, cand, list(p.weights), lim, "percentile", predict=False)
+        for need in p.weights:
+            share = float(ev.scores[need].notna().mean())
+            if share < THIN_SHARE:
+                assert need in p.thin, (p.name, need, share)
+                assert any(ch.isdigit() for ch in p.rationale), p.name
+            else:
+                assert need not in p.thin, (p.name, need, share)
+        assert get_need(next(iter(p.weights))).label  # every weighted need is a known need
+
+
+def test_invariance_and_video_stability_are_separate_needs():
+    from advisor.ranking.needs import get_need
+
+    geo = {f.property_id for f in get_need("invariance").features}
+    video = {f.property_id for f in get_need("video_stability").features}
+    assert "frame_consistency_ratio" in video and "frame_consistency_ratio" not in geo
+    assert {"invariance_scale_top1", "shift_consistency"} <= geo
+    assert "video" in get_preset("invariance").rationale.lower()

@@ -58,6 +58,16 @@ def test_csv_in_an_upload_cannot_name_server_files(tmp_path):
     assert any("3 row(s)" in p and "outside the folder" in p for p in problems)
 
 
+def test_the_result_names_the_upload_relative_to_its_folder(tmp_path):
+    """Before: the result (and its JSON download) held the server's temporary path."""
+    up = tmp_path / "up"
+    for i, c in enumerate(("cat", "dog")):
+        (up / "photos" / c).mkdir(parents=True)
+        (up / "photos" / c / "a.png").write_bytes(png(i))
+    result = evaluate(up / "photos", [TINY], label_set="own", cache_root="", within=up)
+    assert result.data == "photos" and str(tmp_path) not in result.to_json()
+
+
 def test_evaluate_within_refuses_a_symlink_out_of_the_folder(tmp_path):
     """A file that resolves outside `within` is refused when read, without saying whether it exists."""
     up = tmp_path / "up"
@@ -205,3 +215,13 @@ def test_messages_name_the_path_relative_to_the_data_root(tmp_path):
     (tmp_path / "l.csv").write_text("path,label\nsub/missing.png,cat\na.png,cat\nb.png,dog\n")
     result = evaluate(tmp_path / "l.csv", [TINY], label_set="own", cache_root="")
     assert "skipped sub/missing.png: no such file" in result.errors
+
+
+def test_a_class_folder_named_with_spaces_is_skipped_with_a_message(tmp_path):
+    """Before: whitespace-only labels became class ''."""
+    for c in ("cat", "dog", "   "):
+        (tmp_path / c).mkdir()
+        (tmp_path / c / "a.png").write_bytes(png(len(c)))
+    samples, problems = read_labelled_files(tmp_path)
+    assert sorted({s.label for s in samples}) == ["cat", "dog"]
+    assert any("only with whitespace" in p for p in problems)

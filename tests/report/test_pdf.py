@@ -132,3 +132,25 @@ def test_pdf_export_leaves_image_intake_strict(report):
     Image.new("RGB", (64, 64), (10, 200, 30)).save(buf, "PNG")
     with pytest.raises(ImageIntakeError):
         load_image(buf.getvalue()[:-40], "cut.png")
+
+
+LONG_IDS = ("timm:convnext_base.fb_in22k_ft_in1k_384", "open_clip:convnext_base_w.laion2b_s13b_b82k_augreg",
+            "timm:vit_base_patch16_clip_224.openai_ft_in12k_in1k", "timm:deit3_base_patch16_224.fb_in22k_ft_in1k")
+
+
+def test_pdf_model_ids_copy_whole(report):
+    """Ids in the shortlist and the reasons are never broken across lines, so text copied from the PDF is a
+    usable id. Mutant caught: id cells treated as long tokens (`overflow-wrap: anywhere`), which printed
+    'timm:vit_base_patch16_clip_224.openai_f' / 't_in12k_in1k'."""
+    import dataclasses
+
+    ids = dict(zip([m["model_id"] for m in report.shortlist], LONG_IDS, strict=False))
+    shortlist = tuple({**m, "model_id": ids.get(m["model_id"], m["model_id"])} for m in report.shortlist)
+    reasons = {ids.get(k, k): v for k, v in report.reasons.items()}
+    long = dataclasses.replace(report, shortlist=shortlist, reasons=reasons, charts=())
+    reader = pypdf.PdfReader(io.BytesIO(_pdf(long)))
+    lines = [ln for p in reader.pages for ln in (p.extract_text() or "").splitlines()]
+    for mid in ids.values():
+        starts = sum(ln.count(mid[:16]) for ln in lines)  # every place the id begins...
+        assert starts >= 2 and sum(ln.count(mid) for ln in lines) == starts, (mid, [ln for ln in lines
+                                                                                if mid[:16] in ln])  # ...is whole

@@ -169,3 +169,18 @@ def test_report_from_fixture_data_without_store(data, request_):
     assert {s["licence"] for s in r.sources} == {"not recorded"}
     assert any(s["non_commercial"] for s in r.sources if s["source_id"] == "src_nc")
     assert "data build not recorded" in to_html(r)
+
+
+def test_limits_are_printed_as_the_user_set_them(tiny_store, request_):
+    """Mutant caught: limits through the 3-decimal number format ('Max parameters (M): 30.000')."""
+    from advisor.report.view import limits_lines
+
+    req = RankRequest(weights=dict(request_.weights), limits=Limits(max_params_m=30.0), draws=0)
+    r = build_report(tiny_store, req, created_at="2026-01-01T00:00:00Z", with_charts=False)
+    lines = limits_lines(r)
+    assert any(x.endswith(": 30") and x.startswith("Max parameters") for x in lines), lines
+    assert not any("30.000" in x for x in lines)
+    from advisor.report.view import as_set
+
+    assert (as_set(2.5), as_set(30.0), as_set(1500.0), as_set(True)) == ("2.5", "30", "1500", "yes")
+    assert "Max parameters (M): 30" in to_markdown(r).replace("\\", "")

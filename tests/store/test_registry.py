@@ -86,3 +86,14 @@ def test_every_source_folder_is_read_by_an_ingester():
 def test_unregistered_ingester_is_refused():
     with pytest.raises(KeyError):
         get_ingester("not_a_source")
+
+
+def test_metadata_priority_follows_the_documented_order():
+    """An independent expectation (not the table read twice): the paper's own figures first, then the libraries
+    that publish the weights, then computed library metadata, then the benchmark sources.
+    Mutant: swap two priorities in INGESTERS (e.g. timm 1 <-> quba 4) -> fails."""
+    expected = ["study", "timm", "open_clip", "libraries", "quba", "clip_benchmark", "robustbench",
+                "imagenet_testbed"]
+    got = sorted(expected, key=metadata_priority)
+    assert got == expected
+    assert all(metadata_priority(n) < metadata_priority("antialiased_cnns") for n in expected)

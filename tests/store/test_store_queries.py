@@ -185,7 +185,12 @@ def test_obtainability(store):
                                       "none known"}
 
 
-def test_invariance_coverage(store):
-    n = store.query("SELECT count(DISTINCT model_id) AS n FROM scores JOIN properties USING (property_id) "
-                    "WHERE need = 'invariance'")["n"].iloc[0]
-    assert n >= 300
+def test_invariance_and_video_stability_coverage(store):
+    """Geometric invariance (the study, anti-aliased CNNs) and video-frame stability (imagenet-testbed) are
+    separate needs, each with the models its sources cover."""
+    def n(need: str) -> int:
+        return int(store.query("SELECT count(DISTINCT model_id) AS n FROM scores JOIN properties "
+                               "USING (property_id) WHERE need = ?", [need])["n"].iloc[0])
+
+    assert n("invariance") >= 50
+    assert n("video_stability") >= 300

@@ -50,11 +50,16 @@ def results() -> None:
         st.info(f"The ranking includes scores **measured here** by {components.measured_summary()} "
                 f"(this session only, never stored): {ranks}. See the 'measured here' column.",
                 icon=":material/science:")
-    frame, explained = views.ranked_view(ranking.request, key)
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=components.ranked_table_config(),
-                 key="ranked_table")
+    frame, shown, explained = views.ranked_view(ranking.request, key)
+    config = views.advisor_table_config(components.ranked_table_config(), shown)
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, column_order=shown,
+                 placeholder="—", key="ranked_table")
+    with st.expander("All columns (weights source, paradigm, size, accuracy, calibration)",
+                     icon=":material/table:"):
+        st.dataframe(frame, hide_index=True, width="stretch", column_config=config, placeholder="—")
     with st.expander("What the numbers mean", icon=":material/help:"):
-        components.glossary("score", "coverage", "first in", "ImageNet top-1", "params", "GMACs", "LP")
+        components.glossary(*[t for t in ("score", "coverage", "first in", "ImageNet top-1", "params", "GMACs")
+                              if t in shown])
     st.markdown("**What each need adds to the score** (top 10)")
     views.show(views.contribution_spec(ranking.request, key))
     st.markdown("**Why these models**")

@@ -58,7 +58,11 @@ def compared() -> None:
             s[state.COMPARE] = study[:4]
             st.rerun()
         return
-    st.dataframe(facts(list(ids)), hide_index=True, width="stretch", column_config=components.FACT_COLUMNS)
+    # A heading between the picker and the table: the table's toolbar (search, download, full screen) appears
+    # above its top edge and covered the picker's clear icons when the two touched.
+    st.markdown("**Facts**")
+    st.dataframe(facts(list(ids)), hide_index=True, placeholder="—", width="stretch",
+                 column_config=components.FACT_COLUMNS)
     bench_panel.speed_panel(ids, "compare")  # latency / throughput / memory of these models, measured here
     st.subheader("Per need")
     st.caption("Need scores among all models in the store (0 worst – 1 best); a missing bar means no data. "

@@ -24,6 +24,7 @@ PREFIX = "eval"  # widget keys of the shared model input and weights download: e
 SOURCES = {"zip": "Upload a zip", "folder": "Folder on this server"}
 MISSING = "—"  # a figure that was not measured
 INTERVAL_HELP = "Brackets: 95 % bootstrap interval over the images."
+EVALUATED_KEY = "_eval_root"  # the data the shown result was measured on
 WITHIN_KEY = "_eval_within"  # the folder every file of the chosen data must resolve inside
 PHASE_LABELS = {"extraction": "Model outputs", "cross-validation": "Cross-validation (k-NN, linear probe)",
                 "bootstrap": "Bootstrap intervals (LogME)", "report": "Figures and report"}
@@ -106,6 +107,13 @@ def describe_data(root: Path) -> int:
         return 0
     how = "ImageNet classes" if labelled.imagenet is not None else "your own label set (transfer of features)"
     st.caption(f"{len(labelled.samples):,} image(s) in {len(labelled.classes):,} class(es): {md_escape(how)}.")
+    notes = [p for p in labelled.problems if p.startswith("note:")]
+    skipped = [p for p in labelled.problems if not p.startswith("note:")]
+    for note in notes:
+        st.caption(md_escape(visible_text(note)))
+    if skipped:
+        with st.expander(f"Rows or folders skipped ({len(skipped)} message(s))", icon=":material/warning:"):
+            st.markdown("\n".join(f"- {md_escape(visible_text(p))}" for p in skipped))
     return len(labelled.samples)
 
 
@@ -145,6 +153,7 @@ def run(root: Path, models: list[str], families: list[str], cancel_slot) -> None
         bars[name].progress(f, text=f"{label}: {md_escape(visible_text(msg))} · {now - t0:,.0f} s{eta}")
 
     s[RUNNING_KEY] = True
+    s[EVALUATED_KEY] = str(root)
     result = evaluate(root, models, families=families, published_top1=published_top1(models), phases=phase,
                       within=s.get(WITHIN_KEY))
     s[RUNNING_KEY] = False
@@ -173,7 +182,7 @@ def summary_frames(result) -> tuple[pd.DataFrame, pd.DataFrame]:
     The first holds what decides between models for this label set: top-1 and ECE on ImageNet labels, k-NN,
     linear probe and LogME on an own label set, always next to the published ImageNet top-1. Columns no
     model has a figure for are left out of both."""
-    own = all(m.task == "transfer" for m in result.models)
+    own = result.label_set == "own"
     rows = []
     for m in result.models:
         rows.append({"model": m.model_id, "images": m.n_images,
@@ -188,6 +197,22 @@ def summary_frames(result) -> tuple[pd.DataFrame, pd.DataFrame]:
     return main, full
 
 
+# Short headers and widths: the summary fits the results column (about 630 px) at 1,280 px; the help names
+# each figure in full.
+FIGURE_PX, ROOM_PX = 110, 630
+
+
+def summary_columns(columns) -> dict:
+    """Column settings for a summary table: figures at a fixed width, the model column gets what is left."""
+    figures = [c for c in columns if c not in ("model", "images", "correct", PUBLISHED)]
+    return {"model": st.column_config.TextColumn(width=max(150, ROOM_PX - 50 - 95 - FIGURE_PX * len(figures))),
+            "images": st.column_config.NumberColumn(width=50),
+            **{c: st.column_config.TextColumn(width=FIGURE_PX) for c in figures},
+            PUBLISHED: st.column_config.TextColumn("published top-1 %", width=95,
+                                                   help="The model's published ImageNet top-1 (%), from the store, "
+                                                        "next to what you measured here.")}
+
+
 def figures_help(columns) -> str:
     """Help for the figures a table shows, and only those."""
     return " ".join([EVALUATION_HELP[c] for c in EVALUATION_HELP if c in columns] + [INTERVAL_HELP])
@@ -200,14 +225,19 @@ def show_model(m) -> None:
         left, right = st.columns(2)
         pc = pd.DataFrame(m.per_class).sort_values(["accuracy", "class"])[["class", "n", "correct", "accuracy"]]
         left.markdown("**Per-class accuracy** (worst first)")
-        left.dataframe(pc, hide_index=True, width="stretch", height=260, column_config={
-            "accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)})
+        left.dataframe(pc, hide_index=True, placeholder="—", width="stretch", height=260, column_config={
+            "class": st.column_config.TextColumn(width=120), "n": st.column_config.NumberColumn(width=40),
+            "correct": st.column_config.NumberColumn(width=60),
+            "accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0, width=90)})
         right.markdown("**Most common confusions**")
         if m.confusions:
             right.dataframe(pd.DataFrame(m.confusions).rename(columns={"count": "images"}), hide_index=True,
-                            width="stretch", height=260)
+                            placeholder="—", width="stretch", height=260, column_config={
+                                "true": st.column_config.TextColumn(width=105),
+                                "predicted": st.column_config.TextColumn(width=105),
+                                "images": st.column_config.NumberColumn(width=55)})
         else:
-            right.caption("None: every image was classified right.")
+            right.caption("No confusions: every image was classified right.")
     if m.invariance:
         st.markdown("**Invariance with labels** (accuracy kept under each transformation, and agreement with "
                     "the untransformed prediction)")
@@ -215,7 +245,7 @@ def show_model(m) -> None:
                                                                                     else ""),
                              "top-1 %": fig_text(p.top1, PCT), "agreement %": fig_text(p.agreement, PCT),
                              "images": p.agreement.n} for p in m.invariance])
-        st.dataframe(inv, hide_index=True, width="stretch")
+        st.dataframe(inv, hide_index=True, placeholder="—", width="stretch")
     for note in m.notes:
         st.caption(f"Note: {md_escape(note)}")
 
@@ -236,13 +266,14 @@ def show_result(result) -> None:
     st.subheader(f"Results on {n:,} image{'s' * (n != 1)} · {len(result.classes):,} classes · "
                  f"{result.seconds:,.1f} s")
     main, full = summary_frames(result)
-    st.dataframe(main, hide_index=True, width="stretch")
+    st.dataframe(main, hide_index=True, placeholder="—", width="stretch", column_config=summary_columns(main.columns))
     st.caption(md_escape(figures_help(main.columns)) + (
         " Transfer: out-of-fold accuracy of frozen features (k-NN, logistic regression) and LogME, next to the "
         "published ImageNet top-1, a strong baseline for transferability." if result.label_set == "own" else ""))
     if len(full.columns) > len(main.columns):
         with st.expander("Every figure", icon=":material/table:"):
-            st.dataframe(full, hide_index=True, width="stretch")
+            st.dataframe(full, hide_index=True, placeholder="—", width="stretch",
+                         column_config=summary_columns(full.columns))
             st.caption(md_escape(figures_help(full.columns)))
     chart = reliability_chart(result)
     if chart is not None:
@@ -310,7 +341,7 @@ def render() -> None:
         if result is None:
             st.info("Choose your labelled images and the models, then evaluate.", icon=":material/fact_check:")
         else:
-            if root is not None and result.data != str(root):
+            if root is not None and s.get(EVALUATED_KEY, str(root)) != str(root):
                 st.caption(f"Showing the last evaluation, on {md_name(Path(result.data).name)}.")
             show_result(result)
 

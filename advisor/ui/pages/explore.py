@@ -74,6 +74,7 @@ def render() -> None:
         st.dataframe(front[["model_id", "value_x", "value_y", "source_id_x", "source_id_y", "paradigm"]].rename(
             columns={"value_x": axis_label(*x), "value_y": axis_label(*y), "source_id_x": "x source",
                      "source_id_y": "y source", "model_id": "model"}), hide_index=True, width="stretch",
+            placeholder="—",
             column_config={k: st.column_config.NumberColumn(format=_fmt(df, v)) for k, v in
                            ((axis_label(*x), "value_x"), (axis_label(*y), "value_y"))})
 

@@ -6,7 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from advisor.errors import AdvisorError
-from advisor.ui import bench_panel, cache, components, state
+from advisor.models.registry import loadable_model_ids
+from advisor.ui import bench_panel, cache, components, state, views
+
+# Pixel widths so that all eight columns, the note included, fit the page at 1,280 px.
+SCORE_WIDTHS = {"property": 220, "data set / factor": 130, "unit": 70, "source": 100, "data licence": 100,
+                "precision": 110}
 
 
 def rank_line(model_id: str) -> str:
@@ -22,6 +27,17 @@ def rank_line(model_id: str) -> str:
     row = row.iloc[0]
     return (f"Rank **{int(row['rank'])}** of {len(r.table)} under your current needs · score {row['score']:.3f} · "
             f"coverage {row['coverage']:.0%}")
+
+
+def weights_here(model_id: str) -> None:
+    """Whether the weights are on this machine; if not and a backend can build the model, the same download
+    (file, size, licence, then a button) as the Probe and Evaluate pages."""
+    if model_id in cache.probe_ready_ids() or model_id in views.bundled_ready():
+        st.caption("Its weights are on this machine: it can be probed and evaluated here.")
+    elif model_id in set(loadable_model_ids(cache.model_table())):
+        views.weights_offer([model_id], "card", title="Download the weights to probe or evaluate it here")
+    if views.added_model("card"):
+        st.success("Downloaded: the model can now be probed and evaluated here.", icon=":material/check_circle:")
 
 
 def render() -> None:
@@ -57,6 +73,7 @@ def render() -> None:
         if isinstance(call, str) and call.strip():
             st.code(call, language="python")
             st.caption(f"Weights from: {m.get('weights_from')}. {m.get('obtain_note') or ''}")
+            weights_here(mid)
         else:
             st.warning(f"No public weights are known for this model ({m.get('obtain_note') or 'none known'}); its "
                        "scores come from published tables only.", icon=":material/block:")
@@ -65,16 +82,21 @@ def render() -> None:
         st.markdown(f"**Every score** ({len(scores)})")
         cols = {"label": "property", "item": "data set / factor", "value": "value", "unit": "unit",
                 "source_id": "source", "licence": "data licence", "precision": "precision", "note": "note"}
-        st.dataframe(scores[list(cols)].rename(columns=cols), hide_index=True, width="stretch",
-                     column_config={"value": st.column_config.NumberColumn(format="%.4g")})
+        st.dataframe(scores[list(cols)].rename(columns=cols), hide_index=True, placeholder="—", width="stretch",
+                     column_config={"value": st.column_config.NumberColumn(format="%.4g", width=70),
+                                    **{c: st.column_config.TextColumn(width=w) for c, w in SCORE_WIDTHS.items()}})
         aliases = store.aliases(mid)
         if len(aliases):
             with st.expander(f"Names in the sources ({len(aliases)})"):
-                st.dataframe(aliases, hide_index=True, width="stretch")
+                st.dataframe(aliases, hide_index=True, placeholder="—", width="stretch")
+        links = store.model_links(mid)
+        if len(links):
+            with st.expander(f"How its scores are put on one scale ({len(links)} links)", icon=":material/link:"):
+                st.dataframe(links, hide_index=True, placeholder="—", width="stretch")
         conflicts = store.conflicts(mid)
         if len(conflicts):
             with st.expander(f"Sources that disagree ({len(conflicts)})", icon=":material/warning:"):
-                st.dataframe(conflicts, hide_index=True, width="stretch")
+                st.dataframe(conflicts, hide_index=True, placeholder="—", width="stretch")
 
 
 render()

@@ -184,10 +184,10 @@ def show_result(result) -> None:
     # Note first after the model: it says what a run means (random weights, a precision fallback).
     runs = pd.DataFrame([{"model": m.model_id, "note": m.note or "—", "input": f"{m.input_size[0]}×{m.input_size[1]}",
                           "precision": m.precision, "weights": m.weights} for m in result.models])
-    st.dataframe(runs, hide_index=True, width="stretch", column_config={
-        "model": st.column_config.TextColumn(width="medium"), "note": st.column_config.TextColumn(width="medium"),
-        "input": st.column_config.TextColumn(width="small"), "precision": st.column_config.TextColumn(width="small"),
-        "weights": st.column_config.TextColumn(width="small", help="Where the weights came from (hover to read).")})
+    st.dataframe(runs, hide_index=True, placeholder="—", width="stretch", column_config={
+        "model": st.column_config.TextColumn(width=210), "note": st.column_config.TextColumn(width=140),
+        "input": st.column_config.TextColumn(width=70), "precision": st.column_config.TextColumn(width=70),
+        "weights": st.column_config.TextColumn(width=140, help="Where the weights came from (hover to read).")})
     strips = st.session_state.get(state.PROBE_STRIPS) or {}
     if strips:
         st.markdown(f"**What was applied** (to {md_name(result.images[0].name)}, as the first model sees it)")
@@ -221,15 +221,18 @@ def show_result(result) -> None:
     summary = result.summary[list(cols)].rename(columns=cols)
     for c in ("prob. kept", "KL", "cosine"):  # not measured (e.g. no embeddings): a dash, never "None"
         summary[c] = [components.fmt_num(v, "", 3) for v in summary[c]]
-    st.dataframe(summary, hide_index=True, width="stretch",
-                 column_config={"model": st.column_config.TextColumn(width="medium"),
-                                "images": st.column_config.NumberColumn(width="small"),
-                                "variants": st.column_config.NumberColumn(width="small"),
+    st.dataframe(summary, hide_index=True, placeholder="—", width="stretch",
+                 # pixel widths: all eight columns fit the results column (about 630 px) at 1,280 px
+                 column_config={"model": st.column_config.TextColumn(width=160),
+                                "family": st.column_config.TextColumn(width=75),
+                                "images": st.column_config.NumberColumn(width=55),
+                                "variants": st.column_config.NumberColumn(width=60),
                                 "invariance": st.column_config.ProgressColumn(format="percent", min_value=0.0,
-                                                                              max_value=1.0, help=g["invariance"]),
-                                "prob. kept": st.column_config.TextColumn(help=g["prob. kept"]),
-                                "KL": st.column_config.TextColumn(help=g["KL"]),
-                                "cosine": st.column_config.TextColumn(help=g["cosine"])})
+                                                                              max_value=1.0, help=g["invariance"],
+                                                                              width=90),
+                                "prob. kept": st.column_config.TextColumn(help=g["prob. kept"], width=75),
+                                "KL": st.column_config.TextColumn(help=g["KL"], width=50),
+                                "cosine": st.column_config.TextColumn(help=g["cosine"], width=55)})
     if result.skipped:
         with st.expander(f"Variants a model could not run ({len(result.skipped)})"):
             st.write("\n".join(f"- {x}" for x in result.skipped))
