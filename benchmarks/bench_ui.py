@@ -198,13 +198,13 @@ def bench_report_export(page: Page, base: str, runs: int) -> list[tuple[float, f
         box: dict = {}
 
         def act(b=button, x=box) -> None:
-            x["dl"] = page.expect_download(timeout=60_000)
-            x["dl"].__enter__()
+            x["cm"] = page.expect_download(timeout=60_000)
+            x["info"] = x["cm"].__enter__()
             b.click()
 
         def shown(x=box) -> None:
-            x["dl"].__exit__(None, None, None)
-            x["dl"].value.path()
+            x["cm"].__exit__(None, None, None)
+            x["info"].value.path()  # the whole file has arrived
 
         out.append(timed(page, act, shown))
     return out

@@ -262,8 +262,8 @@ def test_a_typed_model_that_can_run_joins_the_selection(app, isolated, seed, mon
 
 def test_model_card_offers_the_same_weights_download(app, isolated, seed):
     study = next(m for m in seed.STUDY if m.startswith("timm:"))
+    app.query_params.update({state.CARD: study})  # the model card's model, as a shared link gives it
     at = app.run()
-    at.session_state[state.CARD] = study
     at.switch_page("advisor/ui/pages/model_card.py").run()
     no_errors(at)
     assert any(e.label.startswith("Download the weights") for e in at.expander), [e.label for e in at.expander]
