@@ -58,7 +58,8 @@ def contribution_chart(ranking: Ranking, top: int = 10) -> alt.Chart:
         color=alt.Color("need_label:N", title="need", legend=alt.Legend(orient="bottom", columns=columns,
                                                                         labelLimit=0)),
         opacity=alt.Opacity("data:N", title="bar shade", scale=alt.Scale(domain=list(SHADE), range=[1.0, 0.55, 0.25]),
-                            legend=alt.Legend(orient="top", direction="horizontal", labelLimit=0,
+                            # one shade a line: three side by side ran past the chart's right edge at 1,280 px
+                            legend=alt.Legend(orient="top", direction="vertical", labelLimit=0,
                                               symbolType="square", symbolFillColor="#4c78a8",
                                               symbolStrokeColor="#4c78a8")),
         order=alt.Order("weight:Q", sort="descending"),
@@ -69,7 +70,8 @@ def contribution_chart(ranking: Ranking, top: int = 10) -> alt.Chart:
     )
     # Streamlit fits the whole chart (axes, legends) into `height`: room for the x axis and the legends below.
     n_needs = c["need_label"].nunique()
-    return bars.properties(height=max(200, 28 * len(order) + 150 + 18 * ((n_needs + columns - 1) // columns)))
+    legend_rows = (n_needs + columns - 1) // columns + len(SHADE)
+    return bars.properties(height=max(200, 28 * len(order) + 150 + 18 * legend_rows))
 
 
 def _axis_scale(values: pd.Series, log: bool) -> alt.Scale:

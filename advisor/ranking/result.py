@@ -101,6 +101,10 @@ def finish_ranking(table: pd.DataFrame, s_df: pd.DataFrame, w: np.ndarray, needs
     table = table.drop(columns="_s").reset_index(drop=True)
     s_ranked = s_df.reindex(table["model_id"])
     sd = None if ev is None else ev.sd.reindex(table["model_id"]).to_numpy()
+    if sd is not None and ev.status is not None:
+        # Draws perturb measured evidence only: a predicted score's wide interval would otherwise make the least
+        # known models "first" most often (the top pick of 1,500 candidates first in 0 % of draws).
+        sd = np.where(ev.status.reindex(table["model_id"]).eq("predicted").to_numpy(), 0.0, sd)
     top1, topk = stability(s_ranked.to_numpy(), w, request, sd)
     table["top1_share"] = top1
     table["topk_share"] = topk
