@@ -13,6 +13,7 @@ import pandas as pd
 from advisor.errors import AdvisorError, InvalidRequestError
 from advisor.jsonio import loads_bounded, read_capped
 from advisor.store.measured import empty_measured
+from advisor.store.properties import PROPERTIES
 
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 MAX_RESULT_MODELS = 5_000  # models in one result file (a real run has a handful)
@@ -24,8 +25,6 @@ _RANGES = {"%": (0.0, 100.0), "fraction": (0.0, 1.0), "nats": (0.0, float("inf")
 
 def _range_problem(df: pd.DataFrame) -> pd.Series:
     """Why each row's value cannot be a measurement of its property ('' when it can)."""
-    from advisor.store.properties import PROPERTIES
-
     units = {p.property_id: p.unit for p in PROPERTIES}
     why = pd.Series("", index=df.index, dtype=object)
     values = pd.to_numeric(df["value"], errors="coerce")
