@@ -177,7 +177,7 @@ def bench_model_card(page: Page, base: str, runs: int) -> list[tuple[float, floa
         page.goto(base)
         page.get_by_text("Why these models").wait_for(timeout=90_000)
         wait_idle(page)
-        button = page.get_by_role("button", name="Open model card").first
+        button = page.get_by_role("link", name="Open model card").first
         out.append(timed(page, button.click,
                          lambda: page.get_by_text("under your current needs").first.wait_for(timeout=60_000)))
     return out

@@ -44,6 +44,7 @@ MIN_COVERAGE = "min_coverage"
 COMPARE = "compare"
 COMPARE_VIEW = "compare_view"  # the detail view shown on the Compare page (session only)
 CARD = "model"
+LINK_KEYS = (CARD,)  # values a link to a page may carry into it (read from the URL when the page is opened)
 X_PROP, X_ITEM, Y_PROP, Y_ITEM = "x", "x_item", "y", "y_item"
 LOG_X, LOG_Y = "log_x", "log_y"
 SEARCH = "q"
@@ -187,6 +188,12 @@ def keep_state(session: MutableMapping, page: str = "", query: Mapping[str, list
     entered = session.get(PAGE) != page  # opened by this run: its widgets are not in the browser yet
     session[PAGE] = page
     own = set(page_keys(page))
+    if entered and query:  # a page link that names what to open (e.g. the Advisor's "Open model card")
+        for key in own & set(LINK_KEYS) & set(query):
+            try:
+                store[key] = _parse(key, list(query[key]))
+            except ValueError:
+                continue
     for key in TRACKED:
         if key in own and not entered and key in session:
             store[key] = session[key]

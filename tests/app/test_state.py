@@ -82,6 +82,21 @@ def test_store_keeps_values_a_page_switch_drops():
     assert state.request_from_state(state.user_state(session)).limits.max_params_m == 30.0
 
 
+def test_a_page_link_opens_the_card_it_names_and_nothing_else():
+    """The Advisor's "Open model card" is a link carrying ?model=...: opening the card takes the model from it,
+    while the user's other values (and a link's stray keys of other pages) leave the store alone."""
+    session: dict = {}
+    state.keep_state(session, "advisor.py", {"max_params": ["30"]})
+    state.keep_state(session, "model_card.py", {state.CARD: ["timm:a"], "max_params": ["99"]})
+    assert session[state.CARD] == "timm:a" and state.user_state(session)[state.MAX_PARAMS] == 30.0
+    state.keep_state(session, "advisor.py")
+    state.keep_state(session, "model_card.py", {state.CARD: ["timm:b"]})
+    assert session[state.CARD] == "timm:b"
+    session[state.CARD] = "timm:c"  # the user picks another model on the card: the stale link does not win
+    state.keep_state(session, "model_card.py", {state.CARD: ["timm:b"]})
+    assert state.user_state(session)[state.CARD] == "timm:c"
+
+
 def test_every_kept_key_belongs_to_one_page():
     """A key no page owns would never be updated from its widget; one owned twice would race."""
     owners: dict[str, list[str]] = {}

@@ -127,6 +127,17 @@ def test_values_survive_every_page_and_a_fresh_browser(server, chromium_browser,
             go(page, advisor_title)
             assert on_advisor(page) == want, f"after visiting {spec.title}"
         assert url_state(page) == WANT_URL
+        # "Open model card" on the top pick: the card ranks it under the user's needs (1st), not the defaults'.
+        top_id = want["top"].split("Top pick:", 1)[1].strip()
+        page.get_by_role("link", name="Open model card").first.click()
+        page.locator("h1").filter(has_text="Model card").first.wait_for(timeout=60_000)
+        page.get_by_text("under your current needs").first.wait_for(timeout=60_000)
+        idle(page)
+        assert page.get_by_text("under your current needs").first.inner_text().startswith("Rank 1 of")
+        assert page.get_by_text(top_id).first.is_visible()
+        assert url_state(page) == WANT_URL, page.url
+        go(page, advisor_title)
+        assert on_advisor(page) == want, "after opening the model card"
         request = exported_request(page, tmp_path)
         assert request["limits"]["max_params_m"] == 30
         assert request["limits"]["exclude_non_commercial"] is True

@@ -68,9 +68,10 @@ def results() -> None:
             st.write(text)
             if mid in measured:
                 st.caption(f"Its scores include measured-here ones: {measured[mid]}.")
-            if st.button("Open model card", key=f"card_{mid}"):
-                state.remember(st.session_state, {state.CARD: mid})  # kept through the page switch
-                st.switch_page(str(components.page_path("model_card.py")))
+            # A link, not a button: the browser opens the card at once (one run of the card page), where a
+            # button would first re-run this whole page only to switch away from it.
+            st.page_link(str(components.page_path("model_card.py")), label="Open model card",
+                         icon=":material/description:", query_params={state.CARD: mid})
 
 
 def render() -> None:
