@@ -104,6 +104,14 @@ def readiness(model_ids: tuple[str, ...]) -> dict[str, tuple[bool, str]]:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
+def model_ready(model_id: str) -> bool:
+    """One model's real weights here (the Model card): one file lookup, not the whole store's (~1.3 s)."""
+    from advisor.models.weights import ready_model_ids
+
+    return model_id in ready_model_ids([model_id])
+
+
+@st.cache_data(ttl=600, show_spinner=False)
 def probe_ready_ids(path: str | None = None) -> frozenset[str]:
     """Models that can be probed live on this machine: a timm / open_clip loader and real weights here."""
     from advisor.runnable import ready_here

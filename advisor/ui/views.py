@@ -95,7 +95,7 @@ def advisor_table_config(config: dict, shown: list[str]) -> dict:
             out[col] = {**out[col], "width": width}
     if "ImageNet top-1" in out:  # a short header that fits its narrow column; the help names it in full
         out["ImageNet top-1"] = {**out["ImageNet top-1"], "label": "top-1"}
-    model_px = max(200, 700 - sum(NARROW.get(c, 110) for c in shown if c != "model"))
+    model_px = max(200, 740 - sum(NARROW.get(c, 110) for c in shown if c != "model"))  # ~750 px at 1,280
     if "model" in out:
         out["model"] = {**out["model"], "width": model_px}
     return out
@@ -182,6 +182,7 @@ def runnable_choices() -> runnable.RunnableModels:
 def forget_readiness() -> None:
     """After a download: the next run looks for weights again."""
     cache.probe_ready_ids.clear()
+    cache.model_ready.clear()
     cache.readiness.clear()
     bundled_ready.clear()
 

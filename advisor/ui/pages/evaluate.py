@@ -150,6 +150,10 @@ def run(root: Path, models: list[str], families: list[str], cancel_slot) -> None
         t = started.setdefault(name, now)
         eta = f" · about {(now - t) * (1 - f) / f:,.0f} s left" if 0 < f < 1 and now - t > 2 else ""
         label = PHASE_LABELS.get(name, name)
+        if name == "report":  # phases that never started are not needed for this label set
+            for p in [p for p in PHASE_LABELS if p not in started and p in bars]:
+                bars[p].progress(1.0, text=f"{PHASE_LABELS[p]}: not needed for this label set")
+                started[p] = now
         bars[name].progress(f, text=f"{label}: {md_escape(visible_text(msg))} · {now - t0:,.0f} s{eta}")
 
     s[RUNNING_KEY] = True
@@ -198,17 +202,25 @@ def summary_frames(result) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 # Short headers and widths: the summary fits the results column (about 630 px) at 1,280 px; the help names
-# each figure in full.
-FIGURE_PX, ROOM_PX = 110, 630
+# each figure in full. Figures on a 0-1 scale ("0.154 [0.128–0.239]") need more room than percentages.
+FIGURE_PX, WIDE_FIGURE_PX, PUBLISHED_PX, ROOM_PX = 110, 130, 115, 630
 
 
-def summary_columns(columns) -> dict:
+def _figure_px(column: str, frame: pd.DataFrame | None) -> int:
+    if frame is not None and column in frame and frame[column].astype(str).str.len().max() > 17:
+        return WIDE_FIGURE_PX
+    return FIGURE_PX
+
+
+def summary_columns(columns, frame: pd.DataFrame | None = None) -> dict:
     """Column settings for a summary table: figures at a fixed width, the model column gets what is left."""
-    figures = [c for c in columns if c not in ("model", "images", "correct", PUBLISHED)]
-    return {"model": st.column_config.TextColumn(width=max(150, ROOM_PX - 50 - 95 - FIGURE_PX * len(figures))),
+    figures = {c: _figure_px(c, frame) for c in columns if c not in ("model", "images", "correct", PUBLISHED)}
+    images_px = 50 if "images" in columns else 0
+    return {"model": st.column_config.TextColumn(width=max(150, ROOM_PX - images_px - PUBLISHED_PX
+                                                           - sum(figures.values()))),
             "images": st.column_config.NumberColumn(width=50),
-            **{c: st.column_config.TextColumn(width=FIGURE_PX) for c in figures},
-            PUBLISHED: st.column_config.TextColumn("published top-1 %", width=95,
+            **{c: st.column_config.TextColumn(width=w) for c, w in figures.items()},
+            PUBLISHED: st.column_config.TextColumn("published top-1 %", width=PUBLISHED_PX,
                                                    help="The model's published ImageNet top-1 (%), from the store, "
                                                         "next to what you measured here.")}
 
@@ -226,9 +238,9 @@ def show_model(m) -> None:
         pc = pd.DataFrame(m.per_class).sort_values(["accuracy", "class"])[["class", "n", "correct", "accuracy"]]
         left.markdown("**Per-class accuracy** (worst first)")
         left.dataframe(pc, hide_index=True, placeholder="—", width="stretch", height=260, column_config={
-            "class": st.column_config.TextColumn(width=120), "n": st.column_config.NumberColumn(width=40),
-            "correct": st.column_config.NumberColumn(width=60),
-            "accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0, width=90)})
+            "class": st.column_config.TextColumn(width=140), "n": st.column_config.NumberColumn(width=35),
+            "correct": st.column_config.NumberColumn(width=55),
+            "accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0, width=80)})
         right.markdown("**Most common confusions**")
         if m.confusions:
             right.dataframe(pd.DataFrame(m.confusions).rename(columns={"count": "images"}), hide_index=True,
@@ -266,7 +278,10 @@ def show_result(result) -> None:
     st.subheader(f"Results on {n:,} image{'s' * (n != 1)} · {len(result.classes):,} classes · "
                  f"{result.seconds:,.1f} s")
     main, full = summary_frames(result)
-    st.dataframe(main, hide_index=True, placeholder="—", width="stretch", column_config=summary_columns(main.columns))
+    # Every model measured on all the images (the heading says how many): the column would only take room.
+    shown = [c for c in main.columns if c != "images" or main["images"].nunique() > 1]
+    st.dataframe(main, hide_index=True, placeholder="—", width="stretch", column_order=shown,
+                 column_config=summary_columns(shown, main))
     zero_shot_panel.show_run(result)
     st.caption(md_escape(figures_help(main.columns)) + (
         " Transfer: out-of-fold accuracy of frozen features (k-NN, logistic regression) and LogME, next to the "
@@ -274,7 +289,7 @@ def show_result(result) -> None:
     if len(full.columns) > len(main.columns):
         with st.expander("Every figure", icon=":material/table:"):
             st.dataframe(full, hide_index=True, placeholder="—", width="stretch",
-                         column_config=summary_columns(full.columns))
+                         column_config=summary_columns(full.columns, full))
             st.caption(md_escape(figures_help(full.columns)))
     chart = reliability_chart(result)
     if chart is not None:

@@ -32,7 +32,7 @@ def rank_line(model_id: str) -> str:
 def weights_here(model_id: str) -> None:
     """Whether the weights are on this machine; if not and a backend can build the model, the same download
     (file, size, licence, then a button) as the Probe and Evaluate pages."""
-    if model_id in cache.probe_ready_ids() or model_id in views.bundled_ready():
+    if cache.model_ready(model_id) or model_id in views.bundled_ready():
         st.caption("Its weights are on this machine: it can be probed and evaluated here.")
     elif model_id in set(loadable_model_ids(cache.model_table())):
         views.weights_offer([model_id], "card", title="Download the weights to probe or evaluate it here")

@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from advisor.charts.labels import PROBE_METRIC_LABELS
@@ -162,7 +161,7 @@ def run(images: list, models: list[str], families: list[str]) -> None:
 PANEL_COLUMNS = 3  # panels per row: three fit the results column at 1,280 px
 
 
-def panel_width(n_families: int, room: int = 660) -> int:
+def panel_width(n_families: int, room: int = 600) -> int:
     """Width of one probe panel so that all families fit the results column at 1,280 px (axes included)."""
     return max(110, min(220, room // max(1, n_families) - 70))
 
@@ -181,13 +180,11 @@ def show_result(result) -> None:
         return
     n = len(result.images)
     st.subheader(f"Results on {n} image{'s' * (n != 1)} · {result.seconds:.1f} s")
-    # Note first after the model: it says what a run means (random weights, a precision fallback).
-    runs = pd.DataFrame([{"model": m.model_id, "note": m.note or "—", "input": f"{m.input_size[0]}×{m.input_size[1]}",
-                          "precision": m.precision, "weights": m.weights} for m in result.models])
-    st.dataframe(runs, hide_index=True, placeholder="—", width="stretch", column_config={
-        "model": st.column_config.TextColumn(width=210), "note": st.column_config.TextColumn(width=140),
-        "input": st.column_config.TextColumn(width=70), "precision": st.column_config.TextColumn(width=70),
-        "weights": st.column_config.TextColumn(width=140, help="Where the weights came from (hover to read).")})
+    # One line per model, not a table: a weights path or a note is long and a table cell would cut it.
+    st.markdown("\n".join(
+        f"- **{md_escape(m.model_id)}** · input {m.input_size[0]}×{m.input_size[1]} · {m.precision} · weights: "
+        f"{md_escape(visible_text(str(m.weights)))}" + (f" · {md_escape(visible_text(m.note))}" if m.note else "")
+        for m in result.models))
     strips = st.session_state.get(state.PROBE_STRIPS) or {}
     if strips:
         st.markdown(f"**What was applied** (to {md_name(result.images[0].name)}, as the first model sees it)")
@@ -221,18 +218,19 @@ def show_result(result) -> None:
     summary = result.summary[list(cols)].rename(columns=cols)
     for c in ("prob. kept", "KL", "cosine"):  # not measured (e.g. no embeddings): a dash, never "None"
         summary[c] = [components.fmt_num(v, "", 3) for v in summary[c]]
+    # What one decides by fits the results column at 1,280 px; image and variant counts go to the details.
     st.dataframe(summary, hide_index=True, placeholder="—", width="stretch",
-                 # pixel widths: all eight columns fit the results column (about 630 px) at 1,280 px
-                 column_config={"model": st.column_config.TextColumn(width=160),
-                                "family": st.column_config.TextColumn(width=75),
-                                "images": st.column_config.NumberColumn(width=55),
-                                "variants": st.column_config.NumberColumn(width=60),
+                 column_order=["model", "family", "invariance", "prob. kept", "KL", "cosine"],
+                 column_config={"model": st.column_config.TextColumn(width=230),
+                                "family": st.column_config.TextColumn(width=80),
                                 "invariance": st.column_config.ProgressColumn(format="percent", min_value=0.0,
                                                                               max_value=1.0, help=g["invariance"],
-                                                                              width=90),
+                                                                              width=100),
                                 "prob. kept": st.column_config.TextColumn(help=g["prob. kept"], width=75),
-                                "KL": st.column_config.TextColumn(help=g["KL"], width=50),
-                                "cosine": st.column_config.TextColumn(help=g["cosine"], width=55)})
+                                "KL": st.column_config.TextColumn(help=g["KL"], width=55),
+                                "cosine": st.column_config.TextColumn(help=g["cosine"], width=60)})
+    with st.expander("All columns (images and variants per row)", icon=":material/table:"):
+        st.dataframe(summary, hide_index=True, placeholder="—", width="stretch")
     if result.skipped:
         with st.expander(f"Variants a model could not run ({len(result.skipped)})"):
             st.write("\n".join(f"- {x}" for x in result.skipped))
