@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,7 +45,7 @@ def own_label_folder(root: Path, n: int) -> Path:
     for r in rows:
         sub = root / f"group_{int(r['class_index']) // 250}"
         sub.mkdir(parents=True, exist_ok=True)
-        (sub / r["file"]).symlink_to(d / "images" / r["file"])
+        shutil.copy(d / "images" / r["file"], sub / r["file"])  # a copy: the app refuses links leaving its root
     return root
 
 

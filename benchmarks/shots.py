@@ -29,6 +29,8 @@ from bench_ui import ARGS, CHROMIUM, serve, wait_idle  # noqa: E402
 from advisor.ui import state  # noqa: E402
 
 PAGES = tuple("" if i == 0 else Path(p.file).stem for i, p in enumerate(state.PAGES))
+# What shows that a page has finished drawing (beyond the run indicator): the last thing it draws.
+DONE_TEXT = {"": "Why these models", "model_card": "Every score", "report": "Download"}
 WIDTHS = (1280, 1920)
 
 
@@ -112,6 +114,8 @@ def main() -> int:
                     page.get_by_text("Top pick:").wait_for(timeout=600_000)
                     for path in PAGES:  # the top navigation: one session, as a user moves through the app
                         page.locator('[data-testid="stTopNavLink"]').nth(PAGES.index(path)).click()
+                        if path in DONE_TEXT:
+                            page.get_by_text(DONE_TEXT[path]).first.wait_for(timeout=600_000)
                         settle(page)
                         shot(page, args.out / f"{path or 'advisor'}_{width}.png")
                     run_probe(page, base)

@@ -61,10 +61,9 @@ def limits_from_args(args: argparse.Namespace, store=None, preset_limits: dict |
     """Preset limits overridden by explicit options, read through the LIMITS spec."""
     kw: dict[str, object] = dict(preset_limits or {})
     def ready() -> frozenset[str]:  # --probe-ready: only looked up when given (it checks files on disk)
-        from advisor.models.registry import loadable_model_ids
-        from advisor.models.weights import ready_model_ids
+        from advisor.runnable import ready_here  # the app's rule too (one "can run here" rule)
 
-        return ready_model_ids(loadable_model_ids(store.models()) if store is not None else [])
+        return ready_here(store.models()) if store is not None else frozenset()
 
     resolve = store.resolve if store is not None else None
     for spec in LIMITS:
