@@ -81,9 +81,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     _print_table(scores[cols])
     links = store.model_links(mid)
     if len(links):
-        print("\nlinks onto a reference protocol (shared models, map, residual spread):")
+        print("\nlinks onto a reference protocol (shared models, map, residual spread, 80 % interval half-width "
+              "and held-out Spearman; 'unlinked': its own pool, the note says why):")
         _print_table(links[["property_id", "item", "protocol", "reference_protocol", "n_shared", "method", "slope",
-                            "intercept", "residual_sd"]])
+                            "intercept", "residual_sd", "half80", "heldout_spearman"]])
     conf = store.conflicts(mid)
     if len(conf):
         print("\nconflicting sources:")

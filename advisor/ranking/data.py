@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.ranking.needs import NEEDS
-from advisor.store.links import fit_links, to_link_scale
+from advisor.store.links import Z80, fit_links, to_link_scale
 from advisor.store.measured import MEASURED_SOURCE, OPTIONAL_COLUMNS, check_measured
 from advisor.store.properties import PROPERTIES
 from advisor.store.protocols import assign_protocols
@@ -23,8 +23,9 @@ MIN_CLEAN_TOP1_FOR_RATIO = 25.0
 FEATURE_COLS = ["model_id", "need", "property_id", "item", "source_id", "value", "hib", "non_commercial",
                 "precision", "protocol", "relative"]
 # Where a need's quantity is measured under several protocols, rows are mapped onto the reference protocol's
-# scale (store.links); `t` is the value on that link scale, `lsd` the link's residual spread, `link` says how.
-LINK_COLS = ["t", "lsd", "link", "qkey"]
+# scale (store.links); `t` is the value on that link scale, `lsd` the link's spread (the normal-equivalent sd of
+# its 80 % interval), `link` says how and `link_note` why a protocol stays unlinked.
+LINK_COLS = ["t", "lsd", "link", "qkey", "link_note"]
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ def link_features(f: pd.DataFrame) -> pd.DataFrame:
         t[m] = to_link_scale(t[m], prop)
     lsd = np.zeros(len(f))
     link = np.full(len(f), "", dtype=object)
+    why = np.full(len(f), "", dtype=object)
     base = f["need"].astype(str) + "|" + f["property_id"] + "|" + f["item"]
     qkey = base.to_numpy(dtype=object).copy()
     multi = f.groupby(["need", "property_id", "item"], observed=True)["protocol"].transform("nunique") > 1
@@ -151,15 +153,16 @@ def link_features(f: pd.DataFrame) -> pd.DataFrame:
         pos = g.index.to_numpy()
         fitted = hit["method"].isin(["probit-affine", "affine"]).to_numpy()
         t[pos[fitted]] = hit["intercept"].to_numpy()[fitted] + hit["slope"].to_numpy()[fitted] * t[pos[fitted]]
-        lsd[pos[fitted]] = hit["residual_sd"].to_numpy()[fitted]
+        lsd[pos[fitted]] = hit["half80"].to_numpy()[fitted] / Z80
         link[pos[fitted]] = "linked"
         loose = (hit["method"] == "unlinked").to_numpy()
         link[pos[loose]] = "unlinked"
+        why[pos[loose]] = hit["note"].to_numpy()[loose]
         qkey[pos[loose]] = qkey[pos[loose]] + "|" + g["protocol"].to_numpy()[loose]
         refs = set(zip(links["property_id"], links["item"], links["reference_protocol"], strict=True))
         is_ref = np.array([k in refs for k in zip(g["property_id"], g["item"], g["protocol"], strict=True)])
         link[pos[is_ref]] = "reference"
-    return f.assign(t=t, lsd=lsd, link=link, qkey=qkey)
+    return f.assign(t=t, lsd=lsd, link=link, qkey=qkey, link_note=why)
 
 
 def encode(f: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:

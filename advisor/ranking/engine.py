@@ -100,9 +100,12 @@ def need_evidence(data: RankingData, candidates: pd.DataFrame, needs: list[str],
         kept = f.iloc[keep]
         for (prop, proto), gk in kept[kept["link"] == "unlinked"].groupby(["property_id", "protocol"],
                                                                               observed=True):
-            notes.append(f"{prop} under protocol {proto} shares too few models (< {MIN_SHARED}) with the reference "
-                         f"protocol to be linked: its {gk['model_id'].nunique()} candidates are ranked in their own "
-                         f"pool ({gk['item'].nunique()} items)")
+            per_item = gk.groupby("item", observed=True)["link_note"].first().astype(str)
+            why = "; ".join([f"{i or 'the quantity'}: {n}" for i, n in per_item.items() if n][:2]) or \
+                f"shares too few models (< {MIN_SHARED}) with the reference protocol"
+            notes.append(f"{prop} under protocol {proto} is not linked to the reference protocol: its "
+                         f"{gk['model_id'].nunique()} candidates are ranked in their own pool "
+                         f"({gk['item'].nunique()} items; {why})")
         pairs = kept[["source_id", "need"]].astype(str).drop_duplicates()
         used = tuple(sorted(pairs.itertuples(index=False, name=None)))
         probit_rows = kept[kept["link"].ne("unlinked") & ~kept["relative"].astype(bool)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from advisor.ranking.engine import Ranking
 from advisor.ranking.needs import need_label
+from advisor.ranking.predict import interval80
 
 STRONG, WEAK = 0.9, 0.3  # need percentile among candidates
 
@@ -44,6 +45,15 @@ def _standing(r) -> str:
     return f"{_label(r.need)}: top {share}% of the {n:,} candidates with data{where}"
 
 
+def _interval(r) -> str:
+    """' (0.41-0.77)': the 80 % interval the benchmark checks (predict.interval80), where the row has an sd."""
+    sd = getattr(r, "sd", float("nan"))
+    if not math.isfinite(sd):  # NaN or absent
+        return ""
+    lo, hi = interval80(r.need_score, sd)
+    return f" ({float(lo):.2f}-{float(hi):.2f})"
+
+
 def explain_model(ranking: Ranking, model_id: str) -> str:
     """One sentence: strengths among the needs weighted most, weaknesses, missing data, stability."""
     row = ranking.table.loc[ranking.table["model_id"] == model_id].iloc[0]
@@ -67,7 +77,7 @@ def explain_model(ranking: Ranking, model_id: str) -> str:
     if len(weak):
         text += f"; weak on {_join([_label(n) for n in weak['need']])}"
     if len(predicted):
-        est = ", ".join(f"{_label(r.need)} {r.need_score:.2f}" + (f" ± {1.2816 * r.sd:.2f}" if "sd" in c else "")
+        est = ", ".join(f"{_label(r.need)} {r.need_score:.2f}{_interval(r)}"
                         for r in predicted.itertuples(index=False))
         text += f"; predicted, not measured: {est} (80 % interval; from ImageNet top-1 and training paradigm)"
     if len(missing):

@@ -20,6 +20,7 @@ from advisor.ranking.needs import get_need
 from advisor.ranking.records import ranking_to_records
 from advisor.ranking.request import apply_limits, limits_to_dict, mode_uses_weights
 from advisor.report.charts import probe_charts, share_model_colours, tradeoff_charts
+from advisor.report.measured import measured_tables
 from advisor.report.model import Report, ReportImage, ReportTable
 from advisor.report.probes import probe_tables, read_probe
 from advisor.report.render import thumbnail
@@ -159,4 +160,5 @@ def build_report(store_or_data: Any, request: RankRequest | None = None, probe_r
         n_candidates=int(ranking.n_candidates), n_ranked=len(ranking.table), ranking_notes=tuple(ranking.notes),
         shortlist=tuple(shortlist), reasons=explain_top(ranking, min(N_REASONS, len(top))), head_to_head=h2h,
         charts=charts, probe_results=raw_probe, probe_tables=ptables, images=imgs,
-        sources=_source_rows(store, data, used), notes=str(notes or ""), speed_tables=speed_tables(data.scores))
+        sources=_source_rows(store, data, used), notes=str(notes or ""), speed_tables=speed_tables(data.scores),
+        measured_tables=measured_tables(data.scores))

@@ -8,6 +8,7 @@ import re
 import jinja2
 
 from advisor.report import view
+from advisor.report.measured import NOTE as MEASURED_NOTE
 from advisor.report.model import Report
 from advisor.report.probes import help_for
 from advisor.report.render import RenderError, render_svg
@@ -72,6 +73,8 @@ code{overflow-wrap:anywhere}
 {% if r.head_to_head %}<h2>Head-to-head of the top two</h2><p>{{ r.head_to_head.text }}</p>{{ table(h2h) }}{% endif %}
 {% if charts %}<h2>Trade-offs</h2>
 {{ figures(charts) }}{% endif %}
+{% for t in measured_tables %}<h2>{{ t.title }}</h2><p>{{ measured_note }}</p>{{ table(t.table) }}
+{% if t.more %}<p class="meta">{{ t.more }} more rows in the JSON report.</p>{% endif %}{% endfor %}
 {% for t in speed_tables %}<h2>{{ t.title }}</h2>{{ table(t.table) }}{% endfor %}
 {% if images or probe_tables or has_probe or probe_charts %}<h2>Probe results</h2>
 {% if images %}<div class="thumbs">{% for im in images %}<figure>
@@ -131,6 +134,8 @@ def to_html(report: Report) -> str:
         probe_charts=charts[True],
         images=images, probe_tables=probe, has_probe=r.probe_results is not None,
         speed_tables=[{"title": t.title, "table": view.table_rows(t)[:2]} for t in r.speed_tables],
+        measured_tables=[{"title": t.title, "table": view.table_rows(t)[:2], "more": view.table_rows(t)[2]}
+                         for t in r.measured_tables], measured_note=MEASURED_NOTE,
         non_commercial=view.has_non_commercial(r), sources=view.sources_table(r))
 
 

@@ -33,9 +33,16 @@ def report_to_dict(r: Report) -> dict[str, Any]:
         "images": [{"name": im.name, "png_base64": None if im.png is None else base64.b64encode(im.png).decode(),
                     "note": im.note} for im in r.images],
         "sources": [dict(s) for s in r.sources], "notes": r.notes,
-        "speed_tables": [{"title": t.title, "columns": list(t.columns), "rows": [list(x) for x in t.rows]}
-                         for t in r.speed_tables],
+        "speed_tables": _tables(r.speed_tables), "measured_tables": _tables(r.measured_tables),
     }
+
+
+def _tables(tables: tuple[ReportTable, ...]) -> list[dict[str, Any]]:
+    return [{"title": t.title, "columns": list(t.columns), "rows": [list(x) for x in t.rows]} for t in tables]
+
+
+def _read_tables(items: Any) -> tuple[ReportTable, ...]:
+    return tuple(ReportTable(t["title"], tuple(t["columns"]), tuple(tuple(x) for x in t["rows"])) for t in items)
 
 
 def to_json(report: Report, indent: int | None = 1) -> str:
@@ -60,8 +67,8 @@ def report_from_json(text: str | bytes) -> Report:
         images=tuple(ReportImage(i["name"], None if i.get("png_base64") is None else base64.b64decode(i["png_base64"]),
                                  i.get("note", "")) for i in d.get("images", [])),
         sources=tuple(d.get("sources", [])), notes=d.get("notes", ""), schema_version=d["schema_version"],
-        speed_tables=tuple(ReportTable(t["title"], tuple(t["columns"]), tuple(tuple(x) for x in t["rows"]))
-                           for t in d.get("speed_tables", [])))
+        speed_tables=_read_tables(d.get("speed_tables", [])),
+        measured_tables=_read_tables(d.get("measured_tables", [])))
 
 
 def render(report: Report, assets: str | None = None) -> tuple[bytes, dict[str, bytes]]:

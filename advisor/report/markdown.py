@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from advisor.report import view
+from advisor.report.measured import NOTE as MEASURED_NOTE
 from advisor.report.model import Report
 from advisor.report.probes import help_for
 from advisor.report.render import RenderError, render_png
@@ -69,6 +70,10 @@ def markdown_bundle(report: Report, assets: str | None) -> tuple[str, dict[str, 
 
     trade = figures(probe=False)
     out += ["## Trade-offs", "", *trade] if trade else []
+    for t in r.measured_tables:  # figures on the user's images: the measured models side by side
+        cols, rows, more = view.table_rows(t)
+        out += [f"## {md(t.title)}", "", md(MEASURED_NOTE), "", *_table(cols, rows)]
+        out += [f"*{more} more rows in the JSON report.*", ""] if more else []
     for t in r.speed_tables:  # `advisor bench` figures: comparable only within one setting (the title)
         out += [f"## {md(t.title)}", "", *_table(*view.table_rows(t)[:2])]
     if r.images or r.probe_tables or r.probe_results is not None or any(c.name.startswith("probe_") for c in r.charts):

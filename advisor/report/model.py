@@ -67,6 +67,7 @@ class Report:
     notes: str = ""
     schema_version: int = SCHEMA_VERSION
     speed_tables: tuple[ReportTable, ...] = ()  # speed measured here (`advisor bench`), one table per setting
+    measured_tables: tuple[ReportTable, ...] = ()  # figures measured on the user's images, side by side (issue 18)
 
 
 def load_report_document(text: str | bytes) -> dict[str, Any]:

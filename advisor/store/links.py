@@ -3,24 +3,35 @@
 For each (property, item) the protocol covering the most models is the reference. Every other protocol is mapped
 onto it by an affine fit over the shared models: in probit space for accuracies and other fractions (accuracy on
 one test set is close to linear in probit space in accuracy on another: Miller et al., "Accuracy on the Line",
-ICML 2021), on the raw scale otherwise. The residual spread of the fit is the link's uncertainty. A protocol
-sharing fewer than MIN_SHARED models with the reference stays unlinked (ranked in its own pool, and said so).
-Sources under the same protocol compare on their raw values; their agreement is recorded as a link too.
+ICML 2021), on the raw scale otherwise. The link's uncertainty is its 80 % interval: the split-conformal 80 %
+quantile of the leave-one-out residuals over the shared models (`conformal_half80`; a jackknife prediction
+interval, Barber et al., "Predictive inference with the jackknife+", Ann. Statist. 2021), so a link whose
+residuals are heavy-tailed is not given a normal interval that over-covers. A protocol sharing fewer than
+MIN_SHARED models with the reference, or whose leave-one-out predictions rank the shared models poorly
+(Spearman below MIN_SPEARMAN), stays unlinked (ranked in its own pool, and said so). Sources under the same
+protocol compare on their raw values; their agreement is recorded as a link too.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
+from scipy.stats import spearmanr
 
 from advisor.store.properties import get_property
 
 MIN_SHARED = 8
+MIN_SPEARMAN = 0.5  # a link whose held-out (leave-one-out) predictions rank the shared models worse stays unlinked
+Q80 = 0.8  # the interval's coverage
+Z80 = 1.2815515655446004  # half-width of a central 80 % normal interval, in sd
 PROBIT_UNITS = ("%", "fraction")
 EPS = 1e-3  # accuracies are clipped to [EPS, 1 - EPS] before the probit
 LINK_COLUMNS = ["property_id", "item", "protocol", "source_id", "reference_protocol", "reference_source",
-                "n_shared", "method", "slope", "intercept", "residual_sd", "max_abs_residual", "note"]
+                "n_shared", "method", "slope", "intercept", "residual_sd", "max_abs_residual", "half80",
+                "heldout_spearman", "note"]
 
 
 def uses_probit(property_id: str) -> bool:
@@ -49,13 +60,57 @@ def from_link_scale(values: np.ndarray, property_id: str) -> np.ndarray:
     return frac * 100.0 if get_property(property_id).unit == "%" else frac
 
 
-def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
-    """y ~ intercept + slope * x by least squares: (slope, intercept, residual sd, max |residual|)."""
+@dataclass(frozen=True)
+class LinkFit:
+    """y ~ intercept + slope * x by least squares over the shared models, with its held-out quality."""
+
+    slope: float
+    intercept: float
+    residual_sd: float  # in-sample residual sd (n - 2 degrees of freedom)
+    max_abs_residual: float
+    half80: float  # 80 % quantile of |leave-one-out residual|: the half-width of the link's 80 % interval
+    heldout_spearman: float  # Spearman of the leave-one-out predictions vs the values (NaN: undefined)
+
+    @property
+    def sd80(self) -> float:
+        """The normal-equivalent sd of the 80 % interval (half80 / z_0.9), for code that adds variances."""
+        return self.half80 / Z80
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(value, 80 % low, 80 % high) on the link scale for values `x` under the linked protocol."""
+        y = self.intercept + self.slope * np.asarray(x, dtype=float)
+        return y, y - self.half80, y + self.half80
+
+
+def conformal_half80(abs_residuals: np.ndarray) -> float:
+    """Half-width of an 80 % interval from n held-out absolute residuals: their order statistic at rank
+    0.8 (n + 1), interpolated (numpy's "weibull" quantile). A new exchangeable residual falls below the k-th
+    smallest of n with probability k / (n + 1) (the rank argument of split-conformal prediction), so this
+    interval covers 80 % in expectation; the conformal ceil(0.8 (n + 1)) would guarantee at least 80 % and
+    over-cover by up to 1 / (n + 1)."""
+    r = np.asarray(abs_residuals, dtype=float)
+    if len(r) == 0:
+        return float("nan")
+    return float(np.quantile(r, Q80, method="weibull"))
+
+
+def fit_link(x: np.ndarray, y: np.ndarray) -> LinkFit:
+    """Fit y (reference) ~ x (linked protocol); the interval from the leave-one-out residuals (closed form:
+    e_i / (1 - h_ii) for least squares), so it is calibrated on models the fit did not see."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     a = np.vstack([x, np.ones_like(x)]).T
     (slope, intercept), *_ = np.linalg.lstsq(a, y, rcond=None)
     res = y - (intercept + slope * x)
-    sd = float(np.sqrt((res ** 2).sum() / max(len(x) - 2, 1)))
-    return float(slope), float(intercept), sd, float(np.abs(res).max())
+    n = len(x)
+    sd = float(np.sqrt((res ** 2).sum() / max(n - 2, 1)))
+    sxx = float(((x - x.mean()) ** 2).sum())
+    h = 1.0 / n + ((x - x.mean()) ** 2 / sxx if sxx > 0 else 0.0)
+    loo = res / np.maximum(1.0 - h, 1e-9)
+    half = conformal_half80(np.abs(loo))
+    pred_loo = y - loo
+    rho = float(spearmanr(pred_loo, y).statistic) if n > 2 and np.std(pred_loo) > 0 and np.std(y) > 0 \
+        else float("nan")
+    return LinkFit(float(slope), float(intercept), sd, float(np.abs(res).max()) if n else float("nan"), half, rho)
 
 
 def fit_links(scores: pd.DataFrame, min_shared: int = MIN_SHARED, probit: bool | None = None,
@@ -87,13 +142,25 @@ def fit_links(scores: pd.DataFrame, min_shared: int = MIN_SHARED, probit: bool |
                     "reference_protocol": ref, "reference_source": "", "n_shared": len(shared)}
             if len(shared) < min_shared:
                 rows.append({**base, "method": "unlinked", "slope": np.nan, "intercept": np.nan,
-                             "residual_sd": np.nan, "max_abs_residual": np.nan,
+                             "residual_sd": np.nan, "max_abs_residual": np.nan, "half80": np.nan,
+                             "heldout_spearman": np.nan,
                              "note": f"only {len(shared)} models shared with {ref} (fewer than {min_shared}): "
                                      "ranked in its own pool"})
                 continue
-            slope, icpt, sd, mx = _fit(x.loc[shared].to_numpy(), ref_vals.loc[shared].to_numpy())
-            rows.append({**base, "method": method_fit, "slope": slope, "intercept": icpt, "residual_sd": sd,
-                         "max_abs_residual": mx, "note": f"fitted over {len(shared)} shared models"})
+            fit = fit_link(x.loc[shared].to_numpy(), ref_vals.loc[shared].to_numpy())
+            vals = {"slope": fit.slope, "intercept": fit.intercept, "residual_sd": fit.residual_sd,
+                    "max_abs_residual": fit.max_abs_residual, "half80": fit.half80,
+                    "heldout_spearman": fit.heldout_spearman}
+            if not fit.heldout_spearman >= MIN_SPEARMAN:
+                rows.append({**base, **vals, "method": "unlinked",
+                             "note": f"weak link: over {len(shared)} shared models the held-out (leave-one-out) "
+                                     f"Spearman is {fit.heldout_spearman:.2f} (below {MIN_SPEARMAN}) and the 80 % "
+                                     f"interval +/-{fit.half80:.2f} on the link scale (slope {fit.slope:.2f}): "
+                                     "ranked in its own pool"})
+                continue
+            rows.append({**base, **vals, "method": method_fit,
+                         "note": f"fitted over {len(shared)} shared models; held-out Spearman "
+                                 f"{fit.heldout_spearman:.2f}, 80 % interval +/-{fit.half80:.2f} on the link scale"})
         for proto, gp in g.groupby("protocol") if same_protocol else ():
             srcs = gp.groupby("source_id")["model_id"].nunique().sort_values(ascending=False, kind="stable")
             if len(srcs) < 2:
@@ -109,6 +176,8 @@ def fit_links(scores: pd.DataFrame, min_shared: int = MIN_SHARED, probit: bool |
                              "method": "same protocol", "slope": 1.0, "intercept": 0.0,
                              "residual_sd": float(np.sqrt((diff ** 2).mean())) if len(diff) else np.nan,
                              "max_abs_residual": float(np.abs(diff).max()) if len(diff) else np.nan,
+                             "half80": conformal_half80(np.abs(diff)),
+                             "heldout_spearman": np.nan,
                              "note": "raw values compared as they are (RMS and largest difference over shared "
                                      "models, raw units)"})
     return pd.DataFrame(rows, columns=LINK_COLUMNS)

@@ -79,6 +79,8 @@ CREATE TABLE links (
     intercept          DOUBLE,
     residual_sd        DOUBLE,
     max_abs_residual   DOUBLE,
+    half80             DOUBLE,
+    heldout_spearman   DOUBLE,
     note               VARCHAR NOT NULL
 );
 CREATE TABLE aliases (

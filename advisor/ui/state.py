@@ -41,6 +41,7 @@ LICENCES = limit_spec("weights_licences").url
 EXCLUDE_NC = limit_spec("exclude_non_commercial").url
 PROBE_READY = limit_spec("probe_ready_ids").url
 MIN_COVERAGE = "min_coverage"
+PREDICT = "predict"  # predict needs without data (RankRequest.predict); in the URL as predict=0 when off
 COMPARE = "compare"
 COMPARE_VIEW = "compare_view"  # the detail view shown on the Compare page (session only)
 CARD = "model"
@@ -88,7 +89,7 @@ def weight_key(need: str) -> str:
 
 FLOATS = tuple(s.url for s in UI_LIMITS if s.numeric)
 LISTS = (*(s.url for s in UI_LIMITS if s.rule.widget == "multiselect"), COMPARE, EX_PARADIGMS)
-BOOLS = (*(s.url for s in UI_LIMITS if s.rule.widget == "checkbox"), LOG_X, LOG_Y)
+BOOLS = (*(s.url for s in UI_LIMITS if s.rule.widget == "checkbox"), LOG_X, LOG_Y, PREDICT)
 LIMIT_STATE_KEYS = tuple(s.url for s in UI_LIMITS)
 STRINGS = (PRESET, SHAPE_DIR, CARD, X_PROP, X_ITEM, Y_PROP, Y_ITEM, SEARCH)
 WEIGHTS = (*[weight_key(n) for n in SLIDER_NEEDS], SHAPE_WEIGHT)
@@ -111,7 +112,7 @@ class PageSpec:
 # Adding a page is one entry here (and its AppTest smoke test runs by itself); the first is the landing page.
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("advisor.py", "Advisor", ":material/recommend:",
-             (PRESET, SHAPE_DIR, *WEIGHTS, *LIMIT_STATE_KEYS, MIN_COVERAGE)),
+             (PRESET, SHAPE_DIR, *WEIGHTS, *LIMIT_STATE_KEYS, MIN_COVERAGE, PREDICT)),
     PageSpec("explore.py", "Explore", ":material/scatter_plot:",
              (X_PROP, X_ITEM, Y_PROP, Y_ITEM, LOG_X, LOG_Y, SEARCH, EX_PARADIGMS)),
     PageSpec("compare.py", "Compare", ":material/compare:", (COMPARE, COMPARE_VIEW)),
@@ -128,6 +129,7 @@ def defaults() -> dict[str, object]:
     d: dict[str, object] = {k: None for k in (*FLOATS, CARD)}
     d.update({k: [] for k in LISTS})
     d.update({k: False for k in BOOLS})
+    d[PREDICT] = True
     d.update({PRESET: DEFAULT_PRESET, SHAPE_DIR: "shape", SEARCH: "", MIN_COVERAGE: 0.0,
               X_PROP: "params_m", X_ITEM: "", Y_PROP: "imagenet_top1", Y_ITEM: "", LOG_X: True})
     d.update(preset_values(DEFAULT_PRESET))
@@ -251,7 +253,7 @@ def request_from_state(state: Mapping, probe_ready_ids: frozenset[str] | None = 
     return RankRequest(weights=weights_from_state(state) if mode == "advisor" else {},
                        limits=limits_from_state(state, probe_ready_ids),
                        min_coverage=float(state.get(MIN_COVERAGE) or 0.0), top_k=TOP_K, draws=DRAWS, seed=SEED,
-                       mode=mode)
+                       mode=mode, predict=bool(state.get(PREDICT, True)))
 
 
 def state_from_request(request: RankRequest) -> tuple[dict[str, object], list[str]]:
@@ -284,6 +286,7 @@ def state_from_request(request: RankRequest) -> tuple[dict[str, object], list[st
     for spec in UI_LIMITS:
         out[spec.url] = spec.rule.to_widget(getattr(lim, spec.name))
     out[MIN_COVERAGE] = float(request.min_coverage)
+    out[PREDICT] = bool(request.predict)
     if lim.probe_ready_ids is not None:
         notes.append("'only models that can be probed live' is re-checked on this machine")
     if lim.only_model_ids:

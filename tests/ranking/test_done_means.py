@@ -126,6 +126,22 @@ def test_prediction_switch(data):
     assert pred["need_score"].std() > 0.01
 
 
+def test_explanations_show_the_predicted_interval_the_benchmark_checks(data):
+    """A predicted need reads '<score> (<lo>-<hi>)', the 80 % interval of `predict.interval80` (what
+    benchmarks/bench_evidence.py checks on held-out models), not a normal +/- band."""
+    from advisor.ranking.explain import explain_model
+    from advisor.ranking.predict import interval80
+
+    r = rank(data, RankRequest({"calibration": 1.0, "accuracy": 1.0}, draws=0))
+    c = r.contributions
+    row = c[c["status"] == "predicted"].iloc[0]
+    lo, hi = interval80(row["need_score"], row["sd"])
+    assert lo < row["need_score"] < hi
+    text = explain_model(r, row["model_id"])
+    assert f"{row['need_score']:.2f} ({float(lo):.2f}-{float(hi):.2f})" in text and "80 % interval" in text
+    assert "±" not in text
+
+
 def test_measured_table_shows_the_measured_models_side_by_side():
     from advisor.ranking.update import measured_table
 

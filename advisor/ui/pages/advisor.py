@@ -26,6 +26,10 @@ def controls() -> None:
         components.limit_controls(cache.model_table())
     st.markdown("**What matters for you** (0 = ignore, 1 = most)")
     components.need_sliders(disabled=quba)
+    st.toggle("Predict needs without data", key=state.PREDICT, disabled=quba,
+              help="On: a model without data for a need gets a score predicted from its ImageNet top-1 and "
+                   "training paradigm, with an 80 % interval, marked *predicted*. Off: it counts as the median "
+                   "candidate (`advisor rank --no-predict`).")
 
 
 def results() -> None:
