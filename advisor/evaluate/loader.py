@@ -323,8 +323,9 @@ def with_fp32_agreement(models: Sequence[ModelEvaluation], records: dict, sample
                         fp32_logits: Callable[[list[str]], dict[str, dict[str, np.ndarray]]],
                         ref: str = "ref") -> list[ModelEvaluation]:
     """Each model's evaluation plus the share of its top-1 predictions that equal fp32's on the agreement
-    `sample` (shas), with its interval. `exact` (model id -> sha -> fp32 logits) holds what the main pass
-    computed; `fp32_logits(shas)` computes only the rest (e.g. images whose fast outputs were cached)."""
+    `sample` (shas), with its Wilson interval (32 of 32: 89-100 %). `exact` (model id -> sha -> fp32
+    logits) holds what the main pass computed; `fp32_logits(shas)` computes only the rest (e.g. images
+    whose fast outputs were cached)."""
     sample = list(dict.fromkeys(sample))
     missing = [h for h in sample if any(h not in exact.get(m.model_id, {}) for m in models)]
     more = fp32_logits(missing) if missing else {}
@@ -337,6 +338,6 @@ def with_fp32_agreement(models: Sequence[ModelEvaluation], records: dict, sample
             out.append(m)
             continue
         note = f"top-1 agrees with fp32 on {int(agree.sum())} of {len(agree)} images spread over the data"
-        out.append(replace(m, metrics={**m.metrics, AGREEMENT_METRIC: stats.mean_figure(agree)},
+        out.append(replace(m, metrics={**m.metrics, AGREEMENT_METRIC: stats.share_figure(agree)},
                            notes=(*m.notes, note)))
     return out

@@ -259,6 +259,17 @@ def test_the_agreement_check_decodes_nothing_again_and_matches_an_fp32_run(tmp_p
     assert decoded == [] and again.model(TEST_MODEL).metrics[loader.AGREEMENT_METRIC] == agree
 
 
+def test_the_agreement_interval_does_not_collapse_when_every_prediction_agrees():
+    """Mutant caught: the bootstrap interval of the mean (as it was), [100 %, 100 %] for 32 of 32."""
+    from advisor.evaluate import stats
+
+    full = stats.share_figure(np.ones(32))
+    assert full.value == 1.0 and full.ci_high == 1.0 and 0.88 < full.ci_low < 0.90 and full.n == 32
+    half = stats.share_figure(np.array([1.0, 0.0] * 16))
+    assert half.ci_low < 0.5 < half.ci_high
+    assert stats.share_figure(np.zeros(0)).n == 0
+
+
 def test_the_agreement_sample_is_spread_over_the_data():
     """Mutant caught: the first N names (with data listed class by class, one class only)."""
     names = [f"c{i // 100}/{i}" for i in range(1000)]
