@@ -22,7 +22,7 @@ def _offline(tmp_path, monkeypatch):
 def test_bench_prints_a_table_with_the_setting_and_saves_json(tmp_path, capsys):
     out_file = tmp_path / "bench.json"
     code = main(["bench", "-m", TINY, "-b", "2", "-n", "3", "--warmup", "1", "--device", "cpu", "--no-memory",
-                 "--threads", "1", "-o", str(out_file)])
+                 "--threads", "1", "--min-time", "0", "-o", str(out_file)])
     out = capsys.readouterr().out
     assert code == 0
     assert "timm:test_vit.r160_in1k" in out and "latency b1 (ms)" in out and "throughput (img/s)" in out
@@ -34,9 +34,10 @@ def test_bench_prints_a_table_with_the_setting_and_saves_json(tmp_path, capsys):
 
 def test_bench_json_output_is_the_result(capsys):
     code = main(["bench", "-m", TINY, "-b", "2", "-n", "3", "--warmup", "0", "--device", "cpu", "--no-memory",
-                 "--json"])
+                 "--min-time", "0.2", "--json"])
     doc = json.loads(capsys.readouterr().out)
     assert code == 0 and doc["kind"] == "vision-advisor-bench" and doc["models"][0]["throughput"]["median"] > 0
+    assert doc["min_time_s"] == 0.2 and doc["models"][0]["latency_ms"]["n"] >= 3  # timed for 0.2 s at least
 
 
 @pytest.mark.parametrize(("argv", "message", "exit_code"), [
@@ -44,6 +45,7 @@ def test_bench_json_output_is_the_result(capsys):
     (["-m", "timm:resnet50.a1_in1k"], "How to get them", 2),
     (["-m", TINY, "--precision", "fp16", "--device", "cpu"], "fp16 is for GPUs", 2),
     (["-m", TINY, "--repeats", "1"], "repeats must be", 2),
+    (["-m", TINY, "--min-time", "-1"], "minimum time must be", 2),
     (["-m", TINY, "--weights", "nonsense"], "--weights expects ID=PATH", 2),
 ])
 def test_bench_errors_are_clear_messages(argv, message, exit_code, capsys, tmp_path):

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from advisor.cli.common import weights_from_args
+from advisor.evaluate.bench_result import DEFAULT_MIN_TIME_S, DEFAULT_REPEATS
 
 DESCRIPTION = ("Measure batch-1 latency, throughput at a batch size and peak memory of models on this machine "
                "(median of repeated passes after a warm-up, as timm's benchmark script does). The figures "
@@ -25,8 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", "-m", action="append", default=[], required=True, metavar="ID",
                    help="model id (repeatable)")
     p.add_argument("--batch-size", "-b", type=int, default=32, help="batch size for throughput (default 32)")
-    p.add_argument("--repeats", "-n", type=int, default=30,
-                   help="timed passes per figure after the warm-up (default 30; more on a busy machine)")
+    p.add_argument("--repeats", "-n", type=int, default=DEFAULT_REPEATS,
+                   help=f"timed passes per figure at least (default {DEFAULT_REPEATS}); more run until --min-time "
+                        "is measured")
+    p.add_argument("--min-time", type=float, default=DEFAULT_MIN_TIME_S, metavar="SECONDS",
+                   help=f"seconds timed per figure at least (default {DEFAULT_MIN_TIME_S:g}; more on a busy "
+                        "machine), after a warm-up of half that time")
     p.add_argument("--warmup", type=int, default=10, help="untimed batch-1 passes first (default 10, as timm)")
     p.add_argument("--precision", choices=["fp32", "bf16", "fp16", "auto"], default="fp32",
                    help="fp32 (default); bf16/fp16 autocast on request; auto: the faster one where it is faster")
@@ -55,8 +60,10 @@ def format_result(result) -> str:  # result: advisor.evaluate.bench_result.Bench
     lines = [text, "",
              f"on {result.setting()}, torch {result.torch_version}, "
              f"{'channels-last' if result.channels_last else 'NCHW'}",
-             f"latency: batch 1, median of {result.repeats} passes after {result.warmup} warm-up passes; "
-             f"throughput: batch {result.batch_size}, median of {result.repeats} passes",
+             f"latency: batch 1, median of {_passes(result, 'latency_ms')} passes; throughput: batch "
+             f"{result.batch_size}, median of {_passes(result, 'throughput')} passes (IQR: the middle half); each "
+             f"figure timed for at least {result.min_time_s:g} s and {result.repeats} passes after a warm-up of at "
+             f"least {result.min_time_s / 2:g} s and {result.warmup} passes, garbage collection paused",
              f"peak memory: {result.memory_method}",
              f"{result.seconds:.1f} s. Compare these figures only with others measured here in the same setting."]
     if any(m.cpu_latency_ms is not None for m in result.models):
@@ -65,6 +72,12 @@ def format_result(result) -> str:  # result: advisor.evaluate.bench_result.Bench
     if any(str(m.weights).startswith("random") for m in result.models):
         lines.append("note: RANDOM WEIGHTS (test architecture): speed only, left out of the ranking")
     return "\n".join(lines)
+
+
+def _passes(result, figure: str) -> str:
+    """How many timed passes the models' `figure` had: '130' or '96-212'."""
+    n = sorted({getattr(m, figure).n for m in result.models})
+    return str(n[0]) if len(n) == 1 else f"{n[0]}-{n[-1]}"
 
 
 def command(args: argparse.Namespace) -> int:
@@ -77,7 +90,7 @@ def command(args: argparse.Namespace) -> int:
         for mid in [m for m in args.model if not probe_readiness(m)[0]]:
             print(f"will download {plan_download(mid).describe()}", file=sys.stderr)
     result = bench(args.model, weights=weights_from_args(args.weights), batch_size=args.batch_size,
-                   repeats=args.repeats, warmup=args.warmup,
+                   repeats=args.repeats, warmup=args.warmup, min_time_s=args.min_time,
                    precision=args.precision, device=args.device, threads=args.threads,
                    channels_last=not args.no_channels_last, memory=not args.no_memory, download=args.download)
     for msg in result.errors:

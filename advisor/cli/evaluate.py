@@ -36,7 +36,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="recompute instead of reusing cached outputs")
     p.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULT_PRECISION,
                    help="fp32 (default: the same results on every machine); bf16/fp16/auto run faster where the "
-                        "hardware allows and record each model's top-1 agreement with fp32 on the first images")
+                        "hardware allows and record each model's top-1 agreement with fp32 on a sample")
     p.add_argument("--device", choices=list(DEVICES), default=DEFAULT_DEVICE,
                    help="auto (default): a CUDA GPU, else Apple MPS, else the CPU")
     p.add_argument("--class-names", type=Path, metavar="FILE",

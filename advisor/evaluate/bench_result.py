@@ -19,6 +19,8 @@ SOURCE_ID = "measured_here"
 LATENCY_PROPERTY = "measured_latency_ms"
 THROUGHPUT_PROPERTY = "measured_throughput"
 BENCH_PROPERTIES = (LATENCY_PROPERTY, THROUGHPUT_PROPERTY)
+DEFAULT_REPEATS = 5  # timed passes per figure at least (more until DEFAULT_MIN_TIME_S is measured)
+DEFAULT_MIN_TIME_S = 2.0  # seconds timed per figure at least; the warm-up runs half as long again
 SCORE_COLUMNS = ("model_id", "property_id", "item", "value", "source_id", "precision", "ci_low", "ci_high")
 TABLE_COLUMNS = ("model", "weights", "input", "latency b1 (ms)", "latency IQR (ms)", "throughput (img/s)",
                  "throughput IQR (img/s)", "peak memory (MB)", "params (M)", "CPU time b1 (ms)",
@@ -65,7 +67,7 @@ class BenchResult:
     precision: str  # "fp32" (default), "bf16" or "fp16" (autocast), as run
     channels_last: bool
     batch_size: int  # for throughput (latency is always batch 1)
-    repeats: int  # timed forward passes per figure, after the warm-up
+    repeats: int  # timed forward passes per figure at least, after the warm-up (each Spread.n: how many ran)
     warmup: int  # untimed batch-1 passes before the latency series (batch passes: see latency.BATCH_WARMUP)
     memory_method: str  # what peak_memory_mb is, in words
     models: tuple[ModelBench, ...] = ()
@@ -73,6 +75,7 @@ class BenchResult:
     seconds: float = 0.0
     created_at: str = ""
     notes: tuple[str, ...] = field(default=())
+    min_time_s: float = 0.0  # seconds timed per figure at least (more passes than `repeats` until then)
 
     def setting(self) -> str:
         """The machine and setting in words, e.g. 'cpu (AMD EPYC), 2 threads, fp32'."""
@@ -94,7 +97,8 @@ class BenchResult:
         return cls(str(doc["device"]), str(doc["device_name"]), int(doc["threads"]), str(doc["torch_version"]),
                    str(doc["precision"]), bool(doc["channels_last"]), int(doc["batch_size"]), int(doc["repeats"]),
                    int(doc["warmup"]), str(doc["memory_method"]), models, tuple(doc.get("errors", ())),
-                   float(doc.get("seconds", 0.0)), str(doc.get("created_at", "")), tuple(doc.get("notes", ())))
+                   float(doc.get("seconds", 0.0)), str(doc.get("created_at", "")), tuple(doc.get("notes", ())),
+                   float(doc.get("min_time_s", 0.0)))
 
     def table(self) -> pd.DataFrame:
         """One row per model: what the CLI prints and the app shows."""
@@ -174,4 +178,4 @@ def merge_results(old: BenchResult | None, new: BenchResult) -> BenchResult:
 
 def _setting_key(r: BenchResult) -> tuple:
     return (r.device, r.device_name, r.threads, r.torch_version, r.precision, r.channels_last, r.batch_size,
-            r.repeats, r.warmup)
+            r.repeats, r.warmup, r.min_time_s)

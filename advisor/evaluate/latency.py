@@ -5,6 +5,10 @@ channels-last, a fixed random input, untimed warm-up passes, then timed passes (
 synchronised); gradients off (`torch.inference_mode`). Unlike timm, which reports the mean over the timed
 run, each figure here is the median of the timed passes with its quartiles, so a busy machine's outliers
 move it little. fp32 unless another precision is asked for (autocast), and the thread count is stated.
+Repeatable figures need time, not a pass count: each figure is timed for at least `min_time_s` seconds
+(and at least `repeats` passes), after a warm-up of at least half that time (and `warmup` passes), with
+Python's garbage collector paused while timing (as `timeit` does). A fast model then gets hundreds of
+batch-1 passes and a slow one its few; the measured time per model stays a few seconds.
 
 Peak memory: on CUDA, `torch.cuda.max_memory_allocated` during a batch forward (weights + activations held
 by PyTorch's allocator). On a CPU a fresh Python process loads the model, resets its resident-set
@@ -34,7 +38,7 @@ import numpy as np
 import torch
 
 from advisor.errors import AdvisorError, InvalidRequestError
-from advisor.evaluate.bench_result import BenchResult, ModelBench, Spread
+from advisor.evaluate.bench_result import DEFAULT_MIN_TIME_S, DEFAULT_REPEATS, BenchResult, ModelBench, Spread
 from advisor.models.download import ensure_weights
 from advisor.models.loaded import LoadedModel, load_model
 from advisor.models.precision import resolve_precision
@@ -44,7 +48,7 @@ Progress = Callable[[float, str], None]
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 DEFAULT_BATCH = 32
-DEFAULT_REPEATS = 30
+MAX_PASSES = 10_000
 WARMUP = 10  # timm's --num-warm-iter default
 BATCH_WARMUP = 3  # a warm-up batch is `batch_size` images: fewer passes are enough to settle
 MEMORY_TIMEOUT_S = 600
@@ -124,27 +128,41 @@ def _on_device(model: LoadedModel, device: str, fmt: torch.memory_format):  # ->
     return dataclasses.replace(model.built, module=module, head=head)
 
 
-def _timed_passes(run: Callable[[], object], device: str, warmup: int, repeats: int) -> tuple[list[float], list[float]]:
-    """(wall-clock seconds, process CPU seconds) per pass for `repeats` passes after `warmup` untimed ones (each
-    pass synchronised). CPU time counts every thread of this process; on a busy machine it moves far less than
-    wall time, because waiting for a core is not counted."""
-    for _ in range(warmup):
+def _timed_passes(run: Callable[[], object], device: str, warmup: int, repeats: int,
+                  min_time_s: float = 0.0) -> tuple[list[float], list[float]]:
+    """(wall-clock seconds, process CPU seconds) per pass: untimed warm-up passes (at least `warmup`, and for
+    at least `min_time_s / 2` seconds), then timed ones (at least `repeats`, and until `min_time_s` seconds
+    are measured; at most MAX_PASSES), each synchronised, the garbage collector paused. CPU time counts every
+    thread of this process; on a busy machine it moves far less than wall time (waiting is not counted)."""
+    done, until = 0, time.perf_counter() + min_time_s / 2
+    while done < warmup or time.perf_counter() < until:
         run()
+        done += 1
     _sync(device)
-    wall, cpu = [], []
-    for _ in range(repeats):
-        c0, t0 = time.process_time(), time.perf_counter()
-        run()
-        _sync(device)
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
+    wall: list[float] = []
+    cpu: list[float] = []
+    spent = 0.0
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        while len(wall) < repeats or (spent < min_time_s and len(wall) < MAX_PASSES):
+            c0, t0 = time.process_time(), time.perf_counter()
+            run()
+            _sync(device)
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+            spent += wall[-1]
+    finally:
+        if paused:
+            gc.enable()
     return wall, cpu
 
 
 def bench_loaded(model: LoadedModel, *, batch_size: int = DEFAULT_BATCH, repeats: int = DEFAULT_REPEATS,
                  warmup: int = WARMUP, precision: str = "fp32", device: str = "cpu",
-                 channels_last: bool = True) -> ModelBench:
-    """Latency (batch 1) and throughput (batch `batch_size`) of one loaded model; precision and device resolved."""
+                 channels_last: bool = True, min_time_s: float = DEFAULT_MIN_TIME_S) -> ModelBench:
+    """Latency (batch 1) and throughput (batch `batch_size`) of one loaded model; precision and device resolved.
+    Each figure is timed for at least `min_time_s` seconds and `repeats` passes (`_timed_passes`)."""
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     built = _on_device(model, device, fmt)
     backend = backend_for(model.spec)
@@ -158,8 +176,9 @@ def bench_loaded(model: LoadedModel, *, batch_size: int = DEFAULT_BATCH, repeats
     peak = None
     try:
         with torch.inference_mode(), torch.autocast(device, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-            lat = _timed_passes(lambda: backend.outputs(built, x1), device, warmup, repeats)
-            thr = _timed_passes(lambda: backend.outputs(built, xb), device, min(warmup, BATCH_WARMUP), repeats)
+            lat = _timed_passes(lambda: backend.outputs(built, x1), device, warmup, repeats, min_time_s)
+            thr = _timed_passes(lambda: backend.outputs(built, xb), device, min(warmup, BATCH_WARMUP), repeats,
+                                min_time_s)
             if device == "cuda":
                 torch.cuda.reset_peak_memory_stats()
                 backend.outputs(built, xb)
@@ -253,7 +272,8 @@ def cpu_peak_memory(model_id: str, batch_size: int, precision: str, allow_random
 def bench(model_ids: Sequence[str], *, batch_size: int = DEFAULT_BATCH, repeats: int = DEFAULT_REPEATS,
           warmup: int = WARMUP, precision: str = "fp32", device: str = "auto", threads: int | None = None,
           channels_last: bool = True, memory: bool = True, allow_random: bool = False, download: bool = False,
-          weights: Mapping[str, str | Path] | None = None, progress: Progress | None = None) -> BenchResult:
+          weights: Mapping[str, str | Path] | None = None, progress: Progress | None = None,
+          min_time_s: float = DEFAULT_MIN_TIME_S) -> BenchResult:
     """Measure each model on this machine; a model that cannot be loaded becomes an error line, not a crash.
 
     `weights` maps a model id (as given) to a local weights file.
@@ -266,6 +286,8 @@ def bench(model_ids: Sequence[str], *, batch_size: int = DEFAULT_BATCH, repeats:
             raise InvalidRequestError(f"{name} must be a whole number of at least {low}, got {v!r}")
     if threads is not None and threads < 1:
         raise InvalidRequestError(f"threads must be at least 1, got {threads!r}")
+    if not 0 <= min_time_s <= 600:
+        raise InvalidRequestError(f"minimum time must be between 0 and 600 seconds, got {min_time_s!r}")
     dev = resolve_device(device)
     prec = resolve_bench_precision(precision, dev)
     old_threads = torch.get_num_threads()
@@ -286,7 +308,7 @@ def bench(model_ids: Sequence[str], *, batch_size: int = DEFAULT_BATCH, repeats:
                     ensure_weights(mid, progress, download=True)
                 loaded = load_model(mid, path, allow_random=allow_random)
                 mb = bench_loaded(loaded, batch_size=batch_size, repeats=repeats, warmup=warmup, precision=prec,
-                                  device=dev, channels_last=channels_last)
+                                  device=dev, channels_last=channels_last, min_time_s=min_time_s)
                 if dev == "cuda":
                     methods.add("cuda")
                 elif dev == "cpu" and memory:
@@ -306,4 +328,5 @@ def bench(model_ids: Sequence[str], *, batch_size: int = DEFAULT_BATCH, repeats:
     method = "; ".join(MEMORY_METHODS[m] for m in sorted(methods)) or MEMORY_METHODS["none"]
     return BenchResult(dev, device_name(dev), n_threads, torch.__version__, prec, channels_last,
                        batch_size, repeats, warmup, method, tuple(models), tuple(errors),
-                       round(time.perf_counter() - t0, 2), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+                       round(time.perf_counter() - t0, 2), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                       min_time_s=float(min_time_s))

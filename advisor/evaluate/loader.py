@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
@@ -217,9 +217,11 @@ def _collate(rows: list[tuple]) -> tuple:
 @dataclass
 class PassOutput:
     """Per model: sha -> (logits, embedding) as float32 numpy; the files the intake refused; the models that
-    could not be loaded (id -> message); the decoded images when asked for."""
+    could not be loaded (id -> message); the decoded images when asked for; per model the fp32 outputs of
+    the agreement sample when another precision ran (`exact`)."""
 
     outputs: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    exact: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     images: dict[str, Any] = field(default_factory=dict)
@@ -227,11 +229,14 @@ class PassOutput:
 
 def reference_pass(items: Sequence[Item], load: Callable[[str], LoadedModel], need: dict[str, set[str]],
                    precision: str = "fp32", device: str = "cpu", batch: int = 32, keep_images: bool = False,
-                   workers: int | None = None, tick: Callable[[int, int], None] | None = None) -> PassOutput:
+                   workers: int | None = None, tick: Callable[[int, int], None] | None = None,
+                   exact: Set[str] = frozenset()) -> PassOutput:
     """Reference-view outputs of the models in `need` (model id -> the shas it needs; `load` builds one),
     each file decoded once for all of them. With few files (no workers) they are decoded here first, so
     models load only if some file passes the intake. `keep_images` also returns the decoded images.
-    `tick(batch, batches)` is called after each batch (it may raise to stop the pass, e.g. a cancel)."""
+    `tick(batch, batches)` is called after each batch (it may raise to stop the pass, e.g. a cancel).
+    When `precision` is not fp32, the shas in `exact` (the agreement sample) also run in fp32, from the
+    same decoded batch (`PassOutput.exact`): the check costs no second read or decode."""
     import torch
 
     out = PassOutput()
@@ -268,17 +273,31 @@ def reference_pass(items: Sequence[Item], load: Callable[[str], LoadedModel], ne
                 continue
             x = on_device[views.index(m.view)]
             x = x if len(idx) == len(shas) else x[torch.tensor(idx, device=x.device)]
-            logits, emb = fast[m.model_id].forward(x.float().div_(255.0), precision)
+            x01 = x.float().div_(255.0)
+            logits, emb = fast[m.model_id].forward(x01, precision)
             lg, em = logits.cpu().numpy(), emb.cpu().numpy()
             out.outputs[m.model_id].update({shas[i]: (lg[j], em[j]) for j, i in enumerate(idx)})
+            sub = [j for j, i in enumerate(idx) if shas[i] in exact]
+            if sub and precision != "fp32":
+                pick = torch.tensor(sub, device=x01.device)
+                lg, em = (t.cpu().numpy() for t in fast[m.model_id].forward(x01[pick], "fp32"))
+                out.exact.setdefault(m.model_id, {}).update(
+                    {shas[idx[j]]: (lg[k], em[k]) for k, j in enumerate(sub)})
         if tick:
             tick(k, len(loader))
     return out
 
 
 # --- precision: agreement with fp32 -------------------------------------------------------------------
-AGREEMENT_SAMPLE = 64  # the first images of the data, run in fp32 too when another precision is asked for
+AGREEMENT_SAMPLE = 32  # images spread over the data, run in fp32 too when another precision is asked for
 AGREEMENT_METRIC = "fp32_top1_agreement"
+
+
+def agreement_sample(names: Sequence[str], size: int = AGREEMENT_SAMPLE) -> list[str]:
+    """`size` names evenly spaced over `names` (all of them when fewer): data listed class by class gives a
+    sample from every part of it, not the first class only."""
+    n, k = len(names), min(size, len(names))
+    return [names[i * n // k] for i in range(k)]
 
 
 def resolve_run(device: str, precision: str) -> tuple[str, str]:
@@ -299,21 +318,26 @@ def fp32_agreement(fast: dict[str, np.ndarray], exact: dict[str, np.ndarray]) ->
     return (a.argmax(-1) == b.argmax(-1)).astype(np.float64)
 
 
-def with_fp32_agreement(models: Sequence[ModelEvaluation], records: dict, order: Sequence[str],
+def with_fp32_agreement(models: Sequence[ModelEvaluation], records: dict, sample: Sequence[str],
+                        exact: dict[str, dict[str, np.ndarray]],
                         fp32_logits: Callable[[list[str]], dict[str, dict[str, np.ndarray]]],
                         ref: str = "ref") -> list[ModelEvaluation]:
-    """Each model's evaluation plus the share of its top-1 predictions that equal fp32's on the first
-    AGREEMENT_SAMPLE images (`fp32_logits(shas)` -> model id -> sha -> fp32 logits), with its interval."""
-    sample = list(dict.fromkeys(order))[:AGREEMENT_SAMPLE]
-    exact = fp32_logits(sample)
+    """Each model's evaluation plus the share of its top-1 predictions that equal fp32's on the agreement
+    `sample` (shas), with its Wilson interval (32 of 32: 89-100 %). `exact` (model id -> sha -> fp32
+    logits) holds what the main pass computed; `fp32_logits(shas)` computes only the rest (e.g. images
+    whose fast outputs were cached)."""
+    sample = list(dict.fromkeys(sample))
+    missing = [h for h in sample if any(h not in exact.get(m.model_id, {}) for m in models)]
+    more = fp32_logits(missing) if missing else {}
     out = []
     for m in models:
         rec = records.get((m.model_id, ref), {})
-        agree = fp32_agreement({h: rec[h][0] for h in sample if h in rec}, exact.get(m.model_id, {}))
+        fp32 = {**more.get(m.model_id, {}), **exact.get(m.model_id, {})}
+        agree = fp32_agreement({h: rec[h][0] for h in sample if h in rec}, fp32)
         if not len(agree):
             out.append(m)
             continue
-        note = f"top-1 agrees with fp32 on {int(agree.sum())} of the first {len(agree)} images"
-        out.append(replace(m, metrics={**m.metrics, AGREEMENT_METRIC: stats.mean_figure(agree)},
+        note = f"top-1 agrees with fp32 on {int(agree.sum())} of {len(agree)} images spread over the data"
+        out.append(replace(m, metrics={**m.metrics, AGREEMENT_METRIC: stats.share_figure(agree)},
                            notes=(*m.notes, note)))
     return out

@@ -48,6 +48,7 @@ class TaskSpec:
     threads: int = 0  # torch intra-op threads (0: leave as is)
     allow_random: bool = False
     within: str = ""  # every file must resolve inside this folder (uploads, allowed server folders)
+    exact: tuple[str, ...] = ()  # sample names also run in fp32 when `precision` is not (the agreement sample)
 
 
 @dataclass
@@ -59,6 +60,7 @@ class TaskOutput:
     errors: list[str] = field(default_factory=list)
     weights: dict[str, str] = field(default_factory=dict)  # model id -> provenance label
     computed: int = 0  # (model, image) pairs actually run (not from the cache)
+    exact: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # model -> sha -> fp32 logits
 
 
 def view_names(families: Sequence[str]) -> list[str]:
@@ -299,6 +301,7 @@ def _reference_pass(task: TaskSpec, models: list[str], views: list[str], todo: d
     by_sha = {sha: (ns[0], raw[ns[0]]) for sha, ns in names.items()}
     fam_shas = {sha for m in models for v in views[1:] for sha in todo[(m, v)]} - refused
     busy = [m for m in models if any(todo[(m, v)] for v in views)]
+    exact = {out.shas[n] for n in task.exact if n in out.shas} if task.precision != "fp32" else set()
     images: dict = {}
     bad: dict[str, str] = {}
     failed: set[str] = set()
@@ -310,7 +313,7 @@ def _reference_pass(task: TaskSpec, models: list[str], views: list[str], todo: d
         items = [Item(sha, *by_sha[sha]) for sha in sorted(wanted - bad.keys())]
         tick = (lambda k, n, group=group: progress(0, f"{', '.join(group)}: batch {k}/{n}")) if progress else None
         res = reference_pass(items, lambda m: load_model(m, allow_random=task.allow_random), need,
-                             task.precision, task.device, BATCH, keep_images=keep, tick=tick)
+                             task.precision, task.device, BATCH, keep_images=keep, tick=tick, exact=exact)
         for sha, msg in res.rejected.items():
             bad[sha] = msg
             first = by_sha[sha][0]
@@ -321,7 +324,22 @@ def _reference_pass(task: TaskSpec, models: list[str], views: list[str], todo: d
         images.update(res.images)
         for mid, got in res.outputs.items():
             _keep_finite(task, mid, [sha for sha in todo[(mid, REF)] if sha in got], got, out, keys[mid])
+        for mid, got in res.exact.items():
+            _keep_exact(task, mid, got, out, keys[mid])
     return images, set(bad), failed
+
+
+def _keep_exact(task: TaskSpec, model_id: str, got: dict[str, tuple], out: TaskOutput, key: str) -> None:
+    """The agreement sample's fp32 logits, kept for the check and cached as fp32 outputs (finite ones only),
+    so an fp32 run or a rerun of the check reads them back."""
+    shas = [h for h in sorted(got) if np.isfinite(got[h][0]).all() and np.isfinite(got[h][1]).all()]
+    if not shas:
+        return
+    out.exact.setdefault(model_id, {}).update({h: got[h][0] for h in shas})
+    if task.cache_root:
+        arr = {"logits": np.stack([got[h][0] for h in shas]).astype(np.float32),
+               "emb": np.stack([got[h][1] for h in shas]).astype(np.float32)}
+        _write_cache(_cache_dir(task.cache_root, model_id, key, "fp32", REF), shas, arr)
 
 
 def _keep_finite(task: TaskSpec, model_id: str, shas: list[str], got: dict[str, tuple], out: TaskOutput,

@@ -22,7 +22,7 @@ from advisor.evaluate import stats
 from advisor.evaluate.data import LabelledData, imagenet_class_names, load_labelled
 from advisor.evaluate.files import inside
 from advisor.evaluate.labels_csv import capped
-from advisor.evaluate.loader import resolve_run, with_fp32_agreement
+from advisor.evaluate.loader import agreement_sample, resolve_run, with_fp32_agreement
 from advisor.evaluate.outputs import REF, SHARD_SIZE, CacheIndex, TaskOutput, TaskSpec, run_task
 from advisor.evaluate.progress import CancelToken, EvaluationCancelled, PhaseCallback, Phases, quiet
 from advisor.evaluate.ray_connect import call_with_deadline, check_reachable
@@ -173,12 +173,15 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
             except AdvisorError as e:
                 errors.append(str(e))
     root = str(cache_root if cache_root is not None else cache_dir() / "evaluate")
+    sample = agreement_sample([s.name for s in labelled.samples]) if prec != "fp32" else []
+    wanted = set(sample)  # each shard runs its part of the agreement sample in fp32 too
     tasks = [TaskSpec(tuple(canon), s, fams, root, prec, dev, allow_random=allow_random,
-                      within=str(within) if within is not None else "")
+                      within=str(within) if within is not None else "",
+                      exact=tuple(x.name for x in s if x.name in wanted))
              for s in shards(labelled.samples, shard_size)]
     step = _progress_bar(len(labelled.samples) * len(canon), progress, show_bar, report)
     outputs = make_executor(executor, num_cpus, device).map(tasks, step)
-    records, shas, weights = _merge(outputs, errors)
+    records, shas, weights, exact = _merge(outputs, errors)
     labelled, shas = _merge_same_content(labelled, shas, errors)
     models = []
     for m in canon:
@@ -196,8 +199,8 @@ def evaluate(data: str | Path, model_ids: Sequence[str], *, families: Sequence[s
         except AdvisorError as e:
             errors.append(str(e))
     if prec != "fp32":
-        models = with_fp32_agreement(models, records, [shas[s.name] for s in labelled.samples if s.name in shas],
-                                     lambda sample: _fp32_logits(tasks[0], sample, labelled, shas))
+        models = with_fp32_agreement(models, records, [shas[n] for n in sample if n in shas], exact,
+                                     lambda missing: _fp32_logits(tasks[0], missing, labelled, shas))
     report("report", 0.0, "assembling the result")
     images = tuple({"name": s.name, "sha256": shas[s.name], "label": s.label}
                    for s in labelled.samples if s.name in shas)
@@ -250,13 +253,16 @@ def _merge(outputs: list[TaskOutput], errors: list[str]):
     records: dict[tuple[str, str], dict[str, tuple]] = {}
     shas: dict[str, str] = {}
     weights: dict[str, str] = {}
+    exact: dict[str, dict[str, np.ndarray]] = {}
     for o in outputs:
         errors += o.errors
         shas.update(o.shas)
         weights.update(o.weights)
         for key, rec in o.records.items():
             records.setdefault(key, {}).update(rec)
-    return records, shas, weights
+        for m, got in o.exact.items():
+            exact.setdefault(m, {}).update(got)
+    return records, shas, weights, exact
 
 
 def _evaluate_model(model_id: str, weights: str, labelled: LabelledData, shas: dict[str, str],

@@ -50,6 +50,18 @@ def mean_figure(values: np.ndarray, b: int = BOOTSTRAP) -> Figure:
     return Figure(float(v.mean()), float(lo), float(hi), len(v))
 
 
+def share_figure(hits: np.ndarray) -> Figure:
+    """Share of 1s among 0/1 values with the Wilson score 95 % interval: on a small sample where every value
+    is 1 (32 of 32 predictions agree), a bootstrap interval collapses to [1, 1]; Wilson's does not (0.89-1)."""
+    from scipy.stats import binomtest
+
+    v = np.asarray(hits, dtype=np.float64)
+    if len(v) == 0:
+        return Figure(float("nan"), float("nan"), float("nan"), 0)
+    ci = binomtest(int(v.sum()), len(v)).proportion_ci(confidence_level=0.95, method="wilson")
+    return Figure(float(v.mean()), float(ci.low), float(ci.high), len(v))
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = np.asarray(logits, dtype=np.float64)
     z = z - z.max(axis=1, keepdims=True)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from advisor.evaluate.bench_result import BenchResult, merge_results
+from advisor.evaluate.bench_result import DEFAULT_REPEATS, BenchResult, merge_results
 from advisor.ui import components, state
 
 PRECISIONS = ("fp32", "bf16", "auto")
@@ -27,7 +27,8 @@ def speed_panel(model_ids: Sequence[str], key: str) -> None:
                    "each other on this machine only; they join the ranking's efficiency need as measured here.")
         c1, c2, c3 = st.columns(3)
         batch = c1.number_input("Batch size (throughput)", 1, 512, 32, key=f"{key}_bench_batch")
-        repeats = c2.number_input("Timed passes", 3, 500, 30, key=f"{key}_bench_repeats")
+        repeats = c2.number_input("Timed passes (at least)", 3, 500, DEFAULT_REPEATS, key=f"{key}_bench_repeats",
+                                  help="More run until each figure has been timed for a few seconds.")
         precision = c3.selectbox("Precision", PRECISIONS, key=f"{key}_bench_precision",
                                  help="fp32 by default; bf16 (or auto: bf16 where this CPU runs it faster) on request.")
         label = "Measure speed here" if len(ids) == 1 else f"Measure speed of these {len(ids)} models here"
@@ -40,7 +41,8 @@ def speed_panel(model_ids: Sequence[str], key: str) -> None:
             st.dataframe(shown[shown["model"].isin(ids)], hide_index=True, width="stretch",
                          column_config={c: st.column_config.NumberColumn(format="%.4g") for c in shown.columns[3:]})
             st.caption(f"Measured on {result.setting()}, torch {result.torch_version}; latency at batch 1, "
-                       f"throughput at batch {result.batch_size}, median of {result.repeats} passes. "
+                       f"throughput at batch {result.batch_size}; each the median of at least {result.repeats} "
+                       f"passes timed over at least {result.min_time_s:g} s. "
                        f"Peak memory: {result.memory_method}.")
 
 

@@ -25,7 +25,7 @@ TINY = "timm:test_vit.r160_in1k"  # timm's CI net: random weights, 160 px pretra
 
 @pytest.fixture(scope="module")
 def result() -> BenchResult:
-    return latency.bench([TINY], batch_size=4, repeats=5, warmup=2, device="cpu", memory=True)
+    return latency.bench([TINY], min_time_s=0, batch_size=4, repeats=5, warmup=2, device="cpu", memory=True)
 
 
 def test_figures_are_positive_and_the_setting_is_stated(result):
@@ -49,7 +49,7 @@ def test_figures_are_positive_and_the_setting_is_stated(result):
 def test_units_agree_between_latency_and_throughput():
     """Latency is in ms per batch-1 pass, throughput in images per second: the time per image at batch 8
     is within a factor of 20 of the batch-1 pass time (a ms/s or img/pass mix-up is off by 1000 or 8x8)."""
-    r = latency.bench([TINY], batch_size=8, repeats=5, warmup=2, device="cpu", memory=False, threads=1)
+    r = latency.bench([TINY], min_time_s=0, batch_size=8, repeats=5, warmup=2, device="cpu", memory=False, threads=1)
     (m,) = r.models
     per_image_batch = 1.0 / m.throughput.median  # seconds per image at batch 8
     per_image_single = m.latency_ms.median / 1e3
@@ -59,18 +59,42 @@ def test_units_agree_between_latency_and_throughput():
 
 def test_repeatable_within_a_loose_bound():
     """Two runs of the same tiny net on one thread agree within 3x (the machine is shared; medians)."""
-    runs = [latency.bench([TINY], batch_size=4, repeats=15, warmup=3, device="cpu", memory=False, threads=1)
-            for _ in range(2)]
+    runs = [latency.bench([TINY], min_time_s=0, batch_size=4, repeats=15, warmup=3, device="cpu", memory=False,
+                          threads=1) for _ in range(2)]
     a, b = (r.models[0] for r in runs)
     for x, y in ((a.latency_ms.median, b.latency_ms.median), (a.throughput.median, b.throughput.median)):
         assert 1 / 3 < x / y < 3, (x, y)
+
+
+def test_each_figure_is_timed_for_the_minimum_time_after_a_warm_up_with_gc_paused():
+    """A pass count alone gave a fast model half a second of timing (18.3/14.3/20.5 ms over three runs).
+    Mutants caught: the time floor ignored (only `repeats` passes), the warm-up by count only, the garbage
+    collector left running while timing."""
+    import gc
+    import time
+
+    calls: list[tuple[float, bool]] = []
+
+    def run():
+        calls.append((time.perf_counter(), gc.isenabled()))
+        time.sleep(0.005)
+
+    wall, cpu = latency._timed_passes(run, "cpu", warmup=2, repeats=3, min_time_s=0.2)
+    assert len(wall) == len(cpu) >= 3 and sum(wall) >= 0.2
+    warm = calls[:len(calls) - len(wall)]
+    assert len(warm) >= 2 and calls[len(warm)][0] - warm[0][0] >= 0.1  # half the minimum time, untimed
+    assert all(enabled for _, enabled in warm) and not any(enabled for _, enabled in calls[len(warm):])
+    assert gc.isenabled()
+    calls.clear()
+    wall, _ = latency._timed_passes(run, "cpu", warmup=1, repeats=3, min_time_s=0.0)
+    assert len(wall) == 3 and len(calls) == 4  # no time floor: exactly the passes asked for
 
 
 def test_threads_are_restored_after_the_run():
     import torch
 
     before = torch.get_num_threads()
-    latency.bench([TINY], batch_size=2, repeats=3, warmup=0, device="cpu", memory=False, threads=1)
+    latency.bench([TINY], min_time_s=0, batch_size=2, repeats=3, warmup=0, device="cpu", memory=False, threads=1)
     assert torch.get_num_threads() == before
 
 
@@ -81,7 +105,8 @@ def test_json_round_trip(result):
 
 
 def test_bf16_is_opt_in_and_recorded():
-    r = latency.bench([TINY], batch_size=2, repeats=3, warmup=1, device="cpu", precision="bf16", memory=False)
+    r = latency.bench([TINY], min_time_s=0, batch_size=2, repeats=3, warmup=1, device="cpu", precision="bf16",
+                      memory=False)
     assert r.precision == "bf16" and "bf16" in r.setting()
     assert latency.resolve_bench_precision("fp32", "cpu") == "fp32"
 
@@ -93,6 +118,8 @@ def test_bf16_is_opt_in_and_recorded():
     ({"repeats": 1}, "repeats must be"),
     ({"batch_size": 0}, "batch size must be"),
     ({"threads": 0}, "threads must be"),
+    ({"min_time_s": -1.0}, "minimum time must be"),
+    ({"min_time_s": float("nan")}, "minimum time must be"),
 ])
 def test_impossible_settings_are_clear_errors(kwargs, message):
     with pytest.raises(InvalidRequestError, match=message):
@@ -106,7 +133,7 @@ def test_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
 
 
 def test_an_unknown_or_unavailable_model_is_an_error_line_not_a_crash():
-    r = latency.bench(["timm:no_such_net_xyz", "timm:resnet50.a1_in1k", TINY], batch_size=2, repeats=3,
+    r = latency.bench(["timm:no_such_net_xyz", "timm:resnet50.a1_in1k", TINY], min_time_s=0, batch_size=2, repeats=3,
                       warmup=0, device="cpu", memory=False)
     assert [m.model_id for m in r.models] == [TINY]
     assert any("no_such_net_xyz" in e for e in r.errors)
@@ -154,7 +181,7 @@ def test_speed_sentences_say_where_it_was_measured(result):
 
 
 def test_a_result_without_memory_says_so():
-    r = latency.bench([TINY], batch_size=2, repeats=3, warmup=0, device="cpu", memory=False)
+    r = latency.bench([TINY], min_time_s=0, batch_size=2, repeats=3, warmup=0, device="cpu", memory=False)
     assert r.models[0].peak_memory_mb is None and r.memory_method == "not measured"
     assert BenchResult.from_json(r.to_json()).models[0].peak_memory_mb is None
 
@@ -185,7 +212,8 @@ def test_nchw_on_request_runs_on_a_copy_and_leaves_the_shared_model_channels_las
 
     from advisor.models.loaded import load_model
 
-    r = latency.bench([TINY], batch_size=2, repeats=3, warmup=0, device="cpu", memory=False, channels_last=False)
+    r = latency.bench([TINY], min_time_s=0, batch_size=2, repeats=3, warmup=0, device="cpu", memory=False,
+                      channels_last=False)
     assert r.channels_last is False and r.models[0].latency_ms.median > 0
     convs = [p for p in load_model(TINY).module.parameters() if p.dim() == 4]
     assert convs and all(p.is_contiguous(memory_format=torch.channels_last) for p in convs)

@@ -226,6 +226,60 @@ def test_reduced_precision_is_recorded_with_its_agreement_and_cached_apart(tmp_p
     assert back.precision == "bf16" and back.model(TEST_MODEL).metrics[loader.AGREEMENT_METRIC] == agree
 
 
+def test_the_agreement_check_decodes_nothing_again_and_matches_an_fp32_run(tmp_path, monkeypatch):
+    """The fp32 side of the agreement runs on the main pass's decoded batches: each image is decoded once in
+    a bf16 run, and the fp32 predictions it compares with are an fp32 run's. A cached rerun reads both back.
+    Mutant caught: the sample sent to a second fp32 task (`exact=()` in the TaskSpecs, as it was), which
+    decoded the sample a second time; fp32 logits taken from the bf16 pass (agreement 100 % by construction
+    is not caught here, but the equality with the fp32 run's predictions is)."""
+    import advisor.probes.images as images
+
+    decoded: list[str] = []
+    real = images.load_image
+    monkeypatch.setattr(images, "load_image", lambda data, name, *a, **k: decoded.append(name) or
+                        real(data, name, *a, **k))
+    data = _synthetic(tmp_path / "data")
+    cache = tmp_path / "cache"
+    fast = evaluate(data, [TEST_MODEL], cache_root=cache, device="cpu", precision="bf16")
+    assert sorted(decoded) == sorted(p.relative_to(data).as_posix() for p in data.rglob("*.png"))  # once each
+    import hashlib
+
+    from advisor.models.loaded import load_model
+
+    items = [loader.Item(hashlib.sha256(b).hexdigest(), p.name, b)
+             for p in sorted(data.rglob("*.png")) for b in [p.read_bytes()]]
+    need = {TEST_MODEL: {it.sha for it in items}}
+    logits = {prec: {h: o[0] for h, o in loader.reference_pass(items, load_model, need, prec, workers=0)
+                     .outputs[TEST_MODEL].items()} for prec in ("fp32", "bf16")}
+    want = loader.fp32_agreement(logits["bf16"], logits["fp32"])
+    agree = fast.model(TEST_MODEL).metrics[loader.AGREEMENT_METRIC]
+    assert agree.n == 8 and agree.value == pytest.approx(want.mean())
+    decoded.clear()
+    again = evaluate(data, [TEST_MODEL], cache_root=cache, device="cpu", precision="bf16")
+    assert decoded == [] and again.model(TEST_MODEL).metrics[loader.AGREEMENT_METRIC] == agree
+
+
+def test_the_agreement_interval_does_not_collapse_when_every_prediction_agrees():
+    """Mutant caught: the bootstrap interval of the mean (as it was), [100 %, 100 %] for 32 of 32."""
+    from advisor.evaluate import stats
+
+    full = stats.share_figure(np.ones(32))
+    assert full.value == 1.0 and full.ci_high == 1.0 and 0.88 < full.ci_low < 0.90 and full.n == 32
+    half = stats.share_figure(np.array([1.0, 0.0] * 16))
+    assert half.ci_low < 0.5 < half.ci_high
+    assert stats.share_figure(np.zeros(0)).n == 0
+
+
+def test_the_agreement_sample_is_spread_over_the_data():
+    """Mutant caught: the first N names (with data listed class by class, one class only)."""
+    names = [f"c{i // 100}/{i}" for i in range(1000)]
+    got = loader.agreement_sample(names, 32)
+    assert len(got) == len(set(got)) == 32 and got[0] == names[0]
+    assert {n.split("/")[0] for n in got} == {f"c{i}" for i in range(10)}
+    assert loader.agreement_sample(names[:5], 32) == names[:5]
+    assert loader.agreement_sample([], 32) == []
+
+
 def test_results_do_not_depend_on_how_the_images_are_decoded(tmp_path, monkeypatch):
     """Worker processes vs this process, and one batch vs many: the same outputs bit for bit (the device
     path differs only in where the same fp32 ops run)."""
