@@ -61,7 +61,7 @@ def apply_measured(measured: pd.DataFrame, scores: pd.DataFrame, sd: pd.DataFram
         v_sum = pd.Series(0.0, index=scores.index)
         k_sum = pd.Series(0, index=scores.index)
         for f in feats:
-            rows = m[(m["property_id"] == f.property_id) & m["item"].map(f.keeps)]
+            rows = m[(m["property_id"] == f.property_id) & m["item"].astype(str).map(f.keeps).astype(bool)]
             if rows.empty:
                 continue
             prop = get_property(f.property_id)

@@ -29,6 +29,9 @@ def test_cli_with_measured_file_equals_the_app_after_the_same_probe(app, ui_db, 
     assert [m["model_id"] for m in cli] == list(table["model"])
     assert [round(m["score"], 9) for m in cli] == [round(float(v), 9) for v in table["score"]]
     assert seed.ACCURATE in {m["model_id"] for m in cli}  # it entered through the measured scores only
+    # and the page shows the measured models side by side, as their own table (issue 18)
+    side = next(e for e in at.expander if e.label.startswith("Measured here"))
+    assert list(side.dataframe[0].value["model_id"]) == [seed.ACCURATE]
 
 
 def test_cli_measured_file_errors_are_messages(ui_db, tmp_path, capsys):

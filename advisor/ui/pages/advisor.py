@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from advisor.errors import AdvisorError
+from advisor.ranking.update import measured_table
 from advisor.ui import cache, components, state, views
 
 INTRO = ("Pick a pretrained vision model by more than ImageNet accuracy. Say what matters for your use with "
@@ -61,6 +62,11 @@ def results() -> None:
     with st.expander("All columns (weights source, paradigm, size, accuracy, calibration)",
                      icon=":material/table:"):
         st.dataframe(frame, hide_index=True, width="stretch", column_config=config, placeholder="—")
+    if measured:  # issue 18: the measured models also side by side on the user's data, as their own table
+        with st.expander("Measured here: the measured models side by side (values with 95 % intervals)",
+                         icon=":material/science:"):
+            st.dataframe(measured_table(components.session_measured()), hide_index=True, placeholder="—",
+                         width="stretch", key="measured_table")
     with st.expander("What the numbers mean", icon=":material/help:"):
         components.glossary(*[t for t in ("score", "coverage", "first in", "ImageNet top-1", "params", "GMACs")
                               if t in shown])
