@@ -73,7 +73,16 @@ def app_runs(base: str, folder_name: str, n_images: int, runs: int) -> list[floa
         box.press("Enter")
         page.get_by_text(f"{n_images} image(s)").first.wait_for(timeout=120_000)
         wait_idle(page)
-        chosen = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Models").inner_text()
+        picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Models").first
+        for m in DEFAULT_MODELS:  # the page preselects the best-ranked one that can run; add the others
+            if m not in picker.inner_text():
+                box = picker.locator("input").first
+                box.click()
+                box.fill(m)
+                page.locator('[role="option"]').filter(has_text=m).first.click()
+                wait_idle(page)
+        page.keyboard.press("Escape")
+        chosen = picker.inner_text()
         missing = [m for m in DEFAULT_MODELS if m not in chosen]
         if missing:
             sys.exit(f"the Evaluate page did not pre-select {missing}: {chosen!r}")
