@@ -178,6 +178,8 @@ def bench_model_card(page: Page, base: str, runs: int) -> list[tuple[float, floa
         page.get_by_text("Why these models").wait_for(timeout=90_000)
         wait_idle(page)
         button = page.get_by_role("link", name="Open model card").first
+        button.scroll_into_view_if_needed()  # the user scrolls to it first: timed from the click itself
+        page.wait_for_timeout(300)
         out.append(timed(page, button.click,
                          lambda: page.get_by_text("under your current needs").first.wait_for(timeout=60_000)))
     return out
