@@ -69,6 +69,7 @@ def format_result(result) -> str:  # result: advisor.evaluate.bench_result.Bench
     if any(m.cpu_latency_ms is not None for m in result.models):
         lines.insert(-1, "CPU time: this process's CPU time per pass (all threads); on a busy machine it moves far "
                          "less than latency (waiting for a core is not counted), but latency is what a user waits")
+    lines += [f"note: {n}" for n in result.notes]
     if any(str(m.weights).startswith("random") for m in result.models):
         lines.append("note: RANDOM WEIGHTS (test architecture): speed only, left out of the ranking")
     return "\n".join(lines)

@@ -297,6 +297,7 @@ def bench(model_ids: Sequence[str], *, batch_size: int = DEFAULT_BATCH, repeats:
     models: list[ModelBench] = []
     errors: list[str] = []
     methods: set[str] = set()
+    load_before = _load_average()
     try:
         n_threads = torch.get_num_threads()
         for i, mid in enumerate(dict.fromkeys(model_ids)):
@@ -326,7 +327,33 @@ def bench(model_ids: Sequence[str], *, batch_size: int = DEFAULT_BATCH, repeats:
     if progress:
         progress(1.0, "done")
     method = "; ".join(MEMORY_METHODS[m] for m in sorted(methods)) or MEMORY_METHODS["none"]
+    notes = busy_note(load_before, n_threads) if dev == "cpu" else ()
     return BenchResult(dev, device_name(dev), n_threads, torch.__version__, prec, channels_last,
                        batch_size, repeats, warmup, method, tuple(models), tuple(errors),
                        round(time.perf_counter() - t0, 2), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                       min_time_s=float(min_time_s))
+                       notes, float(min_time_s))
+
+
+def _load_average() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on every platform
+        return None
+
+
+def _usable_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def busy_note(load_before: float | None, threads: int) -> tuple[str, ...]:
+    """A note when other work was already running on the cores the benchmark needs: the 1-minute load
+    average before the run plus the benchmark's threads exceeding the usable CPUs. Wall-clock figures then
+    vary from run to run (several threads waiting on each other are slowed most), so the result says so."""
+    cpus = _usable_cpus()
+    if load_before is None or load_before + threads <= cpus:
+        return ()
+    return (f"the machine was busy: load average {load_before:.1f} on {cpus} CPUs before the run, and the "
+            f"benchmark ran {threads} thread{'s' * (threads != 1)}; other processes competed for the cores, so "
+            "these figures vary from run to run (a quiet machine, --threads 1 or a longer --min-time steady "
+            "them; the CPU-time columns are less affected)",)
+

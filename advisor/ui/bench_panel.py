@@ -44,6 +44,8 @@ def speed_panel(model_ids: Sequence[str], key: str) -> None:
                        f"throughput at batch {result.batch_size}; each the median of at least {result.repeats} "
                        f"passes timed over at least {result.min_time_s:g} s. "
                        f"Peak memory: {result.memory_method}.")
+            for note in result.notes:
+                st.caption(f"Note: {note}.")
 
 
 def _has(result: BenchResult | None, ids: list[str]) -> bool:

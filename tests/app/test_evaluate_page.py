@@ -303,3 +303,91 @@ def test_evaluate_tables_show_logme_published_top1_and_never_none(app, isolated)
     assert full.loc["timm:in_net.a1_in1k", "correct"] == "14"
     help_text = " ".join(c.value for c in at.caption).replace("\\", "")
     assert "LogME:" in help_text and "NLL:" not in help_text  # help only for the figures shown
+
+
+def _tinted_photos(classes=("reds", "blues"), per_class: int = 4) -> dict[str, bytes]:
+    """Own-label class folders of small noise photos tinted per class (deterministic), as zip entries."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    out = {}
+    for c, name in enumerate(classes):
+        for i in range(per_class):
+            px = rng.integers(0, 120, (96, 128, 3), dtype=np.uint8)
+            px[..., c] += 120
+            buf = io.BytesIO()
+            Image.fromarray(px).save(buf, format="PNG")
+            out[f"{name}/{name}{i}.png"] = buf.getvalue()
+    return out
+
+
+def _click_stop_now() -> None:
+    """What the browser sends when Stop is clicked while the script runs: a rerun request carrying the
+    current widget values and Stop's click (no other click repeated). Streamlit honours it at the page's
+    next element update, which stops the running script there."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    states = WidgetStates()
+    for w in ctx.session_state.get_widget_states():
+        if w.WhichOneof("value") != "trigger_value":
+            states.widgets.append(w)
+    stop = states.widgets.add()
+    stop.id = ctx.session_state._state._key_id_mapper.get_id_from_key(state.EVAL_CANCEL)
+    stop.trigger_value = True
+    assert stop.id, "the Stop button is shown while the evaluation runs"
+    assert ctx.script_requests.request_rerun(RerunData(widget_states=states, page_script_hash=ctx.page_script_hash))
+
+
+def test_stop_mid_run_says_stopped_shows_no_partial_result_and_a_second_run_works(lite_app, monkeypatch):
+    """Stop clicked after the first model outputs are computed (AppTest cannot click during a run, so the
+    click's rerun request is sent from inside the run, as the browser's would arrive).
+    Mutants caught (each checked): the page's progress update swallowing Streamlit's stop (the cancel
+    ignored: the run goes on to the figures and shows its result); the 'stopped' message branch removed."""
+    import advisor.evaluate.outputs as outputs
+    import advisor.evaluate.run as run_mod
+    from advisor.models.weights import probe_readiness
+
+    ok, msg = probe_readiness(LITE0)
+    if not ok:
+        pytest.skip(msg)
+    calls = {"outputs": 0, "figures": 0}
+    keep, figures = outputs._keep_finite, run_mod._evaluate_model
+
+    def outputs_then_stop(*a, **k):
+        keep(*a, **k)
+        calls["outputs"] += 1
+        if calls["outputs"] == 1 and stopping:
+            _click_stop_now()
+
+    def counted(*a, **k):
+        calls["figures"] += 1
+        return figures(*a, **k)
+
+    monkeypatch.setattr(outputs, "_keep_finite", outputs_then_stop)
+    monkeypatch.setattr(run_mod, "_evaluate_model", counted)
+    at = lite_app
+    open_evaluate(at)
+    at.file_uploader(key=state.EVAL_UPLOAD).set_value([("photos.zip", zip_bytes(_tinted_photos()),
+                                                        "application/zip")]).run()
+    at.multiselect(key=state.EVAL_MODELS).set_value([LITE0]).run()
+    no_errors(at)
+    stopping = True
+    at.button(key=state.EVAL_RUN).click().run()
+    no_errors(at)
+    assert calls == {"outputs": 1, "figures": 0}  # stopped after the model outputs, before any figure
+    assert any("The evaluation was stopped" in i.value for i in at.info), [i.value for i in at.info]
+    assert state.EVAL_RESULT not in at.session_state
+    assert not at.dataframe and not [h for h in at.subheader if h.value.startswith("Results on")]
+    assert not at.button(key=state.EVAL_RUN).disabled  # still usable
+    stopping = False
+    at.button(key=state.EVAL_RUN).click().run()
+    no_errors(at)
+    assert calls["figures"] == 1
+    assert not any("The evaluation was stopped" in i.value for i in at.info)
+    result = at.session_state[state.EVAL_RESULT]
+    assert result.model(LITE0).n_images == 8 and result.model(LITE0).task == "transfer"
+    assert any(h.value.startswith("Results on 8 images") for h in at.subheader)

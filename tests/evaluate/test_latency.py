@@ -90,6 +90,19 @@ def test_each_figure_is_timed_for_the_minimum_time_after_a_warm_up_with_gc_pause
     assert len(wall) == 3 and len(calls) == 4  # no time floor: exactly the passes asked for
 
 
+def test_a_busy_machine_is_noted_with_its_load(monkeypatch):
+    """Mutant caught: no note when other processes hold the cores (figures then vary from run to run)."""
+    monkeypatch.setattr(latency, "_usable_cpus", lambda: 2)
+    assert latency.busy_note(0.3, 1) == () and latency.busy_note(None, 2) == ()
+    (note,) = latency.busy_note(2.6, 2)
+    assert "load average 2.6 on 2 CPUs" in note and "2 threads" in note
+    monkeypatch.setattr(latency, "_load_average", lambda: 5.0)
+    r = latency.bench([TINY], min_time_s=0, batch_size=2, repeats=3, warmup=0, device="cpu", memory=False,
+                      threads=1)
+    assert any("load average 5.0" in n for n in r.notes)
+    assert BenchResult.from_json(r.to_json()).notes == r.notes
+
+
 def test_threads_are_restored_after_the_run():
     import torch
 
