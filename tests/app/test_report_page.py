@@ -40,7 +40,9 @@ def report_json(db, weights: dict[str, float], **limits) -> bytes:
     from advisor.store.store import PropertyStore
 
     req = RankRequest(weights=weights, limits=Limits(**limits), top_k=state.TOP_K, draws=state.DRAWS, seed=state.SEED)
-    return to_json(build_report(PropertyStore(db), req, with_charts=False)).encode()
+    # auto_build=False: the fixture store is not built from the real sources, so a default PropertyStore
+    # would find it "stale" and rebuild it from them in place, leaving every later test the real store.
+    return to_json(build_report(PropertyStore(db, auto_build=False), req, with_charts=False)).encode()
 
 
 def test_download_buttons_for_every_format(app):
