@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 
 import streamlit as st
@@ -41,31 +40,8 @@ STYLE = """<style>
 </style>"""
 
 
-_PRELOAD: list[threading.Thread] = []  # once per server process
-
-
-def _import_model_libraries() -> None:
-    try:
-        import open_clip  # noqa: F401
-        import timm  # noqa: F401
-        import torchvision  # noqa: F401
-    except Exception:  # a page that needs them reports the real error itself
-        pass
-
-
-def preload_model_libraries() -> None:
-    """Import torch, timm, open_clip and torchvision in the background when the server starts: the pages that
-    look for weights or run models (Model card, Probe, Evaluate) would otherwise wait for them (3-20 s cold)
-    on their first visit. Python's import lock makes a page that needs them meanwhile wait for this import."""
-    if not _PRELOAD:
-        _PRELOAD.append(threading.Thread(target=_import_model_libraries, name="preload-model-libraries",
-                                         daemon=True))
-        _PRELOAD[0].start()
-
-
 def main() -> None:
     t0 = time.perf_counter()
-    preload_model_libraries()
     st.set_page_config(page_title="Vision Advisor", page_icon=":material/visibility:", layout="wide")
     st.html(STYLE)  # style only: sent to the page's event container, takes no room
     pages = [(st.Page(str(components.PAGE_DIR / p.file), title=p.title, icon=p.icon, default=n == 0), p)
