@@ -12,6 +12,7 @@ import argparse
 import csv
 import io
 import os
+import re
 import sys
 import tempfile
 import zipfile
@@ -30,7 +31,8 @@ from advisor.ui import state  # noqa: E402
 
 PAGES = tuple("" if i == 0 else Path(p.file).stem for i, p in enumerate(state.PAGES))
 # What shows that a page has finished drawing (beyond the run indicator): the last thing it draws.
-DONE_TEXT = {"": "Why these models", "model_card": "Every score", "report": "Download"}
+DONE_TEXT = {"": "Why these models", "report": "Download",
+             "model_card": re.compile("Download the weights|Its weights are on this machine|No public weights")}
 WIDTHS = (1280, 1920)
 
 
