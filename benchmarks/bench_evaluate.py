@@ -6,8 +6,10 @@ Side by side, on the same files and threads, in one process:
   (c) advisor evaluate --precision bf16 (every metric, no cache, with its fp32 agreement check).
 Prints images/s for each, the ratios (b)/(a) and (c)/(a) (goals: >= 1.5x and >= 2.5x), each model's bf16
 top-1 agreement with fp32, and whether this CPU has bf16 units. `--rounds R` repeats the three in rotated
-order and uses the median time of each (for a machine shared with other work). The photos are read from
-../shared/data/imagenet_samples (never copied into the repo).
+order and uses the median time of each (for a machine shared with other work). Next to the wall-clock
+ratios (the goals) it prints the CPU-time ratios (this process and its reaped DataLoader workers, user +
+system): on a machine busy with other work they show the work each variant does, which wall time hides.
+The photos are read from ../shared/data/imagenet_samples (never copied into the repo).
 
     PYTHONPATH=. HF_HUB_OFFLINE=1 python benchmarks/bench_evaluate.py [--limit 200] [--rounds 1]
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -103,6 +106,12 @@ def advisor_run(folder: Path, precision: str):
     return time.perf_counter() - t, result
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its reaped children (the DataLoader workers)."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 def main() -> None:
     from advisor.evaluate.loader import AGREEMENT_METRIC
 
@@ -118,6 +127,7 @@ def main() -> None:
     print(cpu_bf16())
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     times: dict[str, list[float]] = {"a": [], "b": [], "c": []}
+    cpu: dict[str, list[float]] = {"a": [], "b": [], "c": []}
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = class_folders(Path(tmp) / "data", rows, d)
@@ -125,23 +135,30 @@ def main() -> None:
         order = ["a", "b", "c"]
         for r in range(args.rounds):
             for v in order[r % 3:] + order[: r % 3]:
+                c0 = cpu_seconds()
                 if v == "a":
                     secs, n = plain_loop(folder)
                     assert n == len(rows) * len(DEFAULT_MODELS)
                 else:
                     secs, results[v] = advisor_run(folder, "fp32" if v == "b" else "bf16")
                 times[v].append(secs)
-                print(f"  round {r + 1} ({v}) {secs:7.1f} s   load average {os.getloadavg()[0]:.1f}", flush=True)
+                cpu[v].append(cpu_seconds() - c0)
+                print(f"  round {r + 1} ({v}) {secs:7.1f} s wall, {cpu[v][-1]:7.1f} s CPU   load average "
+                      f"{os.getloadavg()[0]:.1f}", flush=True)
     pairs = len(rows) * len(DEFAULT_MODELS)
     med = {v: statistics.median(ts) for v, ts in times.items()}
+    mcpu = {v: statistics.median(ts) for v, ts in cpu.items()}
     print(f"\n{len(rows)} photos x {len(DEFAULT_MODELS)} models = {pairs} (image, model) pairs; "
           f"median of {args.rounds} round(s)")
     labels = {"a": "(a) ImageFolder+DataLoader+timm fp32", "b": "(b) advisor evaluate (fp32 default)",
               "c": "(c) advisor evaluate --precision bf16"}
     for v in "abc":
-        print(f"{labels[v]:40s} {med[v]:7.1f} s  {pairs / med[v]:6.1f} img/s  {med['a'] / med[v]:5.2f}x (a)")
+        print(f"{labels[v]:40s} {med[v]:7.1f} s  {pairs / med[v]:6.1f} img/s  {med['a'] / med[v]:5.2f}x (a)   "
+              f"CPU {mcpu[v]:7.1f} s  {mcpu['a'] / mcpu[v]:5.2f}x (a)")
     print(f"ratio (b)/(a): {med['a'] / med['b']:.2f}x (goal >= 1.5x);  ratio (c)/(a): {med['a'] / med['c']:.2f}x "
-          f"(goal >= 2.5x)")
+          f"(goal >= 2.5x)   [CPU time: {mcpu['a'] / mcpu['b']:.2f}x, {mcpu['a'] / mcpu['c']:.2f}x]")
+    print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (1, 5, 15 min) on "
+          f"{os.cpu_count()} CPUs")
     for m in results["c"].models:
         fa = m.metrics.get(AGREEMENT_METRIC)
         f32, f16 = results["b"].model(m.model_id).metrics["top1"], m.metrics["top1"]

@@ -60,8 +60,14 @@ def test_accelerators_get_pinned_memory_and_more_workers(monkeypatch):
     monkeypatch.delenv("VISION_ADVISOR_LOADER_WORKERS", raising=False)
     monkeypatch.setattr(dev.os, "sched_getaffinity", lambda _: set(range(16)), raising=False)
     assert dev.pin_memory("cuda") and not dev.pin_memory("cpu") and not dev.pin_memory("mps")
+    import torch
+
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 8)
     assert dev.loader_workers("cuda", 800) == 8 and dev.loader_workers("cpu", 800) == 1
     assert dev.loader_workers("cuda", 4) == 0  # a handful of images: decoding here is cheaper than workers
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 16)
+    assert dev.loader_workers("cpu", 800) == 0  # no core left beside torch's threads: no worker competing
+    assert dev.loader_workers("cuda", 800) == 8
     monkeypatch.setenv("VISION_ADVISOR_LOADER_WORKERS", "3")
     assert dev.loader_workers("cpu", 800) == 3
 
