@@ -13,6 +13,8 @@ from pathlib import Path
 
 from advisor.cli.common import weights_from_args
 from advisor.evaluate.bench_result import DEFAULT_MIN_TIME_S, DEFAULT_REPEATS
+from advisor.models.device import DEVICES
+from advisor.models.precision import PRECISIONS
 
 DESCRIPTION = ("Measure batch-1 latency, throughput at a batch size and peak memory of models on this machine "
                "(median of repeated passes after a warm-up, as timm's benchmark script does). The figures "
@@ -33,9 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"seconds timed per figure at least (default {DEFAULT_MIN_TIME_S:g}; more on a busy "
                         "machine), after a warm-up of half that time")
     p.add_argument("--warmup", type=int, default=10, help="untimed batch-1 passes first (default 10, as timm)")
-    p.add_argument("--precision", choices=["fp32", "bf16", "fp16", "auto"], default="fp32",
+    p.add_argument("--precision", choices=list(PRECISIONS), default="fp32",
                    help="fp32 (default); bf16/fp16 autocast on request; auto: the faster one where it is faster")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
+    p.add_argument("--device", choices=list(DEVICES), default="auto",
                    help="auto: a GPU when PyTorch sees one, else the CPU")
     p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: its own choice, stated)")
     p.add_argument("--no-channels-last", action="store_true", help="keep the default NCHW memory layout")

@@ -39,48 +39,28 @@ import torch
 
 from advisor.errors import AdvisorError, InvalidRequestError
 from advisor.evaluate.bench_result import DEFAULT_MIN_TIME_S, DEFAULT_REPEATS, BenchResult, ModelBench, Spread
+from advisor.models.device import resolve_device, usable_cpus
 from advisor.models.download import ensure_weights
 from advisor.models.loaded import LoadedModel, load_model
-from advisor.models.precision import resolve_precision
+from advisor.models.precision import autocast_dtype, resolve_precision
 from advisor.models.registry import backend_for, parse_model_id
 
 Progress = Callable[[float, str], None]
-DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 DEFAULT_BATCH = 32
 MAX_PASSES = 10_000
 WARMUP = 10  # timm's --num-warm-iter default
 BATCH_WARMUP = 3  # a warm-up batch is `batch_size` images: fewer passes are enough to settle
 MEMORY_TIMEOUT_S = 600
-_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def resolve_device(device: str = "auto") -> str:
-    """'auto' -> cuda, else mps, else cpu; an accelerator that is not here is a clear error."""
-    if device not in DEVICES:
-        raise InvalidRequestError(f"device must be one of {DEVICES}, not {device!r}")
-    if device == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        return "mps" if torch.backends.mps.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise InvalidRequestError("device cuda: no CUDA GPU is visible to PyTorch on this machine")
-    if device == "mps" and not torch.backends.mps.is_available():
-        raise InvalidRequestError("device mps: Apple's Metal backend is not available on this machine")
-    return device
 
 
 def resolve_bench_precision(precision: str, device: str) -> str:
-    """fp32 unless asked; 'auto' is bf16 on a CPU that runs it faster, fp16 or bf16 on an accelerator."""
-    if precision not in PRECISIONS:
-        raise InvalidRequestError(f"precision must be one of {PRECISIONS}, not {precision!r}")
-    if device == "cpu":
-        if precision == "fp16":
-            raise InvalidRequestError("precision fp16 is for GPUs; on a CPU use bf16 (or fp32, the default)")
-        return resolve_precision(precision)
-    if precision == "auto":
-        return "bf16" if device == "cuda" and torch.cuda.is_bf16_supported() else "fp16"
-    return precision
+    """The evaluation's rule (`models.precision.resolve_precision`), plus: fp16 is for accelerators."""
+    if device == "cpu" and precision == "fp16":
+        raise InvalidRequestError("precision fp16 is for GPUs; on a CPU use bf16 (or fp32, the default)")
+    try:
+        return resolve_precision(precision, device)
+    except ValueError as e:
+        raise InvalidRequestError(str(e)) from None
 
 
 def device_name(device: str) -> str:
@@ -142,7 +122,7 @@ def _timed_passes(run: Callable[[], object], device: str, warmup: int, repeats: 
     wall: list[float] = []
     cpu: list[float] = []
     spent = 0.0
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         while len(wall) < repeats or (spent < min_time_s and len(wall) < MAX_PASSES):
@@ -153,7 +133,7 @@ def _timed_passes(run: Callable[[], object], device: str, warmup: int, repeats: 
             cpu.append(time.process_time() - c0)
             spent += wall[-1]
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
     return wall, cpu
 
@@ -170,7 +150,7 @@ def bench_loaded(model: LoadedModel, *, batch_size: int = DEFAULT_BATCH, repeats
     gen = torch.Generator().manual_seed(0)
     x1 = torch.randn(1, 3, h, w, generator=gen).to(device).contiguous(memory_format=fmt)
     xb = torch.randn(batch_size, 3, h, w, generator=gen).to(device).contiguous(memory_format=fmt)
-    dtype = _DTYPES.get(precision)
+    dtype = autocast_dtype(precision)
     cudnn_benchmark = torch.backends.cudnn.benchmark
     torch.backends.cudnn.benchmark = True  # as timm's benchmark.py: cuDNN picks its fastest kernels (GPU only)
     peak = None
@@ -226,7 +206,7 @@ def memory_child(model_id: str, batch_size: int, precision: str, allow_random: b
         reset = base is not None and _status_kb("VmHWM") is not None
     except OSError:
         reset = False
-    dtype = _DTYPES.get(precision)
+    dtype = autocast_dtype(precision)
     with torch.inference_mode(), torch.autocast("cpu", dtype=dtype or torch.bfloat16, enabled=dtype is not None):
         backend_for(model.spec).outputs(model.built, x)
     if reset:
@@ -341,15 +321,11 @@ def _load_average() -> float | None:
         return None
 
 
-def _usable_cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def busy_note(load_before: float | None, threads: int) -> tuple[str, ...]:
     """A note when other work was already running on the cores the benchmark needs: the 1-minute load
     average before the run plus the benchmark's threads exceeding the usable CPUs. Wall-clock figures then
     vary from run to run (several threads waiting on each other are slowed most), so the result says so."""
-    cpus = _usable_cpus()
+    cpus = usable_cpus()
     if load_before is None or load_before + threads <= cpus:
         return ()
     return (f"the machine was busy: load average {load_before:.1f} on {cpus} CPUs before the run, and the "

@@ -53,6 +53,11 @@ def pin_memory(device: str) -> bool:
     return device == "cuda"
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def loader_workers(device: str, n_images: int) -> int:
     """DataLoader worker processes that decode and resize: enough to keep an accelerator fed; on the CPU one
     where a core is left beside torch's threads (decoding then overlaps the forward pass), else none: a
@@ -64,7 +69,7 @@ def loader_workers(device: str, n_images: int) -> int:
         return int(env)
     if n_images < 16:
         return 0
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cpus()
     if is_accelerator(device):
         return max(1, min(8, cores - 1))
     import torch

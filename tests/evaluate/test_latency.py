@@ -92,7 +92,7 @@ def test_each_figure_is_timed_for_the_minimum_time_after_a_warm_up_with_gc_pause
 
 def test_a_busy_machine_is_noted_with_its_load(monkeypatch):
     """Mutant caught: no note when other processes hold the cores (figures then vary from run to run)."""
-    monkeypatch.setattr(latency, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(latency, "usable_cpus", lambda: 2)
     assert latency.busy_note(0.3, 1) == () and latency.busy_note(None, 2) == ()
     (note,) = latency.busy_note(2.6, 2)
     assert "load average 2.6 on 2 CPUs" in note and "2 threads" in note

@@ -54,7 +54,7 @@ def render() -> None:
             s[state.CARD] = ids[0]
     st.selectbox("Model", ids, key=state.CARD)
     store = cache.get_store()
-    deferred: list = []
+    weights_slot = None
     with components.user_errors():
         m = store.model(s[state.CARD])
         mid = m["model_id"]
@@ -76,7 +76,7 @@ def render() -> None:
             st.caption(f"Weights from: {m.get('weights_from')}. {m.get('obtain_note') or ''}")
             # Filled last: looking for the weights imports the model's library (seconds on a cold server), so
             # the scores below are drawn first and this place is filled when the check is done.
-            deferred.append(st.container())
+            weights_slot = st.container()
         else:
             st.warning(f"No public weights are known for this model ({m.get('obtain_note') or 'none known'}); its "
                        "scores come from published tables only.", icon=":material/block:")
@@ -100,8 +100,8 @@ def render() -> None:
         if len(conflicts):
             with st.expander(f"Sources that disagree ({len(conflicts)})", icon=":material/warning:"):
                 st.dataframe(conflicts, hide_index=True, placeholder="—", width="stretch")
-        for slot in deferred:
-            with slot:
+        if weights_slot is not None:
+            with weights_slot:
                 weights_here(mid)
 
 
