@@ -71,11 +71,6 @@ class LinkFit:
     half80: float  # 80 % quantile of |leave-one-out residual|: the half-width of the link's 80 % interval
     heldout_spearman: float  # Spearman of the leave-one-out predictions vs the values (NaN: undefined)
 
-    @property
-    def sd80(self) -> float:
-        """The normal-equivalent sd of the 80 % interval (half80 / z_0.9), for code that adds variances."""
-        return self.half80 / Z80
-
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(value, 80 % low, 80 % high) on the link scale for values `x` under the linked protocol."""
         y = self.intercept + self.slope * np.asarray(x, dtype=float)

@@ -55,6 +55,7 @@ def _zero_shot_models(models: list[str]) -> list[str]:
 
 def render(root: Path | None, models: list[str], within: str | None = None) -> None:
     """Precision and device selects; for image-text models on own labels, class names and templates."""
+    from advisor.evaluate.loader import AGREEMENT_SAMPLE
     from advisor.models.device import DEFAULT_DEVICE, DEVICES
     from advisor.models.precision import DEFAULT_PRECISION, PRECISIONS
 
@@ -66,7 +67,8 @@ def render(root: Path | None, models: list[str], within: str | None = None) -> N
         # option's text was cut.
         st.selectbox("Precision", list(PRECISIONS), key=PRECISION, format_func=PRECISION_HELP.get,
                        help="fp32 gives the same results on every machine. A faster precision is recorded with "
-                            "each model's top-1 agreement with fp32 on 32 images spread over the data.")
+                            f"each model's top-1 agreement with fp32 on {AGREEMENT_SAMPLE} images spread over the "
+                            "data.")
         st.selectbox("Device", list(DEVICES), key=DEVICE,
                         help="auto: a CUDA GPU, else Apple MPS, else the CPU. Results do not depend on it.")
         labels, clip = _labels(root, within), _zero_shot_models(models)
